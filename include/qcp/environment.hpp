@@ -1,0 +1,42 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace qcp {
+
+// What the process sees of its node, passed in so tests can stage any node.
+struct Environment {
+  std::map<std::string, std::string, std::less<>> variables;
+  std::function<bool(const std::string& path)> is_readable_file;
+  std::function<bool(const std::string& path)> is_directory;
+
+  [[nodiscard]] std::optional<std::string> get(std::string_view name) const;
+
+  // The real process environment and file system.
+  static Environment from_process();
+};
+
+class Clock {
+ public:
+  Clock() = default;
+  Clock(const Clock&) = delete;
+  Clock& operator=(const Clock&) = delete;
+  Clock(Clock&&) = delete;
+  Clock& operator=(Clock&&) = delete;
+  virtual ~Clock() = default;
+  [[nodiscard]] virtual std::chrono::system_clock::time_point now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  [[nodiscard]] std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::now();
+  }
+};
+
+}  // namespace qcp

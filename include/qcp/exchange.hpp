@@ -1,0 +1,35 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "qcp/environment.hpp"
+#include "qcp/http.hpp"
+#include "qcp/identity.hpp"
+
+namespace qcp {
+
+inline constexpr std::string_view kFederationPath = "/oauth2/federation/robot/token";
+// Quay's federated robot tokens live exactly one hour (not configurable on the server).
+inline constexpr std::chrono::seconds kQuayTokenLifetime{3600};
+
+struct ExchangeSettings {
+  TrustStore trust;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds total_timeout{20000};
+  std::string user_agent;
+};
+
+struct QuayToken {
+  std::string value;
+  std::chrono::system_clock::time_point expires_at;
+  bool expiry_assumed = false;  // the token had no exp: Quay's fixed one-hour lifetime was assumed
+};
+
+// GET https://<quay_host>/oauth2/federation/robot/token with Basic robot:<service-account JWT>.
+// Every refusal becomes a Failure whose message carries Quay's own words and a hint.
+QuayToken exchange_token(HttpClient& http, const Identity& identity,
+                         const std::string& service_account_token,
+                         const ExchangeSettings& settings, const Clock& clock);
+
+}  // namespace qcp

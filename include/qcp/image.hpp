@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace qcp {
+
+// The registry of an image reference, exactly as written: "host", "host:port", "[v6]:port".
+// The kubelet keys its cache (cacheKeyType Registry) and matches auth entries by this text, so
+// the port is never dropped and nothing is normalized. Names without a registry component
+// ("nginx", "team/app") belong to docker.io, as in the kubelet's own normalization.
+std::string registry_of_image(std::string_view image);
+
+// host[:port] where host is a DNS name, an IPv4 address or a bracketed IPv6 address and port is
+// 1-65535. Used for the image's registry, the quay.io/host annotation and --allowed-host.
+[[nodiscard]] bool is_valid_host_port(std::string_view host_port);
+
+}  // namespace qcp

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace qcp {
+
+// Claims read from a JWT without verifying it: we only need Quay's `exp` for caching and the
+// service-account token's metadata for logs. Verification is Quay's job.
+struct JwtClaims {
+  std::optional<std::int64_t> exp;
+  std::optional<std::int64_t> iat;
+  std::optional<std::int64_t> nbf;
+  std::string iss;
+  std::string sub;
+  std::vector<std::string> aud;
+};
+
+// base64url (RFC 4648 §5), padding optional; nullopt on any invalid character or length.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+// nullopt unless the text is header.payload.signature with JSON-object header and payload.
+std::optional<JwtClaims> decode_jwt_claims(std::string_view token);
+
+}  // namespace qcp

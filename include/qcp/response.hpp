@@ -1,0 +1,30 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace qcp {
+
+// How long the kubelet may reuse the credential: until the Quay token expires, less a margin so
+// no pull starts with a token about to lapse (the kubelet never invalidates on 401), capped by
+// the operator. A token that expires within the margin is a Failure, never a negative duration.
+std::chrono::seconds cache_duration_for(std::chrono::system_clock::time_point expires_at,
+                                        std::chrono::system_clock::time_point now,
+                                        std::chrono::seconds margin,
+                                        std::optional<std::chrono::seconds> max_duration);
+
+struct Credential {
+  std::string_view api_version;  // echo of the request's: the kubelet demands an exact match
+  std::string_view registry;     // auth key: the image's host[:port]
+  std::string_view username;
+  std::string_view password;
+  std::chrono::seconds cache_duration{};
+};
+
+// The CredentialProviderResponse: compact JSON, only the fields the kubelet's strict decoder
+// knows, cacheKeyType Registry, ending in one newline.
+std::string render_response(const Credential& credential);
+
+}  // namespace qcp

@@ -1,0 +1,129 @@
+#include "qcp/app.hpp"
+
+#include <istream>
+#include <new>
+#include <ostream>
+
+#include "log.hpp"
+#include "qcp/duration.hpp"
+#include "qcp/exchange.hpp"
+#include "qcp/failure.hpp"
+#include "qcp/identity.hpp"
+#include "qcp/jwt.hpp"
+#include "qcp/options.hpp"
+#include "qcp/redact.hpp"
+#include "qcp/request.hpp"
+#include "qcp/response.hpp"
+#include "qcp/trust.hpp"
+#include "qcp/version.hpp"
+
+namespace qcp {
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    out += (out.empty() ? "" : ",") + item;
+  }
+  return out;
+}
+
+std::string user_agent() {
+  return std::string(kProgramName) + "/" + std::string(kVersion);
+}
+
+// request -> identity -> exchange -> response. Returns the response text for stdout.
+std::string lookup(std::istream& in, const Options& options, const Environment& env,
+                   HttpClient& http, const Clock& clock, spdlog::logger& log) {
+  const CredentialProviderRequest request = parse_request(read_request(in));
+  log.debug("request: apiVersion={} image={} annotations={}", request.api_version, request.image,
+            request.service_account_annotations.size());
+
+  if (request.service_account_token.empty()) {
+    throw Failure(ExitCode::kBadRequest,
+                  "the request has no serviceAccountToken: give this provider tokenAttributes "
+                  "(serviceAccountTokenAudience, requireServiceAccount: true) in the kubelet's "
+                  "CredentialProviderConfig, with apiVersion credentialprovider.kubelet.k8s.io/v1 "
+                  "and the kubelet feature gate KubeletServiceAccountTokenForCredentialProviders "
+                  "(Kubernetes 1.33+)");
+  }
+  const auto sa_claims = decode_jwt_claims(request.service_account_token);
+  if (!sa_claims) {
+    throw Failure(ExitCode::kBadRequest,
+                  "serviceAccountToken is not a JWT; the kubelet sends a service-account token "
+                  "requested for tokenAttributes.serviceAccountTokenAudience");
+  }
+  log.debug("service-account token: iss={} sub={} aud={} exp={} sha256={}", sa_claims->iss,
+            sa_claims->sub, join(sa_claims->aud), sa_claims->exp.value_or(0),
+            short_hash(request.service_account_token));
+
+  const Identity identity = resolve_identity(request, options.allowed_hosts);
+  const ExchangeSettings settings{
+      .trust = discover_trust(options.ca_file, options.ca_dir, env),
+      .connect_timeout = options.connect_timeout,
+      .total_timeout = options.timeout,
+      .user_agent = user_agent(),
+  };
+  log.debug("exchanging for robot {} at https://{}{} (registry {}, CAs from {})", identity.robot,
+            identity.quay_host, kFederationPath, identity.registry, settings.trust.source);
+
+  const QuayToken token =
+      exchange_token(http, identity, request.service_account_token, settings, clock);
+  if (token.expiry_assumed) {
+    log.warn("Quay's token has no exp claim; assuming Quay's fixed one-hour lifetime");
+  }
+  const auto cache_for =
+      cache_duration_for(token.expires_at, clock.now(), options.cache_margin,
+                         options.max_cache_duration);
+  log.info("credential for robot {} on {}: Quay token sha256={}, cached for {}", identity.robot,
+           identity.registry, short_hash(token.value), format_human(cache_for));
+  return render_response(Credential{
+      .api_version = request.api_version,
+      .registry = identity.registry,
+      .username = identity.robot,
+      .password = token.value,
+      .cache_duration = cache_for,
+  });
+}
+
+void report(std::ostream& err, std::string_view message) {
+  err << kProgramName << ": " << message << '\n';
+  err.flush();
+}
+
+}  // namespace
+
+int run(std::span<const std::string> args, Streams streams, const Environment& env,
+        HttpClient& http, const Clock& clock) {
+  try {
+    const CommandLine command = parse_command_line(args, env);
+    if (!command.run_plugin) {
+      streams.out << command.text;
+      streams.out.flush();
+      return command.exit_code;
+    }
+    const auto log = make_logger(streams.err, command.options.log_level);
+    const std::string response = lookup(streams.in, command.options, env, http, clock, *log);
+    // The only write to stdout in plugin mode, and only once everything has succeeded.
+    streams.out.write(response.data(), static_cast<std::streamsize>(response.size()));
+    streams.out.flush();
+    if (!streams.out) {
+      report(streams.err, "the response could not be written to stdout");
+      return static_cast<int>(ExitCode::kLookupFailed);
+    }
+    return static_cast<int>(ExitCode::kOk);
+  } catch (const Failure& failure) {
+    report(streams.err, failure.what());
+    return static_cast<int>(failure.code());
+  } catch (const std::bad_alloc&) {
+    report(streams.err, "out of memory");
+  } catch (const std::exception& error) {
+    // Unexpected: say so, but scrub the text in case it quotes data it should not.
+    report(streams.err, "internal error: " + Redactor{}.scrub(error.what()));
+  } catch (...) {
+    report(streams.err, "internal error");
+  }
+  return static_cast<int>(ExitCode::kLookupFailed);
+}
+
+}  // namespace qcp

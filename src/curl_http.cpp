@@ -1,0 +1,181 @@
+#include "qcp/curl_http.hpp"
+
+#include <curl/curl.h>
+
+#include <array>
+#include <memory>
+#include <stdexcept>
+
+namespace qcp {
+namespace {
+
+struct EasyDeleter {
+  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+};
+using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
+
+struct HeaderListDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using HeaderList = std::unique_ptr<curl_slist, HeaderListDeleter>;
+
+struct BodySink {
+  std::string* body;
+  std::size_t limit;
+  bool overflowed = false;
+};
+
+// Enforces the body cap while reading: a huge answer fails fast instead of being buffered.
+std::size_t write_body(char* data, std::size_t size, std::size_t count, void* context) {
+  auto* sink = static_cast<BodySink*>(context);
+  const std::size_t bytes = size * count;
+  if (sink->body->size() + bytes > sink->limit) {
+    sink->overflowed = true;
+    return 0;  // makes curl abort with CURLE_WRITE_ERROR
+  }
+  sink->body->append(data, bytes);
+  return bytes;
+}
+
+TransportError::Kind classify(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return TransportError::Kind::kResolve;
+    case CURLE_COULDNT_CONNECT:
+      return TransportError::Kind::kConnect;
+    case CURLE_OPERATION_TIMEDOUT:
+      return TransportError::Kind::kTimeout;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+      return TransportError::Kind::kTls;
+    case CURLE_FILESIZE_EXCEEDED:
+      return TransportError::Kind::kTooLarge;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+      return TransportError::Kind::kProtocol;
+    default:
+      return TransportError::Kind::kOther;
+  }
+}
+
+// Collects setopt results so one failed option (e.g. a feature missing from the linked libcurl)
+// is reported instead of silently weakening the request.
+class Setter {
+ public:
+  explicit Setter(CURL* handle) : handle_(handle) {}
+  template <typename T>
+  void operator()(CURLoption option, T value) {
+    const CURLcode code = curl_easy_setopt(handle_, option, value);
+    if (code != CURLE_OK && first_error_ == CURLE_OK) {
+      first_error_ = code;
+    }
+  }
+  [[nodiscard]] CURLcode result() const { return first_error_; }
+
+ private:
+  CURL* handle_;
+  CURLcode first_error_ = CURLE_OK;
+};
+
+}  // namespace
+
+CurlHttpClient::CurlHttpClient() {
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    throw std::runtime_error("libcurl could not be initialised");
+  }
+}
+
+CurlHttpClient::~CurlHttpClient() { curl_global_cleanup(); }
+
+HttpResult CurlHttpClient::get(const HttpRequest& request) {
+  EasyHandle handle(curl_easy_init());
+  if (!handle) {
+    return TransportError{TransportError::Kind::kOther, "libcurl could not create a handle"};
+  }
+  HttpResponse response;
+  BodySink sink{&response.body, request.max_body_bytes};
+  std::array<char, CURL_ERROR_SIZE> error_buffer{};
+
+  HeaderList headers;
+  for (const auto& [name, value] : request.headers) {
+    const std::string line = name + ": " + value;
+    curl_slist* extended = curl_slist_append(headers.get(), line.c_str());
+    if (extended == nullptr) {
+      return TransportError{TransportError::Kind::kOther, "out of memory for headers"};
+    }
+    static_cast<void>(headers.release());
+    headers.reset(extended);
+  }
+
+  Setter set(handle.get());
+  set(CURLOPT_URL, request.url.c_str());
+  set(CURLOPT_HTTPGET, 1L);
+  set(CURLOPT_PROTOCOLS_STR, "https");
+  set(CURLOPT_FOLLOWLOCATION, 0L);  // a redirect is an answer to report, never to follow
+  set(CURLOPT_HTTPHEADER, headers.get());
+  set(CURLOPT_ERRORBUFFER, error_buffer.data());
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  set(CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
+  set(CURLOPT_SSL_VERIFYPEER, 1L);
+  set(CURLOPT_SSL_VERIFYHOST, 2L);
+  set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+  if (!request.trust.ca_file.empty()) {
+    set(CURLOPT_CAINFO, request.trust.ca_file.c_str());
+  }
+  if (!request.trust.ca_dir.empty()) {
+    set(CURLOPT_CAPATH, request.trust.ca_dir.c_str());
+  }
+  if (!request.basic_user.empty()) {
+    set(CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    set(CURLOPT_USERNAME, request.basic_user.c_str());
+    set(CURLOPT_PASSWORD, request.basic_password.c_str());
+  }
+  set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body_bytes));
+  set(CURLOPT_WRITEFUNCTION, &write_body);
+  set(CURLOPT_WRITEDATA, &sink);
+  if (set.result() != CURLE_OK) {
+    return TransportError{TransportError::Kind::kOther,
+                          std::string("libcurl refused an option: ") +
+                              curl_easy_strerror(set.result())};
+  }
+
+  const CURLcode code = curl_easy_perform(handle.get());
+  if (code != CURLE_OK) {
+    if (sink.overflowed || code == CURLE_FILESIZE_EXCEEDED) {
+      return TransportError{TransportError::Kind::kTooLarge,
+                            "the answer is larger than " + std::to_string(request.max_body_bytes) +
+                                " bytes"};
+    }
+    const std::string detail = error_buffer[0] != '\0' ? error_buffer.data() : curl_easy_strerror(code);
+    return TransportError{classify(code), detail};
+  }
+
+  curl_easy_getinfo(handle.get(), CURLINFO_RESPONSE_CODE, &response.status);
+  const char* content_type = nullptr;
+  if (curl_easy_getinfo(handle.get(), CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK &&
+      content_type != nullptr) {
+    response.content_type = content_type;
+  }
+  curl_header* retry_after = nullptr;
+  if (curl_easy_header(handle.get(), "Retry-After", 0, CURLH_HEADER, -1, &retry_after) ==
+          CURLHE_OK &&
+      retry_after != nullptr) {
+    response.retry_after = retry_after->value;
+  }
+  return response;
+}
+
+}  // namespace qcp

@@ -1,0 +1,111 @@
+#include "qcp/duration.hpp"
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <utility>
+
+namespace qcp {
+namespace {
+
+struct Unit {
+  std::string_view name;
+  std::int64_t nanoseconds;
+};
+
+// Longest names first so "ms" is not read as "m".
+constexpr std::array<Unit, 8> kUnits = {{{"ns", 1},
+                                         {"us", 1'000},
+                                         {"\xC2\xB5s", 1'000},  // U+00B5 micro sign
+                                         {"\xCE\xBCs", 1'000},  // U+03BC Greek mu
+                                         {"ms", 1'000'000},
+                                         {"s", 1'000'000'000},
+                                         {"m", 60'000'000'000},
+                                         {"h", 3'600'000'000'000}}};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view text) {
+  bool negative = false;
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
+    negative = text.front() == '-';
+    text.remove_prefix(1);
+  }
+  if (text == "0") {
+    return std::chrono::nanoseconds{0};
+  }
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  // Go allows up to 2^63 ns in total; we accumulate in long double and check at the end per term.
+  long double total = 0;
+  while (!text.empty()) {
+    std::size_t i = 0;
+    long double whole = 0;
+    while (i < text.size() && is_digit(text[i])) {
+      whole = whole * 10 + (text[i] - '0');
+      ++i;
+    }
+    bool had_digits = i > 0;
+    long double fraction = 0;
+    if (i < text.size() && text[i] == '.') {
+      ++i;
+      long double scale = 0.1L;
+      while (i < text.size() && is_digit(text[i])) {
+        fraction += (text[i] - '0') * scale;
+        scale /= 10;
+        had_digits = true;
+        ++i;
+      }
+    }
+    if (!had_digits) {
+      return std::nullopt;
+    }
+    text.remove_prefix(i);
+    const Unit* unit = nullptr;
+    for (const auto& candidate : kUnits) {
+      if (text.starts_with(candidate.name) &&
+          (unit == nullptr || candidate.name.size() > unit->name.size())) {
+        unit = &candidate;
+      }
+    }
+    if (unit == nullptr) {
+      return std::nullopt;  // Go requires a unit on every term (only a bare "0" may omit it)
+    }
+    text.remove_prefix(unit->name.size());
+    total += (whole + fraction) * static_cast<long double>(unit->nanoseconds);
+    if (total > static_cast<long double>(kMax)) {
+      return std::nullopt;
+    }
+  }
+  const auto nanoseconds = static_cast<std::int64_t>(total);
+  return std::chrono::nanoseconds{negative ? -nanoseconds : nanoseconds};
+}
+
+std::string format_seconds(std::chrono::seconds value) {
+  return std::to_string(value.count()) + "s";
+}
+
+std::string format_human(std::chrono::seconds value) {
+  std::string out;
+  auto seconds = value.count();
+  if (seconds < 0) {
+    out = "-";
+    seconds = -seconds;
+  }
+  const auto hours = seconds / 3600;
+  const auto minutes = (seconds % 3600) / 60;
+  const auto rest = seconds % 60;
+  if (hours > 0) {
+    out += std::to_string(hours) + "h" + std::to_string(minutes) + "m";
+  } else if (minutes > 0) {
+    out += std::to_string(minutes) + "m";
+  }
+  out += std::to_string(rest) + "s";
+  return out;
+}
+
+}  // namespace qcp

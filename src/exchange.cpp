@@ -1,0 +1,217 @@
+#include "qcp/exchange.hpp"
+
+#include <array>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "qcp/duration.hpp"
+#include "qcp/failure.hpp"
+#include "qcp/jwt.hpp"
+#include "qcp/redact.hpp"
+
+namespace qcp {
+namespace {
+
+struct Hint {
+  std::string_view message_start;  // Quay's message, matched from its start
+  std::string_view advice;
+};
+
+// What each of Quay's 400 messages means for the operator (quay-federation.md §3).
+constexpr std::array<Hint, 10> kHints = {{
+    {"Could not find robot",
+     "create the robot in Quay or fix the service account's quay.io/federated-robot-account"},
+    {"Robot does not have federated login configured",
+     "add a federation binding to the robot: the token's issuer and subject (see the kubelet "
+     "log's token details with --log-level=debug)"},
+    {"issuer ",
+     "the robot's federation binding must name the service-account issuer exactly (no "
+     "trailing-slash normalisation)"},
+    {"Token does not match robot",
+     "the binding's subject must be system:serviceaccount:<namespace>:<service account> of the pod"},
+    {"Token audience is not allowed",
+     "make tokenAttributes.serviceAccountTokenAudience one of the binding's audiences"},
+    {"Ambiguous federation binding", "remove the duplicate binding from the robot"},
+    {"Invalid token: Signature has expired",
+     "the service-account token was expired when Quay checked it: compare the node's and Quay's "
+     "clocks"},
+    {"Invalid token: The token is not yet valid",
+     "compare the node's and Quay's clocks"},
+    {"Invalid token",
+     "Quay could not verify the service-account token with its issuer's published keys: the "
+     "issuer's discovery document and JWKS must be reachable from Quay over HTTPS"},
+    {"Token does not contain issuer", "the service-account token has no issuer claim"},
+}};
+
+std::string_view advice_for(std::string_view quay_message) {
+  for (const auto& hint : kHints) {
+    if (quay_message.starts_with(hint.message_start)) {
+      return hint.advice;
+    }
+  }
+  return {};
+}
+
+// Quay puts its reason under "message" (400) or "error" (401); anything else is not Quay's JSON.
+std::string quay_reason(const HttpResponse& response) {
+  const auto body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_object()) {
+    for (const char* key : {"message", "error", "error_description"}) {
+      if (const auto it = body.find(key); it != body.end() && it->is_string()) {
+        return it->get<std::string>();
+      }
+    }
+  }
+  return {};
+}
+
+std::string describe_body(const HttpResponse& response) {
+  if (response.body.empty()) {
+    return "an empty body";
+  }
+  if (response.content_type.find("html") != std::string::npos ||
+      response.body.find("<html") != std::string::npos ||
+      response.body.find("<!DOCTYPE") != std::string::npos) {
+    return "an HTML page, not Quay's JSON";
+  }
+  return "a body without Quay's message";
+}
+
+std::string status_advice(long status) {
+  if (status == 401) {
+    return "Quay could not read the robot credentials; the robot name must be "
+           "\"<namespace>+<robot>\"";
+  }
+  if (status == 404 || status == 405) {
+    return "this host serves no robot federation endpoint: it needs Quay 3.13 or later, and the "
+           "image's registry (or quay.io/host) must be Quay's own host name";
+  }
+  if (status == 429) {
+    return "Quay is rate limiting; the kubelet retries on the next pull";
+  }
+  if (status >= 500) {
+    return "Quay failed while verifying the token; typical causes: the service-account issuer's "
+           "discovery document or JWKS is not reachable from Quay over HTTPS, or its key is not "
+           "RSA";
+  }
+  if (status >= 300 && status < 400) {
+    return "redirects are not followed; point the image (or quay.io/host) at Quay's canonical host";
+  }
+  return {};
+}
+
+Failure refusal(const HttpResponse& response, const Identity& identity,
+                const Redactor& redactor) {
+  std::string message = "Quay at " + identity.quay_host + " refused robot \"" + identity.robot +
+                        "\" (HTTP " + std::to_string(response.status) + ")";
+  const std::string reason = quay_reason(response);
+  std::string advice;
+  if (!reason.empty()) {
+    message += ": " + redactor.scrub(reason);
+    advice = std::string(advice_for(reason));
+  } else {
+    message += " with " + describe_body(response);
+  }
+  if (advice.empty()) {
+    advice = status_advice(response.status);
+  }
+  if (!advice.empty()) {
+    message += " - " + advice;
+  }
+  return {ExitCode::kLookupFailed, message};
+}
+
+Failure unreachable(const TransportError& error, const Identity& identity,
+                    const ExchangeSettings& settings, const Redactor& redactor) {
+  const std::string detail = redactor.scrub(error.detail);
+  const std::string where = "Quay at " + identity.quay_host;
+  switch (error.kind) {
+    case TransportError::Kind::kTls:
+      return {ExitCode::kLookupFailed,
+              "TLS certificate problem with " + where + " (trusted CAs from " +
+                  settings.trust.source + "): " + detail +
+                  " - pass --ca-file with the CA that signed Quay's certificate"};
+    case TransportError::Kind::kTimeout:
+      return {ExitCode::kLookupFailed,
+              where + " did not answer within the deadline (--timeout " +
+                  format_human(std::chrono::duration_cast<std::chrono::seconds>(
+                      settings.total_timeout)) +
+                  "): " + detail};
+    case TransportError::Kind::kResolve:
+      return {ExitCode::kLookupFailed, "cannot resolve " + where + ": " + detail};
+    case TransportError::Kind::kConnect:
+      return {ExitCode::kLookupFailed, "cannot connect to " + where + ": " + detail};
+    case TransportError::Kind::kTooLarge:
+      return {ExitCode::kLookupFailed,
+              where + " sent an oversized answer (" + detail + "); is this host Quay?"};
+    case TransportError::Kind::kProtocol:
+    case TransportError::Kind::kOther:
+      break;
+  }
+  return {ExitCode::kLookupFailed, "request to " + where + " failed: " + detail};
+}
+
+QuayToken read_token(const HttpResponse& response, const Identity& identity,
+                     const Clock& clock) {
+  const std::string where = "Quay at " + identity.quay_host;
+  const auto body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) {
+    throw Failure(ExitCode::kLookupFailed,
+                  where + " answered HTTP 200 with " +
+                      (body.is_discarded() ? describe_body(response) : "JSON that is not an object") +
+                      "; is this host Quay's web host?");
+  }
+  const auto token = body.find("token");
+  if (token == body.end() || !token->is_string() || token->get_ref<const std::string&>().empty()) {
+    throw Failure(ExitCode::kLookupFailed,
+                  where + " answered HTTP 200 without a \"token\"; is this host Quay?");
+  }
+  QuayToken result;
+  result.value = token->get<std::string>();
+  const auto claims = decode_jwt_claims(result.value);
+  if (!claims) {
+    throw Failure(ExitCode::kLookupFailed,
+                  where + " returned a token that is not a JWT; robot federation tokens always are");
+  }
+  using std::chrono::seconds;
+  using std::chrono::system_clock;
+  if (claims->exp) {
+    result.expires_at = system_clock::time_point(seconds(*claims->exp));
+  } else {
+    // Quay's lifetime is fixed at one hour; without exp, count it from iat or from now.
+    const auto issued = claims->iat ? system_clock::time_point(seconds(*claims->iat)) : clock.now();
+    result.expires_at = issued + kQuayTokenLifetime;
+    result.expiry_assumed = true;
+  }
+  return result;
+}
+
+}  // namespace
+
+QuayToken exchange_token(HttpClient& http, const Identity& identity,
+                         const std::string& service_account_token,
+                         const ExchangeSettings& settings, const Clock& clock) {
+  HttpRequest request;
+  request.url = "https://" + identity.quay_host + std::string(kFederationPath);
+  request.headers = {{"Accept", "application/json"}, {"User-Agent", settings.user_agent}};
+  request.basic_user = identity.robot;
+  request.basic_password = service_account_token;
+  request.trust = settings.trust;
+  request.connect_timeout = settings.connect_timeout;
+  request.total_timeout = settings.total_timeout;
+
+  Redactor redactor;
+  redactor.add_secret(service_account_token);
+
+  const HttpResult result = http.get(request);
+  if (const auto* error = std::get_if<TransportError>(&result)) {
+    throw unreachable(*error, identity, settings, redactor);
+  }
+  const auto& response = std::get<HttpResponse>(result);
+  if (response.status != 200) {
+    throw refusal(response, identity, redactor);
+  }
+  return read_token(response, identity, clock);
+}
+
+}  // namespace qcp

@@ -1,0 +1,40 @@
+#include "qcp/response.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "qcp/duration.hpp"
+#include "qcp/failure.hpp"
+
+namespace qcp {
+
+std::chrono::seconds cache_duration_for(std::chrono::system_clock::time_point expires_at,
+                                        std::chrono::system_clock::time_point now,
+                                        std::chrono::seconds margin,
+                                        std::optional<std::chrono::seconds> max_duration) {
+  // Floor, never round up: caching a second too long would outlive the token.
+  const auto remaining = std::chrono::floor<std::chrono::seconds>(expires_at - now);
+  const auto usable = remaining - margin;
+  if (usable <= std::chrono::seconds{0}) {
+    throw Failure(ExitCode::kLookupFailed,
+                  "Quay's token expires in " + format_human(remaining) +
+                      ", within the cache margin of " + format_human(margin) +
+                      ": check this node's clock against Quay's, or lower --cache-margin");
+  }
+  if (max_duration && usable > *max_duration) {
+    return *max_duration;
+  }
+  return usable;
+}
+
+std::string render_response(const Credential& credential) {
+  nlohmann::ordered_json response;
+  response["kind"] = "CredentialProviderResponse";
+  response["apiVersion"] = credential.api_version;
+  response["cacheKeyType"] = "Registry";
+  response["cacheDuration"] = format_seconds(credential.cache_duration);
+  response["auth"][std::string(credential.registry)] = {{"username", credential.username},
+                                                        {"password", credential.password}};
+  return response.dump() + "\n";
+}
+
+}  // namespace qcp

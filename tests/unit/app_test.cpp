@@ -1,0 +1,188 @@
+#include "qcp/app.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "fakes.hpp"
+
+namespace qcp {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kSaSignature = "U0Etc2lnbmF0dXJlLW5ldmVyLXByaW50ZWQ";
+const std::string kSaToken = test::make_jwt({{"iss", "https://oidc.example.com"},
+                                             {"sub", "system:serviceaccount:app:puller"},
+                                             {"aud", {"quay"}},
+                                             {"exp", test::kNow + 3600}},
+                                            kSaSignature);
+const std::string kQuaySignature = "UVVBWS1zaWduYXR1cmUtbmV2ZXItcHJpbnRlZA";
+const std::string kQuayToken =
+    test::make_jwt({{"iss", "quay"}, {"sub", "team+puller"}, {"exp", test::kNow + 3600}}, kQuaySignature);
+
+std::string request(const std::string& image = "quay.example.com:8443/team/app",
+                    const std::string& token = kSaToken,
+                    const std::string& robot = "team+puller") {
+  nlohmann::json json = {{"kind", "CredentialProviderRequest"},
+                         {"apiVersion", "credentialprovider.kubelet.k8s.io/v1"},
+                         {"image", image}};
+  if (!token.empty()) {
+    json["serviceAccountToken"] = token;
+  }
+  if (!robot.empty()) {
+    json["serviceAccountAnnotations"] = {{"quay.io/federated-robot-account", robot}};
+  }
+  return json.dump();
+}
+
+struct Outcome {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+Outcome run_with(const std::string& stdin_text, HttpResult answer,
+                 std::vector<std::string> args = {"--log-level=trace"}) {
+  std::istringstream in(stdin_text);
+  std::ostringstream out;
+  std::ostringstream err;
+  test::FakeHttp http(std::move(answer));
+  const auto env = test::staged_environment();
+  const int code = run(args, Streams{in, out, err}, env, http, test::FixedClock{});
+  return {code, out.str(), err.str()};
+}
+
+void expect_no_secret(const Outcome& outcome) {
+  for (const auto& secret : {kSaSignature, kQuaySignature, kSaToken.substr(0, kSaToken.find('.')),
+                             kSaToken.substr(kSaToken.find('.') + 1, 20)}) {
+    EXPECT_THAT(outcome.err, Not(HasSubstr(secret)));
+  }
+  EXPECT_THAT(outcome.err, Not(HasSubstr("Authorization")));
+}
+
+TEST(Run, WritesExactlyOneResponseOnSuccess) {
+  const auto outcome = run_with(request(), test::json_response(200, {{"token", kQuayToken}}));
+  EXPECT_EQ(outcome.exit_code, 0);
+  const auto response = nlohmann::json::parse(outcome.out);
+  EXPECT_EQ(response["kind"], "CredentialProviderResponse");
+  EXPECT_EQ(response["cacheDuration"], "3300s");
+  EXPECT_EQ(response["auth"]["quay.example.com:8443"]["username"], "team+puller");
+  EXPECT_EQ(response["auth"]["quay.example.com:8443"]["password"], kQuayToken);
+  EXPECT_EQ(std::count(outcome.out.begin(), outcome.out.end(), '\n'), 1);
+  expect_no_secret(outcome);
+  EXPECT_THAT(outcome.err, HasSubstr("sub=system:serviceaccount:app:puller"));
+}
+
+TEST(Run, MarginAndCapFlagsShapeTheCacheDuration) {
+  auto outcome = run_with(request(), test::json_response(200, {{"token", kQuayToken}}),
+                          {"--cache-margin=10m", "--max-cache-duration=30m"});
+  EXPECT_EQ(nlohmann::json::parse(outcome.out)["cacheDuration"], "1800s");
+  outcome = run_with(request(), test::json_response(200, {{"token", kQuayToken}}), {"--cache-margin=0s"});
+  EXPECT_EQ(nlohmann::json::parse(outcome.out)["cacheDuration"], "3600s");
+}
+
+TEST(Run, DefaultLogLevelKeepsSuccessQuietButForOneSummary) {
+  const auto outcome = run_with(request(), test::json_response(200, {{"token", kQuayToken}}), {});
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_EQ(std::count(outcome.err.begin(), outcome.err.end(), '\n'), 1);
+  EXPECT_THAT(outcome.err, HasSubstr("credential for robot team+puller on quay.example.com:8443"));
+}
+
+struct FailureCase {
+  std::string name;
+  std::string stdin_text;
+  HttpResult answer;
+  int exit_code;
+  std::string message;
+  bool reaches_network;
+};
+
+class RunFailure : public ::testing::TestWithParam<FailureCase> {};
+
+TEST_P(RunFailure, PrintsOneLineAndNothingOnStdout) {
+  const auto& c = GetParam();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{}, std::vector<std::string>{"--log-level=trace"}}) {
+    std::istringstream in(c.stdin_text);
+    std::ostringstream out;
+    std::ostringstream err;
+    test::FakeHttp http(c.answer);
+    const auto env = test::staged_environment();
+    const int code = run(args, Streams{in, out, err}, env, http, test::FixedClock{});
+    const Outcome outcome{code, out.str(), err.str()};
+    EXPECT_EQ(outcome.exit_code, c.exit_code);
+    EXPECT_EQ(outcome.out, "");
+    EXPECT_THAT(outcome.err, HasSubstr(c.message));
+    expect_no_secret(outcome);
+    EXPECT_EQ(http.requests.size(), c.reaches_network ? 1U : 0U);
+    if (args.empty()) {
+      EXPECT_EQ(std::count(outcome.err.begin(), outcome.err.end(), '\n'), 1) << outcome.err;
+      EXPECT_TRUE(outcome.err.starts_with("quay-credential-provider: "));
+    }
+  }
+}
+
+const HttpResult kOk = test::json_response(200, {{"token", kQuayToken}});
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryPath, RunFailure,
+    ::testing::Values(
+        FailureCase{"EmptyStdin", "", kOk, 3, "stdin is empty", false},
+        FailureCase{"NotJson", "{\"serviceAccountToken\":\"" + kSaToken, kOk, 3, "not valid JSON", false},
+        FailureCase{"NoToken", request("quay.io/a/b", ""), kOk, 3, "no serviceAccountToken", false},
+        FailureCase{"TokenNotJwt", request("quay.io/a/b", "opaque-secret-value"), kOk, 3, "not a JWT", false},
+        FailureCase{"NoRobot", request("quay.io/a/b", kSaToken, ""), kOk, 3,
+                    "no annotation quay.io/federated-robot-account", false},
+        FailureCase{"BadRobot", request("quay.io/a/b", kSaToken, "Team"), kOk, 3, "not a Quay robot name",
+                    false},
+        FailureCase{"BadRegistry", request("bad-.io/a/b"), kOk, 3, "not a valid host[:port]", false},
+        FailureCase{"Quay400", request(), test::json_response(400, {{"message", "Token does not match robot"}}),
+                    1, "(HTTP 400): Token does not match robot", true},
+        FailureCase{"Quay401", request(), test::json_response(401, {{"error", "Invalid robot"}}), 1,
+                    "(HTTP 401): Invalid robot", true},
+        FailureCase{"Quay500Html", request(),
+                    HttpResponse{.status = 500, .content_type = "text/html", .body = "<html></html>",
+                                 .retry_after = {}},
+                    1, "(HTTP 500) with an HTML page", true},
+        FailureCase{"NoTokenInAnswer", request(), test::json_response(200, {{"x", 1}}), 1,
+                    "without a \"token\"", true},
+        FailureCase{"NonJwtAnswer", request(), test::json_response(200, {{"token", "plain"}}), 1,
+                    "not a JWT", true},
+        FailureCase{"ExpiredAnswer", request(),
+                    test::json_response(200, {{"token", test::make_jwt({{"exp", test::kNow - 5}}, kQuaySignature)}}),
+                    1, "within the cache margin", true},
+        FailureCase{"Tls", request(), TransportError{TransportError::Kind::kTls, "certificate verify failed"}, 1,
+                    "TLS certificate problem", true}),
+    [](const ::testing::TestParamInfo<FailureCase>& param_info) { return param_info.param.name; });
+
+TEST(Run, NoTokenMessageExplainsTokenAttributes) {
+  const auto outcome = run_with(request("quay.io/a/b", ""), kOk, {});
+  EXPECT_THAT(outcome.err, HasSubstr("tokenAttributes"));
+  EXPECT_THAT(outcome.err, HasSubstr("KubeletServiceAccountTokenForCredentialProviders"));
+}
+
+TEST(Run, UsageErrorsExitTwoBeforeReadingStdin) {
+  const auto outcome = run_with(request(), kOk, {"--timeout=soon"});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_EQ(outcome.out, "");
+  EXPECT_THAT(outcome.err, HasSubstr("--timeout must be a duration"));
+}
+
+TEST(Run, HelpGoesToStdoutAndExitsZero) {
+  const auto outcome = run_with("", kOk, {"--help"});
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_THAT(outcome.out, HasSubstr("Usage:"));
+}
+
+TEST(Run, LogLevelOffStillReportsTheFailure) {
+  const auto outcome = run_with(request(), test::json_response(401, {{"error", "Invalid robot"}}),
+                                {"--log-level=off"});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_THAT(outcome.err, HasSubstr("Invalid robot"));
+}
+
+}  // namespace
+}  // namespace qcp

@@ -1,0 +1,47 @@
+#include "qcp/duration.hpp"
+
+#include <gtest/gtest.h>
+
+namespace qcp {
+namespace {
+
+using std::chrono::nanoseconds;
+using namespace std::chrono_literals;
+
+TEST(ParseGoDuration, AcceptsGosGrammar) {
+  EXPECT_EQ(parse_go_duration("0"), nanoseconds{0});
+  EXPECT_EQ(parse_go_duration("300ms"), 300ms);
+  EXPECT_EQ(parse_go_duration("1.5h"), 90min);
+  EXPECT_EQ(parse_go_duration("2h45m"), 2h + 45min);
+  EXPECT_EQ(parse_go_duration("5m"), 5min);
+  EXPECT_EQ(parse_go_duration("-1.5s"), -1500ms);
+  EXPECT_EQ(parse_go_duration("+10s"), 10s);
+  EXPECT_EQ(parse_go_duration("1us"), 1us);
+  EXPECT_EQ(parse_go_duration("1\xC2\xB5s"), 1us);
+  EXPECT_EQ(parse_go_duration("1h0m0s"), 1h);
+  EXPECT_EQ(parse_go_duration(".5s"), 500ms);
+  EXPECT_EQ(parse_go_duration("3300s"), 3300s);
+}
+
+TEST(ParseGoDuration, RejectsWhatGoRejects) {
+  for (const char* bad : {"", "5", "5d", "1h 30m", "h", ".s", "-", "1.5", "10 s", "1e3s", "5M",
+                          "9999999999h"}) {
+    EXPECT_FALSE(parse_go_duration(bad)) << bad;
+  }
+}
+
+TEST(FormatSeconds, IsWholeSecondsForTheKubelet) {
+  EXPECT_EQ(format_seconds(3300s), "3300s");
+  EXPECT_EQ(format_seconds(0s), "0s");
+}
+
+TEST(FormatHuman, MatchesGosDurationString) {
+  EXPECT_EQ(format_human(3300s), "55m0s");
+  EXPECT_EQ(format_human(3600s), "1h0m0s");
+  EXPECT_EQ(format_human(42s), "42s");
+  EXPECT_EQ(format_human(3661s), "1h1m1s");
+  EXPECT_EQ(format_human(-90s), "-1m30s");
+}
+
+}  // namespace
+}  // namespace qcp

@@ -1,0 +1,84 @@
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "qcp/environment.hpp"
+#include "qcp/http.hpp"
+
+namespace qcp::test {
+
+inline std::string base64url(std::string_view bytes) {
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (const char c : bytes) {
+    buffer = (buffer << 8U) | static_cast<unsigned char>(c);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(buffer >> static_cast<unsigned>(bits)) & 0x3FU]);
+    }
+  }
+  if (bits > 0) {
+    out.push_back(kAlphabet[(buffer << static_cast<unsigned>(6 - bits)) & 0x3FU]);
+  }
+  return out;
+}
+
+// An unsigned-but-well-formed JWT: enough for code that reads claims without verifying.
+inline std::string make_jwt(const nlohmann::json& claims, std::string_view signature = "c2lnbmF0dXJl") {
+  const nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", "k1"}};
+  return base64url(header.dump()) + "." + base64url(claims.dump()) + "." + std::string(signature);
+}
+
+inline constexpr std::int64_t kNow = 1'767'222'000;  // 2025-12-31T23:00:00Z
+
+class FixedClock final : public Clock {
+ public:
+  explicit FixedClock(std::int64_t epoch_seconds = kNow) : now_(std::chrono::seconds(epoch_seconds)) {}
+  [[nodiscard]] std::chrono::system_clock::time_point now() const override { return now_; }
+
+ private:
+  std::chrono::system_clock::time_point now_;
+};
+
+// Answers every request with a scripted result and remembers what it was asked.
+class FakeHttp final : public HttpClient {
+ public:
+  explicit FakeHttp(HttpResult result) : result_(std::move(result)) {}
+  HttpResult get(const HttpRequest& request) override {
+    requests.push_back(request);
+    return result_;
+  }
+  std::vector<HttpRequest> requests;
+
+ private:
+  HttpResult result_;
+};
+
+inline HttpResponse json_response(long status, const nlohmann::json& body) {
+  return HttpResponse{.status = status, .content_type = "application/json", .body = body.dump(),
+                      .retry_after = std::nullopt};
+}
+
+// A node with only the given files and directories.
+inline Environment staged_environment(std::vector<std::string> files = {"/etc/ssl/certs/ca-certificates.crt"},
+                                      std::vector<std::string> dirs = {},
+                                      std::map<std::string, std::string, std::less<>> variables = {}) {
+  Environment env;
+  env.variables = std::move(variables);
+  env.is_readable_file = [files](const std::string& path) {
+    return std::find(files.begin(), files.end(), path) != files.end();
+  };
+  env.is_directory = [dirs](const std::string& path) {
+    return std::find(dirs.begin(), dirs.end(), path) != dirs.end();
+  };
+  return env;
+}
+
+}  // namespace qcp::test

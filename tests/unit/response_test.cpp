@@ -1,0 +1,70 @@
+#include "qcp/response.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "qcp/failure.hpp"
+
+namespace qcp {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::system_clock;
+
+const system_clock::time_point kNow{std::chrono::seconds(1767222000)};
+
+TEST(CacheDuration, IsRemainingLifetimeLessTheMargin) {
+  EXPECT_EQ(cache_duration_for(kNow + 3600s, kNow, 300s, std::nullopt), 3300s);
+  EXPECT_EQ(cache_duration_for(kNow + 3600s, kNow, 0s, std::nullopt), 3600s);
+}
+
+TEST(CacheDuration, RoundsDownSubSecondRemainders) {
+  EXPECT_EQ(cache_duration_for(kNow + 3600s, kNow + 250ms, 300s, std::nullopt), 3299s);
+}
+
+TEST(CacheDuration, IsCappedByTheOperator) {
+  EXPECT_EQ(cache_duration_for(kNow + 3600s, kNow, 300s, 600s), 600s);
+  EXPECT_EQ(cache_duration_for(kNow + 3600s, kNow, 300s, 0s), 0s);
+  EXPECT_EQ(cache_duration_for(kNow + 700s, kNow, 300s, 600s), 400s);
+}
+
+TEST(CacheDuration, ExpiredOrNearlyExpiredTokensFail) {
+  EXPECT_THROW(static_cast<void>(cache_duration_for(kNow + 300s, kNow, 300s, std::nullopt)), Failure);
+  EXPECT_THROW(static_cast<void>(cache_duration_for(kNow - 10s, kNow, 300s, std::nullopt)), Failure);
+  try {
+    static_cast<void>(cache_duration_for(kNow + 60s, kNow, 300s, std::nullopt));
+  } catch (const Failure& failure) {
+    EXPECT_EQ(failure.code(), ExitCode::kLookupFailed);
+    EXPECT_THAT(failure.what(), ::testing::HasSubstr("expires in 1m0s, within the cache margin of 5m0s"));
+  }
+}
+
+TEST(RenderResponse, HasExactlyTheKubeletsFieldsInOrder) {
+  const auto text = render_response(Credential{.api_version = "credentialprovider.kubelet.k8s.io/v1",
+                                               .registry = "quay.example.com:8443",
+                                               .username = "team+puller",
+                                               .password = "a.b.c",
+                                               .cache_duration = 3300s});
+  EXPECT_EQ(text,
+            R"({"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1",)"
+            R"("cacheKeyType":"Registry","cacheDuration":"3300s","auth":{"quay.example.com:8443":)"
+            R"({"username":"team+puller","password":"a.b.c"}}})"
+            "\n");
+}
+
+TEST(RenderResponse, EchoesTheRequestsApiVersionAndEscapesSafely) {
+  const auto text = render_response(Credential{.api_version = "credentialprovider.kubelet.k8s.io/v1beta1",
+                                               .registry = "[::1]:8443",
+                                               .username = "team+puller",
+                                               .password = "quote\"back\\slash",
+                                               .cache_duration = 1s});
+  const auto json = nlohmann::json::parse(text);
+  EXPECT_EQ(json["apiVersion"], "credentialprovider.kubelet.k8s.io/v1beta1");
+  EXPECT_EQ(json["auth"]["[::1]:8443"]["password"], "quote\"back\\slash");
+  EXPECT_EQ(text.find('\n'), text.size() - 1);  // one line, newline-terminated
+}
+
+}  // namespace
+}  // namespace qcp
