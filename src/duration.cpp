@@ -23,7 +23,9 @@ constexpr std::array<Unit, 8> kUnits = {{{"ns", 1},
                                          {"m", 60'000'000'000},
                                          {"h", 3'600'000'000'000}}};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace
 
@@ -90,21 +92,26 @@ std::string format_seconds(std::chrono::seconds value) {
 }
 
 std::string format_human(std::chrono::seconds value) {
+  // Appends piece by piece: GCC 12 misreports chained temporaries here (-Wrestrict, PR105651).
   std::string out;
   auto seconds = value.count();
   if (seconds < 0) {
-    out = "-";
+    out.push_back('-');
     seconds = -seconds;
   }
+  const auto append = [&out](long long number, char unit) {
+    out.append(std::to_string(number));
+    out.push_back(unit);
+  };
   const auto hours = seconds / 3600;
   const auto minutes = (seconds % 3600) / 60;
-  const auto rest = seconds % 60;
   if (hours > 0) {
-    out += std::to_string(hours) + "h" + std::to_string(minutes) + "m";
+    append(hours, 'h');
+    append(minutes, 'm');
   } else if (minutes > 0) {
-    out += std::to_string(minutes) + "m";
+    append(minutes, 'm');
   }
-  out += std::to_string(rest) + "s";
+  append(seconds % 60, 's');
   return out;
 }
 

@@ -1,0 +1,189 @@
+# StaticCurl.cmake: qcp::curl for the fully static release binary (QCP_STATIC=ON).
+#
+# Debian ships no usable static libcurl (libcurl.a from libcurl4-openssl-dev wants brotli, zstd,
+# nghttp2, libidn2, libpsl, libssh2, GSSAPI, LDAP... as static archives too), so this builds a
+# minimal, HTTPS-only libcurl.a from Debian's patched curl source (upstream 7.88.1 plus Debian's
+# security fixes, fetched with `apt-get source curl`) and links it with the static c-ares and
+# OpenSSL archives from Debian.
+#
+# Design points:
+#  * Name resolution goes through c-ares, never glibc's getaddrinfo/NSS: a static glibc binary
+#    would otherwise dlopen libnss_*.so of the build host's glibc version at run time.
+#  * No CA bundle/path of the build host is baked in (CURL_CA_BUNDLE/CURL_CA_PATH=none, no
+#    fallback): the program must pass CURLOPT_CAINFO (or CURLOPT_CAINFO_BLOB) for the node it runs
+#    on; without one, every TLS verification fails.
+#  * OpenSSL does not auto-load the node's openssl.cnf (it could name providers/engines that a
+#    static binary cannot load, and TLS behaviour would vary from node to node).
+#  * Proxy support (HTTPS_PROXY/NO_PROXY) and verbose error strings stay enabled.
+#
+# Consumers: target_link_libraries(exe PRIVATE qcp::curl) and target_link_options(exe PRIVATE
+# -static). qcp::curl carries the include directory, CURL_STATICLIB and the link order
+# libcurl.a, libcares.a, libssl.a, libcrypto.a, threads, dl, and makes linking targets wait for
+# the curl build.
+#
+# Expected link warnings with -static ("Using 'X' in statically linked applications requires at
+# runtime the shared libraries..."): dlopen (libcrypto dso_dlfcn.o), getaddrinfo (libcrypto
+# bio_addr.o, pulled in by libssl's DTLS code), gethostbyname (libcrypto bio_sock.o),
+# getservbyname (c-ares ares_getaddrinfo.o) and getservbyport_r (c-ares ares_getnameinfo.o). They
+# come from whole objects of Debian's OpenSSL/c-ares archives, no curl option removes them, and
+# none is called at run time on our paths: curl resolves through c-ares with a numeric service
+# (ARES_AI_NUMERICSERV), gives OpenSSL a connected socket, and never loads engines/providers.
+include_guard(GLOBAL)
+include(ExternalProject)
+
+if(NOT CMAKE_C_COMPILER)
+  message(FATAL_ERROR "StaticCurl: enable the C language in project() (curl is C)")
+endif()
+
+set(_qcp_deps_hint "run scripts/install-deps.sh (as root) to install the build dependencies")
+
+find_package(Threads REQUIRED)
+
+# --- OpenSSL, static -------------------------------------------------------------------------
+# Scoped so OPENSSL_USE_STATIC_LIBS does not leak into the including directory. A cache left over
+# from a shared-library configure would keep pointing at libssl.so; drop such entries first.
+foreach(_qcp_var IN ITEMS OPENSSL_SSL_LIBRARY OPENSSL_CRYPTO_LIBRARY)
+  if(DEFINED CACHE{${_qcp_var}} AND NOT "$CACHE{${_qcp_var}}" MATCHES "\\.a$")
+    unset(${_qcp_var} CACHE)
+  endif()
+endforeach()
+block(SCOPE_FOR VARIABLES)
+  set(OPENSSL_USE_STATIC_LIBS TRUE)
+  find_package(OpenSSL 3 REQUIRED)
+endblock()
+if(NOT OPENSSL_SSL_LIBRARY MATCHES "\\.a$" OR NOT OPENSSL_CRYPTO_LIBRARY MATCHES "\\.a$")
+  message(FATAL_ERROR "StaticCurl: static OpenSSL (libssl.a, libcrypto.a) not found; ${_qcp_deps_hint}")
+endif()
+
+# --- c-ares, static --------------------------------------------------------------------------
+find_path(QCP_CARES_INCLUDE_DIR ares.h)
+find_library(QCP_CARES_STATIC_LIBRARY NAMES libcares.a)
+if(NOT QCP_CARES_INCLUDE_DIR OR NOT QCP_CARES_STATIC_LIBRARY)
+  message(FATAL_ERROR "StaticCurl: static c-ares (ares.h, libcares.a) not found; ${_qcp_deps_hint}")
+endif()
+mark_as_advanced(QCP_CARES_INCLUDE_DIR QCP_CARES_STATIC_LIBRARY)
+
+# --- Debian's curl source ----------------------------------------------------------------------
+# Fetched at configure time, so a missing deb-src fails early with one message, and the source
+# directory (named after the upstream version) is known to ExternalProject. The script is
+# idempotent: it downloads only when apt's candidate version differs from what is unpacked.
+cmake_path(SET _qcp_fetch_script NORMALIZE "${CMAKE_CURRENT_LIST_DIR}/../scripts/fetch-curl-source.sh")
+set(_qcp_curl_root "${CMAKE_BINARY_DIR}/_deps/curl")
+execute_process(
+  COMMAND bash "${_qcp_fetch_script}" "${_qcp_curl_root}/download"
+  RESULT_VARIABLE _qcp_rc
+  OUTPUT_VARIABLE _qcp_out
+  ERROR_VARIABLE _qcp_err
+  OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT _qcp_rc EQUAL 0)
+  message(FATAL_ERROR "StaticCurl: cannot get Debian's curl source for QCP_STATIC=ON.\n${_qcp_err}")
+endif()
+string(REGEX MATCH "[^\n]+$" QCP_CURL_SOURCE_DIR "${_qcp_out}")
+if(NOT EXISTS "${QCP_CURL_SOURCE_DIR}/CMakeLists.txt")
+  message(FATAL_ERROR "StaticCurl: ${_qcp_fetch_script} gave no curl source tree:\n${_qcp_out}\n${_qcp_err}")
+endif()
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_qcp_fetch_script}")
+
+# The Debian version (e.g. 7.88.1-10+deb12u15) is handed to curl's configure below, so a new
+# Debian upload changes the configure command and ExternalProject rebuilds curl.
+file(STRINGS "${QCP_CURL_SOURCE_DIR}/debian/changelog" _qcp_changelog LIMIT_COUNT 1)
+string(REGEX REPLACE "^[^ ]+ \\(([^)]+)\\).*" "\\1" QCP_CURL_DEBIAN_VERSION "${_qcp_changelog}")
+message(STATUS "StaticCurl: curl ${QCP_CURL_DEBIAN_VERSION} (Debian source) in ${QCP_CURL_SOURCE_DIR}")
+
+# --- Build libcurl.a -------------------------------------------------------------------------
+# Linked straight from curl's build tree (no install step), so BUILD_BYPRODUCTS names the real
+# output of the build step and Ninja knows which rule produces it. The public headers in the
+# source tree's include/ are not generated, so they are used as they are.
+set(_qcp_curl_binary_dir "${_qcp_curl_root}/build")
+set(QCP_CURL_LIBRARY "${_qcp_curl_binary_dir}/lib/${CMAKE_STATIC_LIBRARY_PREFIX}curl${CMAKE_STATIC_LIBRARY_SUFFIX}")
+
+set(_qcp_curl_toolchain_args)
+foreach(_qcp_var IN ITEMS CMAKE_TOOLCHAIN_FILE CMAKE_C_COMPILER_LAUNCHER CMAKE_AR CMAKE_RANLIB)
+  if(${_qcp_var})
+    list(APPEND _qcp_curl_toolchain_args "-D${_qcp_var}:STRING=${${_qcp_var}}")
+  endif()
+endforeach()
+
+ExternalProject_Add(qcp_curl_build
+  SOURCE_DIR "${QCP_CURL_SOURCE_DIR}"
+  BINARY_DIR "${_qcp_curl_binary_dir}"
+  PREFIX "${_qcp_curl_root}/ep"
+  INSTALL_COMMAND ""
+  BUILD_BYPRODUCTS "${QCP_CURL_LIBRARY}"
+  EXCLUDE_FROM_ALL TRUE  # built when something links qcp::curl
+  LOG_CONFIGURE TRUE
+  LOG_BUILD TRUE
+  LOG_OUTPUT_ON_FAILURE TRUE
+  CMAKE_CACHE_ARGS
+    ${_qcp_curl_toolchain_args}
+    "-DCMAKE_C_COMPILER:FILEPATH=${CMAKE_C_COMPILER}"
+    -DCMAKE_BUILD_TYPE:STRING=Release
+    "-DCMAKE_C_FLAGS_RELEASE:STRING=-O2 -DNDEBUG"
+    "-DQCP_CURL_DEBIAN_VERSION:STRING=${QCP_CURL_DEBIAN_VERSION}"
+    # static library only
+    -DBUILD_SHARED_LIBS:BOOL=OFF
+    -DBUILD_CURL_EXE:BOOL=OFF
+    -DBUILD_TESTING:BOOL=OFF
+    -DCURL_ENABLE_EXPORT_TARGET:BOOL=OFF
+    -DENABLE_MANUAL:BOOL=OFF  # also the only docs switch in 7.88
+    # protocols: HTTP(S) only; proxy support and verbose strings stay on
+    -DHTTP_ONLY:BOOL=ON
+    -DCURL_DISABLE_PROXY:BOOL=OFF
+    -DCURL_DISABLE_VERBOSE_STRINGS:BOOL=OFF
+    -DCURL_DISABLE_LDAP:BOOL=ON
+    -DCURL_DISABLE_LDAPS:BOOL=ON
+    -DCURL_DISABLE_NTLM:BOOL=ON
+    -DCURL_DISABLE_COOKIES:BOOL=ON
+    -DCURL_DISABLE_ALTSVC:BOOL=ON
+    -DCURL_DISABLE_HSTS:BOOL=ON
+    -DCURL_DISABLE_NETRC:BOOL=ON
+    -DCURL_DISABLE_DOH:BOOL=ON
+    -DENABLE_UNIX_SOCKETS:BOOL=OFF
+    -DENABLE_WEBSOCKETS:BOOL=OFF
+    # TLS: OpenSSL, static; no CA location of the build host compiled in
+    -DCURL_ENABLE_SSL:BOOL=ON
+    -DCURL_USE_OPENSSL:BOOL=ON
+    -DOPENSSL_USE_STATIC_LIBS:BOOL=ON
+    "-DOPENSSL_INCLUDE_DIR:PATH=${OPENSSL_INCLUDE_DIR}"
+    "-DOPENSSL_SSL_LIBRARY:FILEPATH=${OPENSSL_SSL_LIBRARY}"
+    "-DOPENSSL_CRYPTO_LIBRARY:FILEPATH=${OPENSSL_CRYPTO_LIBRARY}"
+    -DCURL_DISABLE_OPENSSL_AUTO_LOAD_CONFIG:BOOL=ON
+    -DCURL_CA_BUNDLE:STRING=none
+    -DCURL_CA_PATH:STRING=none
+    -DCURL_CA_FALLBACK:BOOL=OFF
+    # resolver: c-ares (no getaddrinfo, hence no NSS), not the threaded resolver
+    -DENABLE_ARES:BOOL=ON
+    "-DCARES_INCLUDE_DIR:PATH=${QCP_CARES_INCLUDE_DIR}"
+    "-DCARES_LIBRARY:FILEPATH=${QCP_CARES_STATIC_LIBRARY}"
+    # no optional libraries
+    -DCURL_ZLIB:STRING=OFF
+    -DCURL_BROTLI:BOOL=OFF
+    -DCURL_ZSTD:BOOL=OFF
+    -DUSE_LIBIDN2:BOOL=OFF
+    -DCURL_USE_LIBPSL:BOOL=OFF
+    -DCURL_USE_LIBSSH2:BOOL=OFF
+    -DCURL_USE_LIBSSH:BOOL=OFF
+    -DCURL_USE_GSSAPI:BOOL=OFF
+    -DUSE_NGHTTP2:BOOL=OFF
+    -DUSE_NGTCP2:BOOL=OFF
+    -DUSE_QUICHE:BOOL=OFF
+    -DUSE_MSH3:BOOL=OFF)
+
+# --- qcp::curl -----------------------------------------------------------------------------
+add_library(qcp_curl INTERFACE)
+# Interface-library dependencies (CMake >= 3.19) pass to every target that links qcp::curl.
+add_dependencies(qcp_curl qcp_curl_build)
+target_include_directories(qcp_curl SYSTEM INTERFACE "${QCP_CURL_SOURCE_DIR}/include")
+target_compile_definitions(qcp_curl INTERFACE CURL_STATICLIB)
+# Static archives resolve left to right: curl needs c-ares and OpenSSL, libssl needs libcrypto,
+# OpenSSL needs threads and dl. Imported targets that declare their own dependencies keep that
+# order on every link line, even when a consumer also links OpenSSL::SSL earlier (CMake would
+# otherwise drop the later, needed, occurrence).
+add_library(qcp_cares_static STATIC IMPORTED)
+set_target_properties(qcp_cares_static PROPERTIES IMPORTED_LOCATION "${QCP_CARES_STATIC_LIBRARY}")
+add_library(qcp_curl_static STATIC IMPORTED)
+set_target_properties(qcp_curl_static PROPERTIES
+  IMPORTED_LOCATION "${QCP_CURL_LIBRARY}"
+  INTERFACE_LINK_LIBRARIES "qcp_cares_static;OpenSSL::SSL;OpenSSL::Crypto;Threads::Threads;${CMAKE_DL_LIBS}")
+target_link_libraries(qcp_curl INTERFACE qcp_curl_static)
+add_library(qcp::curl ALIAS qcp_curl)
