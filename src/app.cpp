@@ -72,9 +72,8 @@ std::string lookup(std::istream& in, const Options& options, const Environment& 
   if (token.expiry_assumed) {
     log.warn("Quay's token has no exp claim; assuming Quay's fixed one-hour lifetime");
   }
-  const auto cache_for =
-      cache_duration_for(token.expires_at, clock.now(), options.cache_margin,
-                         options.max_cache_duration);
+  const auto cache_for = cache_duration_for(token.expires_at, clock.now(), options.cache_margin,
+                                            options.max_cache_duration);
   log.info("credential for robot {} on {}: Quay token sha256={}, cached for {}", identity.robot,
            identity.registry, short_hash(token.value), format_human(cache_for));
   return render_response(Credential{

@@ -97,7 +97,9 @@ CurlHttpClient::CurlHttpClient() {
   }
 }
 
-CurlHttpClient::~CurlHttpClient() { curl_global_cleanup(); }
+CurlHttpClient::~CurlHttpClient() {
+  curl_global_cleanup();
+}
 
 HttpResult CurlHttpClient::get(const HttpRequest& request) {
   EasyHandle handle(curl_easy_init());
@@ -147,19 +149,19 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
   set(CURLOPT_WRITEFUNCTION, &write_body);
   set(CURLOPT_WRITEDATA, &sink);
   if (set.result() != CURLE_OK) {
-    return TransportError{TransportError::Kind::kOther,
-                          std::string("libcurl refused an option: ") +
-                              curl_easy_strerror(set.result())};
+    return TransportError{TransportError::Kind::kOther, std::string("libcurl refused an option: ") +
+                                                            curl_easy_strerror(set.result())};
   }
 
   const CURLcode code = curl_easy_perform(handle.get());
   if (code != CURLE_OK) {
     if (sink.overflowed || code == CURLE_FILESIZE_EXCEEDED) {
-      return TransportError{TransportError::Kind::kTooLarge,
-                            "the answer is larger than " + std::to_string(request.max_body_bytes) +
-                                " bytes"};
+      return TransportError{
+          TransportError::Kind::kTooLarge,
+          "the answer is larger than " + std::to_string(request.max_body_bytes) + " bytes"};
     }
-    const std::string detail = error_buffer[0] != '\0' ? error_buffer.data() : curl_easy_strerror(code);
+    const std::string detail =
+        error_buffer[0] != '\0' ? error_buffer.data() : curl_easy_strerror(code);
     return TransportError{classify(code), detail};
   }
 

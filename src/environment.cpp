@@ -3,7 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, not in <unistd.h> by default
+extern char**
+    environ;  // NOLINT(readability-redundant-declaration): POSIX, not in <unistd.h> by default
 
 namespace qcp {
 

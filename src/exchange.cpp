@@ -28,15 +28,15 @@ constexpr std::array<Hint, 10> kHints = {{
      "the robot's federation binding must name the service-account issuer exactly (no "
      "trailing-slash normalisation)"},
     {"Token does not match robot",
-     "the binding's subject must be system:serviceaccount:<namespace>:<service account> of the pod"},
+     "the binding's subject must be system:serviceaccount:<namespace>:<service account> of the "
+     "pod"},
     {"Token audience is not allowed",
      "make tokenAttributes.serviceAccountTokenAudience one of the binding's audiences"},
     {"Ambiguous federation binding", "remove the duplicate binding from the robot"},
     {"Invalid token: Signature has expired",
      "the service-account token was expired when Quay checked it: compare the node's and Quay's "
      "clocks"},
-    {"Invalid token: The token is not yet valid",
-     "compare the node's and Quay's clocks"},
+    {"Invalid token: The token is not yet valid", "compare the node's and Quay's clocks"},
     {"Invalid token",
      "Quay could not verify the service-account token with its issuer's published keys: the "
      "issuer's discovery document and JWKS must be reachable from Quay over HTTPS"},
@@ -100,8 +100,7 @@ std::string status_advice(long status) {
   return {};
 }
 
-Failure refusal(const HttpResponse& response, const Identity& identity,
-                const Redactor& redactor) {
+Failure refusal(const HttpResponse& response, const Identity& identity, const Redactor& redactor) {
   std::string message = "Quay at " + identity.quay_host + " refused robot \"" + identity.robot +
                         "\" (HTTP " + std::to_string(response.status) + ")";
   const std::string reason = quay_reason(response);
@@ -134,8 +133,8 @@ Failure unreachable(const TransportError& error, const Identity& identity,
     case TransportError::Kind::kTimeout:
       return {ExitCode::kLookupFailed,
               where + " did not answer within the deadline (--timeout " +
-                  format_human(std::chrono::duration_cast<std::chrono::seconds>(
-                      settings.total_timeout)) +
+                  format_human(
+                      std::chrono::duration_cast<std::chrono::seconds>(settings.total_timeout)) +
                   "): " + detail};
     case TransportError::Kind::kResolve:
       return {ExitCode::kLookupFailed, "cannot resolve " + where + ": " + detail};
@@ -151,15 +150,15 @@ Failure unreachable(const TransportError& error, const Identity& identity,
   return {ExitCode::kLookupFailed, "request to " + where + " failed: " + detail};
 }
 
-QuayToken read_token(const HttpResponse& response, const Identity& identity,
-                     const Clock& clock) {
+QuayToken read_token(const HttpResponse& response, const Identity& identity, const Clock& clock) {
   const std::string where = "Quay at " + identity.quay_host;
   const auto body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object()) {
-    throw Failure(ExitCode::kLookupFailed,
-                  where + " answered HTTP 200 with " +
-                      (body.is_discarded() ? describe_body(response) : "JSON that is not an object") +
-                      "; is this host Quay's web host?");
+    throw Failure(
+        ExitCode::kLookupFailed,
+        where + " answered HTTP 200 with " +
+            (body.is_discarded() ? describe_body(response) : "JSON that is not an object") +
+            "; is this host Quay's web host?");
   }
   const auto token = body.find("token");
   if (token == body.end() || !token->is_string() || token->get_ref<const std::string&>().empty()) {
@@ -170,8 +169,9 @@ QuayToken read_token(const HttpResponse& response, const Identity& identity,
   result.value = token->get<std::string>();
   const auto claims = decode_jwt_claims(result.value);
   if (!claims) {
-    throw Failure(ExitCode::kLookupFailed,
-                  where + " returned a token that is not a JWT; robot federation tokens always are");
+    throw Failure(
+        ExitCode::kLookupFailed,
+        where + " returned a token that is not a JWT; robot federation tokens always are");
   }
   using std::chrono::seconds;
   using std::chrono::system_clock;
@@ -189,8 +189,8 @@ QuayToken read_token(const HttpResponse& response, const Identity& identity,
 }  // namespace
 
 QuayToken exchange_token(HttpClient& http, const Identity& identity,
-                         const std::string& service_account_token,
-                         const ExchangeSettings& settings, const Clock& clock) {
+                         const std::string& service_account_token, const ExchangeSettings& settings,
+                         const Clock& clock) {
   HttpRequest request;
   request.url = "https://" + identity.quay_host + std::string(kFederationPath);
   request.headers = {{"Accept", "application/json"}, {"User-Agent", settings.user_agent}};

@@ -26,7 +26,9 @@ struct Setting {
   std::string* value;
 };
 
-Failure usage(const std::string& message) { return {ExitCode::kUsage, message}; }
+Failure usage(const std::string& message) {
+  return {ExitCode::kUsage, message};
+}
 
 std::chrono::nanoseconds duration_value(const std::string& text, const std::string& origin) {
   const auto parsed = parse_go_duration(text);
@@ -77,10 +79,11 @@ std::vector<std::string> split_list(const std::string& text) {
 }  // namespace
 
 CommandLine parse_command_line(std::span<const std::string> args, const Environment& env) {
-  CLI::App app("Kubelet image credential provider: exchanges the pod's service-account token "
-               "for a Quay robot token (robot federation). Reads one CredentialProviderRequest "
-               "on stdin and writes one CredentialProviderResponse on stdout.",
-               std::string(kProgramName));
+  CLI::App app(
+      "Kubelet image credential provider: exchanges the pod's service-account token "
+      "for a Quay robot token (robot federation). Reads one CredentialProviderRequest "
+      "on stdin and writes one CredentialProviderResponse on stdout.",
+      std::string(kProgramName));
   app.set_help_flag("-h,--help", "Print this help and exit");
   app.set_version_flag("--version", version_text(), "Print the version and exit");
   app.get_formatter()->column_width(34);
@@ -199,7 +202,7 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
   for (const auto& host : allowed_hosts) {
     if (!is_valid_host_port(host)) {
       throw usage((app.count("--allowed-host") > 0 ? std::string("--allowed-host")
-                                                    : std::string(kAllowedHostsVariable)) +
+                                                   : std::string(kAllowedHostsVariable)) +
                   " value \"" + host + "\" is not HOST[:PORT] (no scheme, no path)");
     }
   }

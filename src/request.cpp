@@ -79,7 +79,8 @@ CredentialProviderRequest parse_request(std::string_view json) {
 
   const auto kind = optional_string(document, "kind");
   if (kind != kRequestKind) {
-    throw bad_request(kind.empty() ? "missing \"kind\"" : "\"kind\" is not CredentialProviderRequest");
+    throw bad_request(kind.empty() ? "missing \"kind\""
+                                   : "\"kind\" is not CredentialProviderRequest");
   }
   CredentialProviderRequest request;
   request.api_version = optional_string(document, "apiVersion");

@@ -23,8 +23,8 @@ constexpr std::array<std::string_view, 2> kCertificateDirs = {"/etc/ssl/certs",
 
 void require_file(const Environment& env, const std::string& path, std::string_view origin) {
   if (!env.is_readable_file(path)) {
-    throw Failure(ExitCode::kUsage, std::string(origin) + " names " + path +
-                                        ", which is not a readable file");
+    throw Failure(ExitCode::kUsage,
+                  std::string(origin) + " names " + path + ", which is not a readable file");
   }
 }
 

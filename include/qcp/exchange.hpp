@@ -29,7 +29,7 @@ struct QuayToken {
 // GET https://<quay_host>/oauth2/federation/robot/token with Basic robot:<service-account JWT>.
 // Every refusal becomes a Failure whose message carries Quay's own words and a hint.
 QuayToken exchange_token(HttpClient& http, const Identity& identity,
-                         const std::string& service_account_token,
-                         const ExchangeSettings& settings, const Clock& clock);
+                         const std::string& service_account_token, const ExchangeSettings& settings,
+                         const Clock& clock);
 
 }  // namespace qcp

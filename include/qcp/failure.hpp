@@ -10,8 +10,8 @@ namespace qcp {
 enum class ExitCode : int {
   kOk = 0,
   kLookupFailed = 1,  // Quay, the network or TLS said no: the credential could not be obtained.
-  kUsage = 2,         // Bad flags or node-level settings: the operator must fix the provider config.
-  kBadRequest = 3,    // The kubelet's request or the service account's annotations are unusable.
+  kUsage = 2,       // Bad flags or node-level settings: the operator must fix the provider config.
+  kBadRequest = 3,  // The kubelet's request or the service account's annotations are unusable.
 };
 
 // A reason to stop. Thrown by the pipeline stages and turned into one stderr line and an exit

@@ -20,12 +20,11 @@ const std::string kSaToken = test::make_jwt({{"iss", "https://oidc.example.com"}
                                              {"exp", test::kNow + 3600}},
                                             kSaSignature);
 const std::string kQuaySignature = "UVVBWS1zaWduYXR1cmUtbmV2ZXItcHJpbnRlZA";
-const std::string kQuayToken =
-    test::make_jwt({{"iss", "quay"}, {"sub", "team+puller"}, {"exp", test::kNow + 3600}}, kQuaySignature);
+const std::string kQuayToken = test::make_jwt(
+    {{"iss", "quay"}, {"sub", "team+puller"}, {"exp", test::kNow + 3600}}, kQuaySignature);
 
 std::string request(const std::string& image = "quay.example.com:8443/team/app",
-                    const std::string& token = kSaToken,
-                    const std::string& robot = "team+puller") {
+                    const std::string& token = kSaToken, const std::string& robot = "team+puller") {
   nlohmann::json json = {{"kind", "CredentialProviderRequest"},
                          {"apiVersion", "credentialprovider.kubelet.k8s.io/v1"},
                          {"image", image}};
@@ -80,7 +79,8 @@ TEST(Run, MarginAndCapFlagsShapeTheCacheDuration) {
   auto outcome = run_with(request(), test::json_response(200, {{"token", kQuayToken}}),
                           {"--cache-margin=10m", "--max-cache-duration=30m"});
   EXPECT_EQ(nlohmann::json::parse(outcome.out)["cacheDuration"], "1800s");
-  outcome = run_with(request(), test::json_response(200, {{"token", kQuayToken}}), {"--cache-margin=0s"});
+  outcome =
+      run_with(request(), test::json_response(200, {{"token", kQuayToken}}), {"--cache-margin=0s"});
   EXPECT_EQ(nlohmann::json::parse(outcome.out)["cacheDuration"], "3600s");
 }
 
@@ -131,20 +131,26 @@ INSTANTIATE_TEST_SUITE_P(
     EveryPath, RunFailure,
     ::testing::Values(
         FailureCase{"EmptyStdin", "", kOk, 3, "stdin is empty", false},
-        FailureCase{"NotJson", "{\"serviceAccountToken\":\"" + kSaToken, kOk, 3, "not valid JSON", false},
+        FailureCase{"NotJson", "{\"serviceAccountToken\":\"" + kSaToken, kOk, 3, "not valid JSON",
+                    false},
         FailureCase{"NoToken", request("quay.io/a/b", ""), kOk, 3, "no serviceAccountToken", false},
-        FailureCase{"TokenNotJwt", request("quay.io/a/b", "opaque-secret-value"), kOk, 3, "not a JWT", false},
+        FailureCase{"TokenNotJwt", request("quay.io/a/b", "opaque-secret-value"), kOk, 3,
+                    "not a JWT", false},
         FailureCase{"NoRobot", request("quay.io/a/b", kSaToken, ""), kOk, 3,
                     "no annotation quay.io/federated-robot-account", false},
-        FailureCase{"BadRobot", request("quay.io/a/b", kSaToken, "Team"), kOk, 3, "not a Quay robot name",
+        FailureCase{"BadRobot", request("quay.io/a/b", kSaToken, "Team"), kOk, 3,
+                    "not a Quay robot name", false},
+        FailureCase{"BadRegistry", request("bad-.io/a/b"), kOk, 3, "not a valid host[:port]",
                     false},
-        FailureCase{"BadRegistry", request("bad-.io/a/b"), kOk, 3, "not a valid host[:port]", false},
-        FailureCase{"Quay400", request(), test::json_response(400, {{"message", "Token does not match robot"}}),
-                    1, "(HTTP 400): Token does not match robot", true},
+        FailureCase{"Quay400", request(),
+                    test::json_response(400, {{"message", "Token does not match robot"}}), 1,
+                    "(HTTP 400): Token does not match robot", true},
         FailureCase{"Quay401", request(), test::json_response(401, {{"error", "Invalid robot"}}), 1,
                     "(HTTP 401): Invalid robot", true},
         FailureCase{"Quay500Html", request(),
-                    HttpResponse{.status = 500, .content_type = "text/html", .body = "<html></html>",
+                    HttpResponse{.status = 500,
+                                 .content_type = "text/html",
+                                 .body = "<html></html>",
                                  .retry_after = {}},
                     1, "(HTTP 500) with an HTML page", true},
         FailureCase{"NoTokenInAnswer", request(), test::json_response(200, {{"x", 1}}), 1,
@@ -152,9 +158,11 @@ INSTANTIATE_TEST_SUITE_P(
         FailureCase{"NonJwtAnswer", request(), test::json_response(200, {{"token", "plain"}}), 1,
                     "not a JWT", true},
         FailureCase{"ExpiredAnswer", request(),
-                    test::json_response(200, {{"token", test::make_jwt({{"exp", test::kNow - 5}}, kQuaySignature)}}),
+                    test::json_response(200, {{"token", test::make_jwt({{"exp", test::kNow - 5}},
+                                                                       kQuaySignature)}}),
                     1, "within the cache margin", true},
-        FailureCase{"Tls", request(), TransportError{TransportError::Kind::kTls, "certificate verify failed"}, 1,
+        FailureCase{"Tls", request(),
+                    TransportError{TransportError::Kind::kTls, "certificate verify failed"}, 1,
                     "TLS certificate problem", true}),
     [](const ::testing::TestParamInfo<FailureCase>& param_info) { return param_info.param.name; });
 

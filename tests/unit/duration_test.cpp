@@ -24,8 +24,8 @@ TEST(ParseGoDuration, AcceptsGosGrammar) {
 }
 
 TEST(ParseGoDuration, RejectsWhatGoRejects) {
-  for (const char* bad : {"", "5", "5d", "1h 30m", "h", ".s", "-", "1.5", "10 s", "1e3s", "5M",
-                          "9999999999h"}) {
+  for (const char* bad :
+       {"", "5", "5d", "1h 30m", "h", ".s", "-", "1.5", "10 s", "1e3s", "5M", "9999999999h"}) {
     EXPECT_FALSE(parse_go_duration(bad)) << bad;
   }
 }

@@ -13,18 +13,21 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const std::string kSaToken = test::make_jwt(
-    {{"iss", "https://oidc.example.com"}, {"sub", "system:serviceaccount:app:puller"}, {"exp", test::kNow + 3600}},
-    "U0EtdG9rZW4tc2lnbmF0dXJlLXNlY3JldA");
+const std::string kSaToken = test::make_jwt({{"iss", "https://oidc.example.com"},
+                                             {"sub", "system:serviceaccount:app:puller"},
+                                             {"exp", test::kNow + 3600}},
+                                            "U0EtdG9rZW4tc2lnbmF0dXJlLXNlY3JldA");
 
-const Identity kIdentity{.robot = "team+puller", .registry = "quay.example.com:8443",
+const Identity kIdentity{.robot = "team+puller",
+                         .registry = "quay.example.com:8443",
                          .quay_host = "quay.example.com:8443"};
 
 ExchangeSettings settings() {
-  return ExchangeSettings{.trust = TrustStore{.ca_file = "/ca.pem", .ca_dir = {}, .source = "--ca-file /ca.pem"},
-                          .connect_timeout = 2s,
-                          .total_timeout = 9s,
-                          .user_agent = "quay-credential-provider/test"};
+  return ExchangeSettings{
+      .trust = TrustStore{.ca_file = "/ca.pem", .ca_dir = {}, .source = "--ca-file /ca.pem"},
+      .connect_timeout = 2s,
+      .total_timeout = 9s,
+      .user_agent = "quay-credential-provider/test"};
 }
 
 std::string failure_for(HttpResult result) {
@@ -61,12 +64,14 @@ TEST(Exchange, SendsBasicRobotAndTokenToTheFederationEndpoint) {
   EXPECT_EQ(request.connect_timeout, 2s);
 
   EXPECT_EQ(token.value, quay_token);
-  EXPECT_EQ(token.expires_at, std::chrono::system_clock::time_point(std::chrono::seconds(test::kNow + 3600)));
+  EXPECT_EQ(token.expires_at,
+            std::chrono::system_clock::time_point(std::chrono::seconds(test::kNow + 3600)));
   EXPECT_FALSE(token.expiry_assumed);
 }
 
 TEST(Exchange, GoesToTheAllowedQuayHostNotTheRegistry) {
-  test::FakeHttp http(test::json_response(200, {{"token", test::make_jwt({{"exp", test::kNow + 3600}})}}));
+  test::FakeHttp http(
+      test::json_response(200, {{"token", test::make_jwt({{"exp", test::kNow + 3600}})}}));
   Identity identity = kIdentity;
   identity.quay_host = "[::1]:9443";
   static_cast<void>(exchange_token(http, identity, kSaToken, settings(), test::FixedClock{}));
@@ -74,7 +79,8 @@ TEST(Exchange, GoesToTheAllowedQuayHostNotTheRegistry) {
 }
 
 TEST(Exchange, TokenWithoutExpAssumesQuaysOneHourFromIat) {
-  test::FakeHttp http(test::json_response(200, {{"token", test::make_jwt({{"iat", test::kNow - 60}})}}));
+  test::FakeHttp http(
+      test::json_response(200, {{"token", test::make_jwt({{"iat", test::kNow - 60}})}}));
   const auto token = exchange_token(http, kIdentity, kSaToken, settings(), test::FixedClock{});
   EXPECT_TRUE(token.expiry_assumed);
   EXPECT_EQ(token.expires_at,
@@ -82,69 +88,90 @@ TEST(Exchange, TokenWithoutExpAssumesQuaysOneHourFromIat) {
 }
 
 TEST(Exchange, PassesOnQuaysOwnMessagesWithAHint) {
-  EXPECT_THAT(failure_for(test::json_response(400, {{"message", "Could not find robot with specified username"}})),
+  EXPECT_THAT(failure_for(test::json_response(
+                  400, {{"message", "Could not find robot with specified username"}})),
               HasSubstr("Quay at quay.example.com:8443 refused robot \"team+puller\" (HTTP 400): "
                         "Could not find robot with specified username - create the robot"));
-  EXPECT_THAT(failure_for(test::json_response(
-                  400, {{"message", "issuer https://oidc.example.com not configured for this robot"}})),
-              HasSubstr("issuer https://oidc.example.com not configured for this robot - the robot's "
-                        "federation binding must name"));
+  EXPECT_THAT(
+      failure_for(test::json_response(
+          400, {{"message", "issuer https://oidc.example.com not configured for this robot"}})),
+      HasSubstr("issuer https://oidc.example.com not configured for this robot - the robot's "
+                "federation binding must name"));
   EXPECT_THAT(failure_for(test::json_response(400, {{"message", "Token does not match robot"}})),
               HasSubstr("system:serviceaccount:<namespace>:<service account>"));
-  EXPECT_THAT(failure_for(test::json_response(400, {{"message", "Robot does not have federated login configured"}})),
+  EXPECT_THAT(failure_for(test::json_response(
+                  400, {{"message", "Robot does not have federated login configured"}})),
               HasSubstr("add a federation binding"));
-  EXPECT_THAT(failure_for(test::json_response(400, {{"message", "Invalid token: Signature has expired"}})),
-              HasSubstr("clocks"));
-  EXPECT_THAT(failure_for(test::json_response(400, {{"message", "Invalid token: Signature verification failed"}})),
+  EXPECT_THAT(
+      failure_for(test::json_response(400, {{"message", "Invalid token: Signature has expired"}})),
+      HasSubstr("clocks"));
+  EXPECT_THAT(failure_for(test::json_response(
+                  400, {{"message", "Invalid token: Signature verification failed"}})),
               HasSubstr("JWKS must be reachable"));
-  EXPECT_THAT(failure_for(test::json_response(400, {{"message", "Token audience is not allowed for this robot"}})),
+  EXPECT_THAT(failure_for(test::json_response(
+                  400, {{"message", "Token audience is not allowed for this robot"}})),
               HasSubstr("serviceAccountTokenAudience"));
   EXPECT_THAT(failure_for(test::json_response(401, {{"error", "Invalid robot"}})),
               HasSubstr("(HTTP 401): Invalid robot - Quay could not read the robot credentials"));
 }
 
 TEST(Exchange, ScrubsQuayMessagesThatQuoteTheToken) {
-  const auto message =
-      failure_for(test::json_response(400, {{"message", "Invalid token: " + kSaToken + "\nsecond line"}}));
+  const auto message = failure_for(
+      test::json_response(400, {{"message", "Invalid token: " + kSaToken + "\nsecond line"}}));
   EXPECT_THAT(message, Not(HasSubstr("eyJ")));
   EXPECT_THAT(message, HasSubstr("[redacted]"));
 }
 
 TEST(Exchange, DescribesAnswersWithoutQuaysJson) {
-  HttpResponse html{.status = 500, .content_type = "text/html", .body = "<html><body>Internal</body></html>",
+  HttpResponse html{.status = 500,
+                    .content_type = "text/html",
+                    .body = "<html><body>Internal</body></html>",
                     .retry_after = std::nullopt};
-  EXPECT_THAT(failure_for(html), HasSubstr("(HTTP 500) with an HTML page, not Quay's JSON - Quay failed "
-                                           "while verifying the token"));
+  EXPECT_THAT(failure_for(html),
+              HasSubstr("(HTTP 500) with an HTML page, not Quay's JSON - Quay failed "
+                        "while verifying the token"));
   html.status = 405;
   EXPECT_THAT(failure_for(html), HasSubstr("needs Quay 3.13 or later"));
-  EXPECT_THAT(failure_for(HttpResponse{.status = 404, .content_type = "", .body = "", .retry_after = {}}),
-              HasSubstr("(HTTP 404) with an empty body"));
-  EXPECT_THAT(failure_for(HttpResponse{.status = 302, .content_type = "", .body = "", .retry_after = {}}),
-              HasSubstr("redirects are not followed"));
+  EXPECT_THAT(
+      failure_for(HttpResponse{.status = 404, .content_type = "", .body = "", .retry_after = {}}),
+      HasSubstr("(HTTP 404) with an empty body"));
+  EXPECT_THAT(
+      failure_for(HttpResponse{.status = 302, .content_type = "", .body = "", .retry_after = {}}),
+      HasSubstr("redirects are not followed"));
 }
 
 TEST(Exchange, RejectsSuccessfulAnswersWithoutAUsableToken) {
-  EXPECT_THAT(failure_for(HttpResponse{.status = 200, .content_type = "text/html", .body = "<html>login</html>",
+  EXPECT_THAT(failure_for(HttpResponse{.status = 200,
+                                       .content_type = "text/html",
+                                       .body = "<html>login</html>",
                                        .retry_after = {}}),
               HasSubstr("answered HTTP 200 with an HTML page"));
-  EXPECT_THAT(failure_for(test::json_response(200, {{"access_token", "x"}})), HasSubstr("without a \"token\""));
-  EXPECT_THAT(failure_for(test::json_response(200, {{"token", ""}})), HasSubstr("without a \"token\""));
-  EXPECT_THAT(failure_for(test::json_response(200, {{"token", 42}})), HasSubstr("without a \"token\""));
-  EXPECT_THAT(failure_for(test::json_response(200, nlohmann::json::array())), HasSubstr("not an object"));
+  EXPECT_THAT(failure_for(test::json_response(200, {{"access_token", "x"}})),
+              HasSubstr("without a \"token\""));
+  EXPECT_THAT(failure_for(test::json_response(200, {{"token", ""}})),
+              HasSubstr("without a \"token\""));
+  EXPECT_THAT(failure_for(test::json_response(200, {{"token", 42}})),
+              HasSubstr("without a \"token\""));
+  EXPECT_THAT(failure_for(test::json_response(200, nlohmann::json::array())),
+              HasSubstr("not an object"));
   EXPECT_THAT(failure_for(test::json_response(200, {{"token", "static-robot-token"}})),
               HasSubstr("not a JWT"));
 }
 
 TEST(Exchange, TransportFailuresSayWhatAndWhere) {
-  EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kTls, "SSL certificate problem: unable to get local issuer certificate"}),
-              HasSubstr("TLS certificate problem with Quay at quay.example.com:8443 (trusted CAs from --ca-file /ca.pem)"));
+  EXPECT_THAT(failure_for(TransportError{
+                  TransportError::Kind::kTls,
+                  "SSL certificate problem: unable to get local issuer certificate"}),
+              HasSubstr("TLS certificate problem with Quay at quay.example.com:8443 (trusted CAs "
+                        "from --ca-file /ca.pem)"));
   EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kTimeout, "Operation timed out"}),
               HasSubstr("did not answer within the deadline (--timeout 9s)"));
   EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kResolve, "Could not resolve host"}),
               HasSubstr("cannot resolve Quay at quay.example.com:8443"));
   EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kConnect, "Connection refused"}),
               HasSubstr("cannot connect to Quay"));
-  EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kTooLarge, "the answer is larger than 1048576 bytes"}),
+  EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kTooLarge,
+                                         "the answer is larger than 1048576 bytes"}),
               HasSubstr("oversized answer"));
 }
 

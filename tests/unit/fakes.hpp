@@ -31,7 +31,8 @@ inline std::string base64url(std::string_view bytes) {
 }
 
 // An unsigned-but-well-formed JWT: enough for code that reads claims without verifying.
-inline std::string make_jwt(const nlohmann::json& claims, std::string_view signature = "c2lnbmF0dXJl") {
+inline std::string make_jwt(const nlohmann::json& claims,
+                            std::string_view signature = "c2lnbmF0dXJl") {
   const nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", "k1"}};
   return base64url(header.dump()) + "." + base64url(claims.dump()) + "." + std::string(signature);
 }
@@ -40,7 +41,8 @@ inline constexpr std::int64_t kNow = 1'767'222'000;  // 2025-12-31T23:00:00Z
 
 class FixedClock final : public Clock {
  public:
-  explicit FixedClock(std::int64_t epoch_seconds = kNow) : now_(std::chrono::seconds(epoch_seconds)) {}
+  explicit FixedClock(std::int64_t epoch_seconds = kNow)
+      : now_(std::chrono::seconds(epoch_seconds)) {}
   [[nodiscard]] std::chrono::system_clock::time_point now() const override { return now_; }
 
  private:
@@ -62,14 +64,17 @@ class FakeHttp final : public HttpClient {
 };
 
 inline HttpResponse json_response(long status, const nlohmann::json& body) {
-  return HttpResponse{.status = status, .content_type = "application/json", .body = body.dump(),
+  return HttpResponse{.status = status,
+                      .content_type = "application/json",
+                      .body = body.dump(),
                       .retry_after = std::nullopt};
 }
 
 // A node with only the given files and directories.
-inline Environment staged_environment(std::vector<std::string> files = {"/etc/ssl/certs/ca-certificates.crt"},
-                                      std::vector<std::string> dirs = {},
-                                      std::map<std::string, std::string, std::less<>> variables = {}) {
+inline Environment staged_environment(
+    std::vector<std::string> files = {"/etc/ssl/certs/ca-certificates.crt"},
+    std::vector<std::string> dirs = {},
+    std::map<std::string, std::string, std::less<>> variables = {}) {
   Environment env;
   env.variables = std::move(variables);
   env.is_readable_file = [files](const std::string& path) {

@@ -46,10 +46,10 @@ TEST(RobotName, FollowsQuaysNameRule) {
 }
 
 TEST(ResolveIdentity, UsesTheAnnotatedRobotAndTheImagesRegistry) {
-  const auto identity = resolve_identity(
-      request_for("quay.example.com:8443/team/app",
-                  {{"quay.io/federated-robot-account", "team+puller"}}),
-      {});
+  const auto identity =
+      resolve_identity(request_for("quay.example.com:8443/team/app",
+                                   {{"quay.io/federated-robot-account", "team+puller"}}),
+                       {});
   EXPECT_EQ(identity.robot, "team+puller");
   EXPECT_EQ(identity.registry, "quay.example.com:8443");
   EXPECT_EQ(identity.quay_host, "quay.example.com:8443");
@@ -78,24 +78,25 @@ TEST(ResolveIdentity, HostAnnotationEqualToTheRegistryNeedsNoAllowList) {
 }
 
 TEST(ResolveIdentity, HostAnnotationMustBeAllowedByTheNode) {
-  const auto request = request_for("mirror.example.com/a/b",
-                                   {{"quay.io/federated-robot-account", "team+puller"},
-                                    {"quay.io/host", "quay.example.com:8443"}});
+  const auto request =
+      request_for("mirror.example.com/a/b", {{"quay.io/federated-robot-account", "team+puller"},
+                                             {"quay.io/host", "quay.example.com:8443"}});
   EXPECT_THAT(failure_of(request), HasSubstr("--allowed-host=quay.example.com:8443"));
   EXPECT_THAT(failure_of(request, {"quay.example.com"}), HasSubstr("nor allowed on this node"));
 
-  const auto identity = resolve_identity(request, std::vector<std::string>{"quay.example.com:8443"});
+  const auto identity =
+      resolve_identity(request, std::vector<std::string>{"quay.example.com:8443"});
   EXPECT_EQ(identity.quay_host, "quay.example.com:8443");
   EXPECT_EQ(identity.registry, "mirror.example.com");  // the auth key stays the image's registry
 }
 
 TEST(ResolveIdentity, HostAnnotationCannotCarrySchemeOrPath) {
   for (const char* host : {"http://quay.io", "quay.io/evil", "quay.io:0", "evil.com@quay.io"}) {
-    EXPECT_THAT(failure_of(request_for("quay.io/a/b",
-                                       {{"quay.io/federated-robot-account", "team+puller"},
-                                        {"quay.io/host", host}}),
-                           {host}),
-                HasSubstr("not a valid host[:port]"))
+    EXPECT_THAT(
+        failure_of(request_for("quay.io/a/b", {{"quay.io/federated-robot-account", "team+puller"},
+                                               {"quay.io/host", host}}),
+                   {host}),
+        HasSubstr("not a valid host[:port]"))
         << host;
   }
 }

@@ -38,13 +38,12 @@ TEST(RegistryOfImage, RejectsRegistriesThatAreNotHosts) {
 }
 
 TEST(IsValidHostPort, AcceptsNamesIpsAndPorts) {
-  for (const char* good : {"quay.io", "quay.io:443", "a", "localhost:1", "10.0.0.1:65535",
-                           "[::1]", "[::1]:8443", "xn--bcher-kva.example", "q-1.example.com"}) {
+  for (const char* good : {"quay.io", "quay.io:443", "a", "localhost:1", "10.0.0.1:65535", "[::1]",
+                           "[::1]:8443", "xn--bcher-kva.example", "q-1.example.com"}) {
     EXPECT_TRUE(is_valid_host_port(good)) << good;
   }
-  for (const char* bad : {"", ":443", "quay.io:", "quay.io:0443", "https://quay.io",
-                          "quay.io/path", "quay.io:99999", "[::1]:", "[]", "::1",
-                          "under_score.io", "quay.io."}) {
+  for (const char* bad : {"", ":443", "quay.io:", "quay.io:0443", "https://quay.io", "quay.io/path",
+                          "quay.io:99999", "[::1]:", "[]", "::1", "under_score.io", "quay.io."}) {
     EXPECT_FALSE(is_valid_host_port(bad)) << bad;
   }
   EXPECT_TRUE(is_valid_host_port(std::string(63, 'a') + ".io"));

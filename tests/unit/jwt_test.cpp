@@ -70,7 +70,8 @@ TEST(DecodeJwtClaims, RejectsWhatIsNotAJwt) {
   for (const std::string& text :
        {std::string(""), std::string("opaque-static-robot-token"), header + "." + payload,
         header + "." + payload + ".sig.extra", header + ".!!!." + "sig",
-        test::base64url("[1,2]") + "." + payload + ".sig", header + "." + test::base64url("42") + ".sig",
+        test::base64url("[1,2]") + "." + payload + ".sig",
+        header + "." + test::base64url("42") + ".sig",
         header + "." + test::base64url("not json") + ".sig", header + "." + payload + ".s+g"}) {
     EXPECT_FALSE(decode_jwt_claims(text)) << text;
   }

@@ -58,15 +58,16 @@ TEST(CommandLine, ReadsEveryFlag) {
 }
 
 TEST(CommandLine, EnvironmentFillsFlagsNotGiven) {
-  const auto command = parse({"--timeout", "7s"},
-                             {{"QUAY_CREDENTIAL_PROVIDER_TIMEOUT", "9s"},
-                              {"QUAY_CREDENTIAL_PROVIDER_CACHE_MARGIN", "1m"},
-                              {"QUAY_CREDENTIAL_PROVIDER_LOG_LEVEL", "debug"},
-                              {"QUAY_CREDENTIAL_PROVIDER_ALLOWED_HOSTS", "a.example,b.example:444"}});
+  const auto command = parse(
+      {"--timeout", "7s"}, {{"QUAY_CREDENTIAL_PROVIDER_TIMEOUT", "9s"},
+                            {"QUAY_CREDENTIAL_PROVIDER_CACHE_MARGIN", "1m"},
+                            {"QUAY_CREDENTIAL_PROVIDER_LOG_LEVEL", "debug"},
+                            {"QUAY_CREDENTIAL_PROVIDER_ALLOWED_HOSTS", "a.example,b.example:444"}});
   EXPECT_EQ(command.options.timeout, 7s);  // the flag wins
   EXPECT_EQ(command.options.cache_margin, 1min);
   EXPECT_EQ(command.options.log_level, LogLevel::kDebug);
-  EXPECT_EQ(command.options.allowed_hosts, (std::vector<std::string>{"a.example", "b.example:444"}));
+  EXPECT_EQ(command.options.allowed_hosts,
+            (std::vector<std::string>{"a.example", "b.example:444"}));
 }
 
 TEST(CommandLine, HelpAndVersionPrintInsteadOfRunning) {
@@ -83,7 +84,8 @@ TEST(CommandLine, RefusesMistakesLoudly) {
   EXPECT_THAT(usage_error({"--bogus"}), HasSubstr("--bogus"));
   EXPECT_THAT(usage_error({"stray"}), HasSubstr("stray"));
   EXPECT_THAT(usage_error({"--timeout", "10"}), HasSubstr("--timeout must be a duration"));
-  EXPECT_THAT(usage_error({"--timeout", "90s"}), HasSubstr("the kubelet kills the provider at 60s"));
+  EXPECT_THAT(usage_error({"--timeout", "90s"}),
+              HasSubstr("the kubelet kills the provider at 60s"));
   EXPECT_THAT(usage_error({"--timeout", "0s"}), HasSubstr("between 1ms and 55s"));
   EXPECT_THAT(usage_error({"--cache-margin", "-5m"}), HasSubstr("must not be negative"));
   EXPECT_THAT(usage_error({"--cache-margin", "1h"}), HasSubstr("shorter than 1h"));

@@ -22,8 +22,9 @@ TEST(Redactor, RemovesUnknownTokenShapedRuns) {
   const std::string jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lzc3VlciJ9.abcdefghijklmnop";
   EXPECT_THAT(Redactor{}.scrub("Invalid token " + jwt), Not(HasSubstr("eyJ")));
   // Ordinary words, URLs and Quay's messages survive.
-  EXPECT_EQ(Redactor{}.scrub("issuer https://oidc.example.com/realms/x not configured for this robot"),
-            "issuer https://oidc.example.com/realms/x not configured for this robot");
+  EXPECT_EQ(
+      Redactor{}.scrub("issuer https://oidc.example.com/realms/x not configured for this robot"),
+      "issuer https://oidc.example.com/realms/x not configured for this robot");
 }
 
 TEST(Redactor, KeepsOneLineAndCapsLength) {

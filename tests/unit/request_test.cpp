@@ -55,9 +55,9 @@ TEST(ParseRequest, AcceptsEveryReleasedApiVersion) {
 }
 
 TEST(ParseRequest, IgnoresUnknownFieldsAndTreatsNullAsAbsent) {
-  const auto request = parse_request(request_json(
-      R"("image":"quay.io/a/b","futureField":{"x":[1,2]},"serviceAccountToken":null,)"
-      R"("serviceAccountAnnotations":null)"));
+  const auto request = parse_request(
+      request_json(R"("image":"quay.io/a/b","futureField":{"x":[1,2]},"serviceAccountToken":null,)"
+                   R"("serviceAccountAnnotations":null)"));
   EXPECT_TRUE(request.service_account_token.empty());
   EXPECT_TRUE(request.service_account_annotations.empty());
 }
@@ -68,14 +68,18 @@ TEST(ParseRequest, RejectsMalformedRequestsWithoutEchoingThem) {
   expect_rejected("  \n", "stdin is empty");
   expect_rejected("{\"serviceAccountToken\":\"" + token + "\"", "not valid JSON");
   expect_rejected("[\"" + token + "\"]", "not a JSON object");
-  expect_rejected(R"({"apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"a/b","serviceAccountToken":")" +
-                      token + "\"}",
-                  "missing \"kind\"");
-  expect_rejected(R"({"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"a/b"})",
-                  "\"kind\" is not CredentialProviderRequest");
-  expect_rejected(R"({"kind":"CredentialProviderRequest","image":"a/b"})", "\"apiVersion\" must be");
-  expect_rejected(R"({"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v2","image":"a/b"})",
+  expect_rejected(
+      R"({"apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"a/b","serviceAccountToken":")" +
+          token + "\"}",
+      "missing \"kind\"");
+  expect_rejected(
+      R"({"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"a/b"})",
+      "\"kind\" is not CredentialProviderRequest");
+  expect_rejected(R"({"kind":"CredentialProviderRequest","image":"a/b"})",
                   "\"apiVersion\" must be");
+  expect_rejected(
+      R"({"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v2","image":"a/b"})",
+      "\"apiVersion\" must be");
   expect_rejected(R"({"kind":"CredentialProviderRequest","apiVersion":"v1","image":"a/b"})",
                   "\"apiVersion\" must be");
   expect_rejected(request_json(R"("serviceAccountToken":")" + token + "\""),

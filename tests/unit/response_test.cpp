@@ -31,35 +31,41 @@ TEST(CacheDuration, IsCappedByTheOperator) {
 }
 
 TEST(CacheDuration, ExpiredOrNearlyExpiredTokensFail) {
-  EXPECT_THROW(static_cast<void>(cache_duration_for(kNow + 300s, kNow, 300s, std::nullopt)), Failure);
-  EXPECT_THROW(static_cast<void>(cache_duration_for(kNow - 10s, kNow, 300s, std::nullopt)), Failure);
+  EXPECT_THROW(static_cast<void>(cache_duration_for(kNow + 300s, kNow, 300s, std::nullopt)),
+               Failure);
+  EXPECT_THROW(static_cast<void>(cache_duration_for(kNow - 10s, kNow, 300s, std::nullopt)),
+               Failure);
   try {
     static_cast<void>(cache_duration_for(kNow + 60s, kNow, 300s, std::nullopt));
   } catch (const Failure& failure) {
     EXPECT_EQ(failure.code(), ExitCode::kLookupFailed);
-    EXPECT_THAT(failure.what(), ::testing::HasSubstr("expires in 1m0s, within the cache margin of 5m0s"));
+    EXPECT_THAT(failure.what(),
+                ::testing::HasSubstr("expires in 1m0s, within the cache margin of 5m0s"));
   }
 }
 
 TEST(RenderResponse, HasExactlyTheKubeletsFieldsInOrder) {
-  const auto text = render_response(Credential{.api_version = "credentialprovider.kubelet.k8s.io/v1",
-                                               .registry = "quay.example.com:8443",
-                                               .username = "team+puller",
-                                               .password = "a.b.c",
-                                               .cache_duration = 3300s});
-  EXPECT_EQ(text,
-            R"({"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1",)"
-            R"("cacheKeyType":"Registry","cacheDuration":"3300s","auth":{"quay.example.com:8443":)"
-            R"({"username":"team+puller","password":"a.b.c"}}})"
-            "\n");
+  const auto text =
+      render_response(Credential{.api_version = "credentialprovider.kubelet.k8s.io/v1",
+                                 .registry = "quay.example.com:8443",
+                                 .username = "team+puller",
+                                 .password = "a.b.c",
+                                 .cache_duration = 3300s});
+  EXPECT_EQ(
+      text,
+      R"({"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1",)"
+      R"("cacheKeyType":"Registry","cacheDuration":"3300s","auth":{"quay.example.com:8443":)"
+      R"({"username":"team+puller","password":"a.b.c"}}})"
+      "\n");
 }
 
 TEST(RenderResponse, EchoesTheRequestsApiVersionAndEscapesSafely) {
-  const auto text = render_response(Credential{.api_version = "credentialprovider.kubelet.k8s.io/v1beta1",
-                                               .registry = "[::1]:8443",
-                                               .username = "team+puller",
-                                               .password = "quote\"back\\slash",
-                                               .cache_duration = 1s});
+  const auto text =
+      render_response(Credential{.api_version = "credentialprovider.kubelet.k8s.io/v1beta1",
+                                 .registry = "[::1]:8443",
+                                 .username = "team+puller",
+                                 .password = "quote\"back\\slash",
+                                 .cache_duration = 1s});
   const auto json = nlohmann::json::parse(text);
   EXPECT_EQ(json["apiVersion"], "credentialprovider.kubelet.k8s.io/v1beta1");
   EXPECT_EQ(json["auth"]["[::1]:8443"]["password"], "quote\"back\\slash");

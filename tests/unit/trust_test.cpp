@@ -9,12 +9,13 @@
 namespace qcp {
 namespace {
 
-using ::testing::HasSubstr;
 using test::staged_environment;
+using ::testing::HasSubstr;
 
 TEST(DiscoverTrust, FlagsComeFirst) {
-  const auto env = staged_environment({"/x/ca.pem", "/etc/ssl/certs/ca-certificates.crt"}, {"/x/certs"},
-                                      {{"SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"}});
+  const auto env =
+      staged_environment({"/x/ca.pem", "/etc/ssl/certs/ca-certificates.crt"}, {"/x/certs"},
+                         {{"SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"}});
   const auto trust = discover_trust("/x/ca.pem", "/x/certs", env);
   EXPECT_EQ(trust.ca_file, "/x/ca.pem");
   EXPECT_EQ(trust.ca_dir, "/x/certs");
@@ -30,14 +31,15 @@ TEST(DiscoverTrust, SslCertFileBeatsTheDistributionBundles) {
 }
 
 TEST(DiscoverTrust, ProbesDistributionBundlesInOrder) {
-  EXPECT_EQ(discover_trust("", "", staged_environment({"/etc/pki/tls/certs/ca-bundle.crt",
-                                                       "/etc/ssl/cert.pem"}))
-                .ca_file,
-            "/etc/pki/tls/certs/ca-bundle.crt");
+  EXPECT_EQ(
+      discover_trust("", "",
+                     staged_environment({"/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"}))
+          .ca_file,
+      "/etc/pki/tls/certs/ca-bundle.crt");
   EXPECT_EQ(discover_trust("", "", staged_environment({"/etc/ssl/cert.pem"})).ca_file,
             "/etc/ssl/cert.pem");
-  EXPECT_EQ(discover_trust("", "", staged_environment(
-                                       {"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"}))
+  EXPECT_EQ(discover_trust(
+                "", "", staged_environment({"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"}))
                 .ca_file,
             "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem");
   const auto dir_only = discover_trust("", "", staged_environment({}, {"/etc/pki/tls/certs"}));

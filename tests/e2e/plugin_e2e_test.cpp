@@ -1,0 +1,182 @@
+// The built executable (the static one in the static preset), fed kubelet-encoded requests through
+// pipes, against a fake Quay on loopback.
+#include <elf.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "fake_quay.hpp"
+#include "kubelet_decoder.hpp"
+#include "pki.hpp"
+#include "subprocess.hpp"
+
+namespace qcp::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kBinary = QCP_BINARY;
+constexpr const char* kRobot = "team+puller";
+constexpr const char* kV1 = "credentialprovider.kubelet.k8s.io/v1";
+
+// The kubelet's encoding: compact, kind and apiVersion first, then a newline (protocol §3).
+std::string kubelet_request(const std::string& image, const std::string& token,
+                            const std::string& robot, const std::string& api_version = kV1) {
+  nlohmann::ordered_json json;
+  json["kind"] = "CredentialProviderRequest";
+  json["apiVersion"] = api_version;
+  json["image"] = image;
+  if (!token.empty()) {
+    json["serviceAccountToken"] = token;
+  }
+  if (!robot.empty()) {
+    json["serviceAccountAnnotations"] = {{"quay.io/federated-robot-account", robot}};
+  }
+  return json.dump() + "\n";
+}
+
+class PluginBinary : public ::testing::Test {
+ protected:
+  PluginBinary() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "qcp-e2e-XXXXXX").string();
+    dir_ = ::mkdtemp(pattern.data());
+    ca_file_ = pki_.write_ca(dir_).string();
+    quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:app:puller", {}}});
+    token_ = quay_.mint_service_account_token("app", "puller");
+  }
+  ~PluginBinary() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  PluginBinary(const PluginBinary&) = delete;
+  PluginBinary& operator=(const PluginBinary&) = delete;
+  PluginBinary(PluginBinary&&) = delete;
+  PluginBinary& operator=(PluginBinary&&) = delete;
+
+  // argv and env as a provider config would give them; no SSL_CERT_* from the test runner.
+  ProcessResult exec(const std::string& input, std::vector<std::string> args = {}) {
+    args.insert(args.begin(), {"--ca-file", ca_file_});
+    return run_process(kBinary, args, {"PATH=/usr/bin:/bin"}, input);
+  }
+
+  std::filesystem::path dir_;
+  TestPki pki_;
+  std::string ca_file_;
+  FakeQuay quay_{pki_};
+  std::string token_;
+};
+
+TEST_F(PluginBinary, AnswersWithOneResponseTheKubeletAccepts) {
+  const auto result = exec(kubelet_request(quay_.host() + "/team/app", token_, kRobot));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(kubelet_rejects(result.out, kV1), "");
+  EXPECT_EQ(result.out.back(), '\n');
+  EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 1);
+  const auto response = nlohmann::json::parse(result.out);
+  EXPECT_EQ(response["auth"][quay_.host()]["username"], kRobot);
+  EXPECT_NE(response["auth"][quay_.host()]["password"], token_);
+  EXPECT_EQ(result.err.find(token_.substr(token_.rfind('.') + 1, 16)), std::string::npos);
+}
+
+TEST_F(PluginBinary, AnswersOlderApiVersionsInKind) {
+  for (const char* version : {"credentialprovider.kubelet.k8s.io/v1beta1",
+                              "credentialprovider.kubelet.k8s.io/v1alpha1"}) {
+    const auto result = exec(kubelet_request(quay_.host() + "/team/app", token_, kRobot, version));
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(kubelet_rejects(result.out, version), "");
+  }
+}
+
+struct BadCase {
+  const char* name;
+  int exit_code;
+  const char* message;
+};
+
+TEST_F(PluginBinary, FailuresLeaveStdoutEmptyAndSayWhyOnOneLine) {
+  const std::string image = quay_.host() + "/team/app";
+  const std::vector<std::pair<std::string, BadCase>> cases = {
+      {"", {"empty stdin", 3, "stdin is empty"}},
+      {"{\"kind\":\"CredentialProviderRequest\",\"serviceAccountToken\":\"" + token_,
+       {"truncated", 3, "not valid JSON"}},
+      {kubelet_request(image, "", kRobot), {"no token", 3, "no serviceAccountToken"}},
+      {kubelet_request(image, token_, ""), {"no annotation", 3, "quay.io/federated-robot-account"}},
+      {kubelet_request(image, token_, "Team+Puller"), {"bad robot", 3, "not a Quay robot name"}},
+      {kubelet_request(image, token_, "team+nobody"), {"unknown robot", 1, "Could not find robot"}},
+      {kubelet_request(image, quay_.mint_service_account_token("app", "other"), kRobot),
+       {"wrong subject", 1, "Token does not match robot"}},
+  };
+  for (const auto& [input, expected] : cases) {
+    const auto result = exec(input);
+    EXPECT_EQ(result.exit_code, expected.exit_code) << expected.name << ": " << result.err;
+    EXPECT_EQ(result.out, "") << expected.name;
+    EXPECT_THAT(result.err, HasSubstr(expected.message)) << expected.name;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1)
+        << expected.name << ": " << result.err;
+    EXPECT_EQ(result.err.find(token_.substr(token_.find('.') + 1, 16)), std::string::npos)
+        << expected.name;
+  }
+}
+
+TEST_F(PluginBinary, UnknownFlagFromConfigArgsIsALoudUsageError) {
+  const auto result =
+      exec(kubelet_request(quay_.host() + "/team/app", token_, kRobot), {"--insecure"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.out, "");
+  EXPECT_THAT(result.err, HasSubstr("--insecure"));
+  EXPECT_EQ(quay_.request_count(), 0U);
+}
+
+TEST_F(PluginBinary, ConcurrentCopiesDoNotInterfere) {
+  std::vector<std::future<ProcessResult>> runs;
+  for (int i = 0; i < 6; ++i) {
+    runs.push_back(std::async(std::launch::async, [this, i] {
+      return exec(kubelet_request(quay_.host() + "/team/app" + std::to_string(i), token_, kRobot));
+    }));
+  }
+  for (auto& run : runs) {
+    const auto result = run.get();
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(kubelet_rejects(result.out, kV1), "");
+  }
+  EXPECT_EQ(quay_.request_count(), 6U);
+}
+
+TEST(PluginBinaryCli, VersionAndHelpGoToStdout) {
+  auto result = run_process(kBinary, {"--version"}, {}, "");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.out, HasSubstr("quay-credential-provider "));
+  result = run_process(kBinary, {"--help"}, {}, "");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.out, HasSubstr("--allowed-host"));
+}
+
+#ifdef QCP_STATIC_BINARY
+// A fully static executable has no program interpreter and no DT_NEEDED entries: it runs on a
+// node whatever its libc.
+TEST(PluginBinaryCli, IsFullyStatic) {
+  std::ifstream file(kBinary, std::ios::binary);
+  Elf64_Ehdr header{};
+  file.read(reinterpret_cast<char*>(&header), sizeof header);
+  ASSERT_TRUE(file);
+  ASSERT_EQ(std::string(reinterpret_cast<const char*>(header.e_ident), 4),
+            "\x7f"
+            "ELF");
+  for (int i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr program{};
+    file.seekg(static_cast<std::streamoff>(header.e_phoff +
+                                           static_cast<std::uint64_t>(i) * header.e_phentsize));
+    file.read(reinterpret_cast<char*>(&program), sizeof program);
+    EXPECT_NE(program.p_type, static_cast<std::uint32_t>(PT_INTERP)) << "has a dynamic loader";
+    EXPECT_NE(program.p_type, static_cast<std::uint32_t>(PT_DYNAMIC)) << "has a dynamic section";
+  }
+}
+#endif
+
+}  // namespace
+}  // namespace qcp::test
