@@ -1,5 +1,6 @@
 #include "qcp/app.hpp"
 
+#include <initializer_list>
 #include <istream>
 #include <new>
 #include <ostream>
@@ -26,6 +27,16 @@ std::string join(const std::vector<std::string>& items) {
     out += (out.empty() ? "" : ",") + item;
   }
   return out;
+}
+
+// The first non-empty variable, in the order libcurl and Go's net/http give precedence.
+std::string first_set(const Environment& env, std::initializer_list<std::string_view> names) {
+  for (const auto name : names) {
+    if (auto value = env.get(name); value && !value->empty()) {
+      return *value;
+    }
+  }
+  return {};
 }
 
 std::string user_agent() {
@@ -58,12 +69,20 @@ std::string lookup(std::istream& in, const Options& options, const Environment& 
             short_hash(request.service_account_token));
 
   const Identity identity = resolve_identity(request, options.allowed_hosts);
-  const ExchangeSettings settings{
-      .trust = discover_trust(options.ca_file, options.ca_dir, env),
-      .connect_timeout = options.connect_timeout,
-      .total_timeout = options.timeout,
-      .user_agent = user_agent(),
-  };
+  ExchangeSettings settings;
+  settings.trust = discover_trust(options.ca_file, options.ca_dir, env);
+  settings.proxy = first_set(env, {"https_proxy", "HTTPS_PROXY"});
+  settings.no_proxy = first_set(env, {"no_proxy", "NO_PROXY"});
+  settings.connect_timeout = options.connect_timeout;
+  settings.attempt_timeout = options.attempt_timeout;
+  settings.total_timeout = options.timeout;
+  settings.retries = options.retries;
+  settings.on_retry = [&log](const std::string& why) { log.debug("{}", why); };
+  settings.user_agent = user_agent();
+  if (!settings.proxy.empty()) {
+    // Only that a proxy is used: its URL may carry credentials.
+    log.debug("connecting through the proxy from https_proxy/HTTPS_PROXY");
+  }
   log.debug("exchanging for robot {} at https://{}{} (registry {}, CAs from {})", identity.robot,
             identity.quay_host, kFederationPath, identity.registry, settings.trust.source);
 

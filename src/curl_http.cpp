@@ -145,6 +145,11 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
     set(CURLOPT_USERNAME, request.basic_user.c_str());
     set(CURLOPT_PASSWORD, request.basic_password.c_str());
   }
+  // "" disables libcurl's own reading of *_proxy variables; the caller decided already.
+  set(CURLOPT_PROXY, request.proxy.c_str());
+  if (!request.no_proxy.empty()) {
+    set(CURLOPT_NOPROXY, request.no_proxy.c_str());
+  }
   set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body_bytes));
   set(CURLOPT_WRITEFUNCTION, &write_body);
   set(CURLOPT_WRITEDATA, &sink);

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <thread>
+
 extern char**
     environ;  // NOLINT(readability-redundant-declaration): POSIX, not in <unistd.h> by default
 
@@ -36,6 +38,10 @@ Environment Environment::from_process() {
     return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
   };
   return env;
+}
+
+void SystemClock::sleep_for(std::chrono::milliseconds duration) const {
+  std::this_thread::sleep_for(duration);
 }
 
 }  // namespace qcp

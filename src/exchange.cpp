@@ -1,13 +1,17 @@
 #include "qcp/exchange.hpp"
 
+#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
 #include <utility>
 
 #include "qcp/duration.hpp"
 #include "qcp/failure.hpp"
 #include "qcp/jwt.hpp"
 #include "qcp/redact.hpp"
+#include "qcp/retry.hpp"
 
 namespace qcp {
 namespace {
@@ -132,10 +136,10 @@ Failure unreachable(const TransportError& error, const Identity& identity,
                   " - pass --ca-file with the CA that signed Quay's certificate"};
     case TransportError::Kind::kTimeout:
       return {ExitCode::kLookupFailed,
-              where + " did not answer within the deadline (--timeout " +
+              where + " did not answer within --attempt-timeout " +
                   format_human(
-                      std::chrono::duration_cast<std::chrono::seconds>(settings.total_timeout)) +
-                  "): " + detail};
+                      std::chrono::duration_cast<std::chrono::seconds>(settings.attempt_timeout)) +
+                  ": " + detail};
     case TransportError::Kind::kResolve:
       return {ExitCode::kLookupFailed, "cannot resolve " + where + ": " + detail};
     case TransportError::Kind::kConnect:
@@ -186,6 +190,43 @@ QuayToken read_token(const HttpResponse& response, const Identity& identity, con
   return result;
 }
 
+bool is_retryable(const TransportError& error) {
+  switch (error.kind) {
+    case TransportError::Kind::kResolve:
+    case TransportError::Kind::kConnect:
+    case TransportError::Kind::kTimeout:
+    case TransportError::Kind::kProtocol:
+      return true;
+    case TransportError::Kind::kTls:       // a certificate does not fix itself
+    case TransportError::Kind::kTooLarge:  // nor does an oversized answer
+    case TransportError::Kind::kOther:
+      return false;
+  }
+  return false;
+}
+
+// Quay's 400 and 401 are final answers about configuration; only overload and outages retry.
+bool is_retryable(long status) {
+  return status == 429 || status >= 500;
+}
+
+Failure deadline_failure(const Identity& identity, const ExchangeSettings& settings,
+                         const std::string& detail) {
+  return {
+      ExitCode::kLookupFailed,
+      "Quay at " + identity.quay_host + " did not answer within the deadline (--timeout " +
+          format_human(std::chrono::duration_cast<std::chrono::seconds>(settings.total_timeout)) +
+          "): " + detail};
+}
+
+Failure with_attempts(const Failure& failure, int attempts) {
+  if (attempts == 1) {
+    return failure;
+  }
+  return {failure.code(),
+          std::string(failure.what()) + " (after " + std::to_string(attempts) + " attempts)"};
+}
+
 }  // namespace
 
 QuayToken exchange_token(HttpClient& http, const Identity& identity,
@@ -197,21 +238,74 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
   request.basic_user = identity.robot;
   request.basic_password = service_account_token;
   request.trust = settings.trust;
-  request.connect_timeout = settings.connect_timeout;
-  request.total_timeout = settings.total_timeout;
+  request.proxy = settings.proxy;
+  request.no_proxy = settings.no_proxy;
 
   Redactor redactor;
   redactor.add_secret(service_account_token);
+  std::function<double()> uniform = settings.uniform;
+  if (!uniform) {
+    uniform = [engine = std::mt19937_64(std::random_device{}()),
+               distribution = std::uniform_real_distribution<double>(0.0, 1.0)]() mutable {
+      return distribution(engine);
+    };
+  }
 
-  const HttpResult result = http.get(request);
-  if (const auto* error = std::get_if<TransportError>(&result)) {
-    throw unreachable(*error, identity, settings, redactor);
+  using std::chrono::milliseconds;
+  const auto deadline = clock.monotonic() + settings.total_timeout;
+  const auto remaining = [&] {
+    return std::chrono::duration_cast<milliseconds>(deadline - clock.monotonic());
+  };
+  for (int attempt = 1;; ++attempt) {
+    request.total_timeout = std::min(settings.attempt_timeout, remaining());
+    request.connect_timeout = std::min(settings.connect_timeout, request.total_timeout);
+    const HttpResult result = http.get(request);
+
+    std::optional<Failure> failure;
+    std::optional<milliseconds> asked_wait;
+    if (const auto* error = std::get_if<TransportError>(&result)) {
+      failure = unreachable(*error, identity, settings, redactor);
+      if (!is_retryable(*error)) {
+        throw with_attempts(*failure, attempt);
+      }
+      if (remaining() <= milliseconds{0}) {
+        throw with_attempts(deadline_failure(identity, settings, redactor.scrub(error->detail)),
+                            attempt);
+      }
+    } else {
+      const auto& response = std::get<HttpResponse>(result);
+      if (response.status == 200) {
+        return read_token(response, identity, clock);
+      }
+      failure = refusal(response, identity, redactor);
+      if (!is_retryable(response.status)) {
+        throw with_attempts(*failure, attempt);
+      }
+      if (response.retry_after) {
+        asked_wait = parse_retry_after(*response.retry_after, clock.now());
+      }
+    }
+
+    if (attempt > settings.retries) {
+      throw with_attempts(*failure, attempt);
+    }
+    const milliseconds wait = asked_wait.value_or(
+        backoff_delay(attempt, settings.backoff_base, settings.backoff_cap, uniform));
+    if (wait >= remaining()) {
+      const std::string why =
+          asked_wait ? "Quay asked to retry after " +
+                           format_human(std::chrono::ceil<std::chrono::seconds>(wait)) +
+                           ", beyond the --timeout deadline"
+                     : "no time left for another attempt before --timeout";
+      throw with_attempts(
+          Failure(ExitCode::kLookupFailed, std::string(failure->what()) + "; " + why), attempt);
+    }
+    if (settings.on_retry) {
+      settings.on_retry("attempt " + std::to_string(attempt) + " failed (" + failure->what() +
+                        "); retrying in " + std::to_string(wait.count()) + "ms");
+    }
+    clock.sleep_for(wait);
   }
-  const auto& response = std::get<HttpResponse>(result);
-  if (response.status != 200) {
-    throw refusal(response, identity, redactor);
-  }
-  return read_token(response, identity, clock);
 }
 
 }  // namespace qcp

@@ -97,6 +97,8 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
   std::string ca_dir;
   std::string timeout = "20s";
   std::string connect_timeout = "5s";
+  std::string attempt_timeout = "10s";
+  std::string retries = "3";
   std::string cache_margin = "5m";
   std::string max_cache_duration;
   std::string log_level = "info";
@@ -111,6 +113,14 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
       ->capture_default_str();
   app.add_option("--connect-timeout", connect_timeout, "Deadline for the TCP+TLS connection")
       ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--attempt-timeout", attempt_timeout,
+                 "Deadline for one attempt (connect, TLS, answer); retries share --timeout")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--retries", retries,
+                 "Further attempts after connection failures, timeouts, 5xx and 429 (0-10)")
+      ->type_name("N")
       ->capture_default_str();
   app.add_option("--cache-margin", cache_margin,
                  "Stop caching the credential this long before Quay's token expires")
@@ -143,7 +153,7 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
     throw usage(std::string(error.what()) + " (see --help)");
   }
 
-  std::array<Setting, 7> settings = {{
+  std::array<Setting, 9> settings = {{
       {"--ca-file", "QUAY_CREDENTIAL_PROVIDER_CA_FILE", &ca_file},
       {"--ca-dir", "QUAY_CREDENTIAL_PROVIDER_CA_DIR", &ca_dir},
       {"--timeout", "QUAY_CREDENTIAL_PROVIDER_TIMEOUT", &timeout},
@@ -151,6 +161,8 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
       {"--cache-margin", "QUAY_CREDENTIAL_PROVIDER_CACHE_MARGIN", &cache_margin},
       {"--max-cache-duration", "QUAY_CREDENTIAL_PROVIDER_MAX_CACHE_DURATION", &max_cache_duration},
       {"--log-level", "QUAY_CREDENTIAL_PROVIDER_LOG_LEVEL", &log_level},
+      {"--attempt-timeout", "QUAY_CREDENTIAL_PROVIDER_ATTEMPT_TIMEOUT", &attempt_timeout},
+      {"--retries", "QUAY_CREDENTIAL_PROVIDER_RETRIES", &retries},
   }};
   auto origin_of = [&](const Setting& setting) {
     return app.count(setting.flag) > 0 || !env.get(setting.variable)
@@ -187,7 +199,20 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
   if (options.connect_timeout < milliseconds{1}) {
     throw usage(origin_of(settings[3]) + " must be at least 1ms");
   }
-  options.connect_timeout = std::min(options.connect_timeout, options.timeout);
+  options.attempt_timeout =
+      duration_cast<milliseconds>(duration_value(attempt_timeout, origin_of(settings[7])));
+  if (options.attempt_timeout < milliseconds{1}) {
+    throw usage(origin_of(settings[7]) + " must be at least 1ms");
+  }
+  options.attempt_timeout = std::min(options.attempt_timeout, options.timeout);
+  options.connect_timeout = std::min(options.connect_timeout, options.attempt_timeout);
+  constexpr int kMaxRetries = 10;
+  if (retries.empty() || retries.size() > 2 ||
+      !std::all_of(retries.begin(), retries.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoi(retries) > kMaxRetries) {
+    throw usage(origin_of(settings[8]) + " must be a whole number from 0 to 10");
+  }
+  options.retries = std::stoi(retries);
   options.cache_margin =
       duration_cast<seconds>(duration_value(cache_margin, origin_of(settings[4])));
   if (options.cache_margin >= kQuayTokenLifetime) {

@@ -29,7 +29,12 @@ class Clock {
   Clock(Clock&&) = delete;
   Clock& operator=(Clock&&) = delete;
   virtual ~Clock() = default;
+  // Wall time: token expiry and Retry-After dates.
   [[nodiscard]] virtual std::chrono::system_clock::time_point now() const = 0;
+  // Monotonic time: deadlines, immune to clock steps.
+  [[nodiscard]] virtual std::chrono::steady_clock::time_point monotonic() const = 0;
+  // Waits between attempts; tests advance a fake clock instead.
+  virtual void sleep_for(std::chrono::milliseconds duration) const = 0;
 };
 
 class SystemClock final : public Clock {
@@ -37,6 +42,10 @@ class SystemClock final : public Clock {
   [[nodiscard]] std::chrono::system_clock::time_point now() const override {
     return std::chrono::system_clock::now();
   }
+  [[nodiscard]] std::chrono::steady_clock::time_point monotonic() const override {
+    return std::chrono::steady_clock::now();
+  }
+  void sleep_for(std::chrono::milliseconds duration) const override;
 };
 
 }  // namespace qcp

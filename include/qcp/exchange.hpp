@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "qcp/environment.hpp"
@@ -15,8 +16,17 @@ inline constexpr std::chrono::seconds kQuayTokenLifetime{3600};
 
 struct ExchangeSettings {
   TrustStore trust;
+  std::string proxy;     // from HTTPS_PROXY/https_proxy; empty: direct
+  std::string no_proxy;  // from NO_PROXY/no_proxy
   std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds attempt_timeout{10000};
+  // One deadline for everything: attempts, waits between them, Retry-After.
   std::chrono::milliseconds total_timeout{20000};
+  int retries = 3;  // further attempts after the first, for transport errors, 5xx and 429 only
+  std::chrono::milliseconds backoff_base{250};
+  std::chrono::milliseconds backoff_cap{4000};
+  std::function<double()> uniform;                   // [0,1) for jitter; default: random
+  std::function<void(const std::string&)> on_retry;  // told why and how long we wait
   std::string user_agent;
 };
 

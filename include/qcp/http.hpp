@@ -25,6 +25,10 @@ struct HttpRequest {
   std::string basic_user;
   std::string basic_password;
   TrustStore trust;
+  // Explicit, from the environment seam: libcurl must not read the process environment itself.
+  // Empty proxy = direct connection.
+  std::string proxy;
+  std::string no_proxy;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{20000};
   std::size_t max_body_bytes = std::size_t{1} << 20;

@@ -17,6 +17,8 @@ struct Options {
   std::string ca_dir;
   std::chrono::milliseconds timeout{20'000};
   std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds attempt_timeout{10'000};
+  int retries = 3;
   std::chrono::seconds cache_margin{300};
   std::optional<std::chrono::seconds> max_cache_duration;
   LogLevel log_level = LogLevel::kInfo;

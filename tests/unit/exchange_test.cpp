@@ -23,11 +23,14 @@ const Identity kIdentity{.robot = "team+puller",
                          .quay_host = "quay.example.com:8443"};
 
 ExchangeSettings settings() {
-  return ExchangeSettings{
-      .trust = TrustStore{.ca_file = "/ca.pem", .ca_dir = {}, .source = "--ca-file /ca.pem"},
-      .connect_timeout = 2s,
-      .total_timeout = 9s,
-      .user_agent = "quay-credential-provider/test"};
+  ExchangeSettings settings;
+  settings.trust = TrustStore{.ca_file = "/ca.pem", .ca_dir = {}, .source = "--ca-file /ca.pem"};
+  settings.connect_timeout = 2s;
+  settings.attempt_timeout = 9s;
+  settings.total_timeout = 9s;
+  settings.retries = 0;
+  settings.user_agent = "quay-credential-provider/test";
+  return settings;
 }
 
 std::string failure_for(HttpResult result) {
@@ -165,7 +168,7 @@ TEST(Exchange, TransportFailuresSayWhatAndWhere) {
               HasSubstr("TLS certificate problem with Quay at quay.example.com:8443 (trusted CAs "
                         "from --ca-file /ca.pem)"));
   EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kTimeout, "Operation timed out"}),
-              HasSubstr("did not answer within the deadline (--timeout 9s)"));
+              HasSubstr("did not answer within --attempt-timeout 9s"));
   EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kResolve, "Could not resolve host"}),
               HasSubstr("cannot resolve Quay at quay.example.com:8443"));
   EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kConnect, "Connection refused"}),

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -39,28 +40,50 @@ inline std::string make_jwt(const nlohmann::json& claims,
 
 inline constexpr std::int64_t kNow = 1'767'222'000;  // 2025-12-31T23:00:00Z
 
+// Stands still unless slept on; sleeping advances wall and monotonic time alike and is recorded.
 class FixedClock final : public Clock {
  public:
   explicit FixedClock(std::int64_t epoch_seconds = kNow)
       : now_(std::chrono::seconds(epoch_seconds)) {}
-  [[nodiscard]] std::chrono::system_clock::time_point now() const override { return now_; }
+  [[nodiscard]] std::chrono::system_clock::time_point now() const override { return now_ + slept_; }
+  [[nodiscard]] std::chrono::steady_clock::time_point monotonic() const override {
+    return std::chrono::steady_clock::time_point{} + slept_;
+  }
+  void sleep_for(std::chrono::milliseconds duration) const override {
+    sleeps.push_back(duration);
+    slept_ += duration;
+  }
+  // Time spent inside a request, as a server that answers slowly would cost.
+  void advance(std::chrono::milliseconds duration) const { slept_ += duration; }
+
+  mutable std::vector<std::chrono::milliseconds> sleeps;
 
  private:
   std::chrono::system_clock::time_point now_;
+  mutable std::chrono::milliseconds slept_{0};
 };
 
-// Answers every request with a scripted result and remembers what it was asked.
+// Answers with scripted results in order (the last one repeats) and remembers the requests.
 class FakeHttp final : public HttpClient {
  public:
-  explicit FakeHttp(HttpResult result) : result_(std::move(result)) {}
+  explicit FakeHttp(HttpResult result) : results_{std::move(result)} {}
+  explicit FakeHttp(std::vector<HttpResult> results, const FixedClock* clock = nullptr,
+                    std::chrono::milliseconds cost = std::chrono::milliseconds{0})
+      : results_(std::move(results)), clock_(clock), cost_(cost) {}
   HttpResult get(const HttpRequest& request) override {
     requests.push_back(request);
-    return result_;
+    if (clock_ != nullptr) {
+      clock_->advance(cost_);
+    }
+    const auto index = std::min(requests.size(), results_.size()) - 1;
+    return results_[index];
   }
   std::vector<HttpRequest> requests;
 
  private:
-  HttpResult result_;
+  std::vector<HttpResult> results_;
+  const FixedClock* clock_ = nullptr;
+  std::chrono::milliseconds cost_{0};
 };
 
 inline HttpResponse json_response(long status, const nlohmann::json& body) {

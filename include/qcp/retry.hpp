@@ -1,0 +1,21 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string_view>
+
+namespace qcp {
+
+// Full-jitter exponential backoff: a uniform draw in [0, min(cap, base * 2^(attempt-1))].
+// `uniform` returns a number in [0, 1).
+std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds base,
+                                        std::chrono::milliseconds cap,
+                                        const std::function<double()>& uniform);
+
+// Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, as a wait from `now`.
+// nullopt when malformed; a date in the past means "now".
+std::optional<std::chrono::milliseconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now);
+
+}  // namespace qcp

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The static binary on a "foreign" node: a bare chroot holding only the binary, /etc/hosts with a
+# test host name, /etc/resolv.conf, an nsswitch.conf naming NSS modules that do not exist, and the
+# test CA at the RHEL bundle path. The lookup must resolve the name (c-ares reads /etc/hosts, no
+# NSS module is loaded), find the CA by probing, and succeed. Needs root (chroot); exits 77 (skip)
+# otherwise.
+# usage: chroot_portability.sh PROVIDER_BINARY FAKE_QUAY_BINARY
+set -euo pipefail
+provider=${1:?provider}
+fake_quay=${2:?fake-quay}
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "SKIP: chroot needs root"
+  exit 77
+fi
+
+work=$(mktemp -d)
+root="$work/root"
+cleanup() {
+  [[ -n ${quay_pid:-} ]] && kill "$quay_pid" 2>/dev/null && wait "$quay_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$fake_quay" --dir "$work" --robot team+puller --namespace app --service-account puller 2>"$work/quay.log" &
+quay_pid=$!
+for _ in $(seq 200); do [[ -f $work/ready ]] && break; sleep 0.05; done
+[[ -f $work/ready ]] || { echo "fake-quay did not start" >&2; cat "$work/quay.log" >&2; exit 1; }
+port=$(cut -d: -f2 <"$work/host")
+
+mkdir -p "$root/etc/pki/tls/certs"
+cp "$provider" "$root/quay-credential-provider"
+cp "$work/ca.pem" "$root/etc/pki/tls/certs/ca-bundle.crt"
+echo "127.0.0.1 quay.test" >"$root/etc/hosts"
+echo "nameserver 127.0.0.1" >"$root/etc/resolv.conf"
+printf 'hosts: files mymachines resolve [!UNAVAIL=return] myhostname dns\npasswd: files systemd\n' \
+  >"$root/etc/nsswitch.conf"
+if [[ -n $(find "$root" -name '*.so*') ]]; then
+  echo "FAIL: the chroot must hold no shared objects" >&2
+  exit 1
+fi
+
+token=$(cat "$work/sa-token")
+request='{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"quay.test:'"$port"'/team/app","serviceAccountToken":"'"$token"'","serviceAccountAnnotations":{"quay.io/federated-robot-account":"team+puller"}}'
+
+set +e
+printf "%s" "$request" | env -i "$(command -v chroot)" "$root" /quay-credential-provider --log-level=debug \
+  >"$work/out" 2>"$work/err"
+code=$?
+set -e
+cat "$work/err"
+if [[ $code -ne 0 ]]; then
+  echo "FAIL: exit code $code in the chroot" >&2
+  exit 1
+fi
+grep -q "\"quay.test:$port\":{\"username\":\"team+puller\"" "$work/out" ||
+  { echo "FAIL: unexpected response: $(cut -c1-200 "$work/out")" >&2; exit 1; }
+grep -q "CAs from /etc/pki/tls/certs/ca-bundle.crt" "$work/err" ||
+  { echo "FAIL: the RHEL bundle path was not probed" >&2; exit 1; }
+if grep -q "${token: -20}" "$work/err"; then
+  echo "FAIL: token in stderr" >&2
+  exit 1
+fi
+echo "PASS: static binary resolved quay.test via /etc/hosts and trusted the RHEL-path CA in a bare chroot"

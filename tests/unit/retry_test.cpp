@@ -1,0 +1,166 @@
+#include "qcp/retry.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fakes.hpp"
+#include "qcp/exchange.hpp"
+#include "qcp/failure.hpp"
+
+namespace qcp {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const std::string kSaToken = test::make_jwt({{"iss", "https://oidc.example.com"}, {"sub", "s"}});
+const std::string kQuayToken = test::make_jwt({{"exp", test::kNow + 3600}});
+const Identity kIdentity{.robot = "team+puller", .registry = "quay.io", .quay_host = "quay.io"};
+
+ExchangeSettings settings(int retries = 3) {
+  ExchangeSettings settings;
+  settings.trust = TrustStore{.ca_file = "/ca.pem", .ca_dir = {}, .source = "--ca-file /ca.pem"};
+  settings.connect_timeout = 5s;
+  settings.attempt_timeout = 10s;
+  settings.total_timeout = 20s;
+  settings.retries = retries;
+  settings.backoff_base = 250ms;
+  settings.backoff_cap = 4s;
+  settings.uniform = [] { return 0.5; };
+  return settings;
+}
+
+HttpResult status(long code, std::optional<std::string> retry_after = std::nullopt) {
+  HttpResponse response = test::json_response(code, {{"message", "busy"}});
+  response.retry_after = std::move(retry_after);
+  return response;
+}
+const HttpResult kOk = test::json_response(200, {{"token", kQuayToken}});
+const HttpResult kReset =
+    TransportError{TransportError::Kind::kProtocol, "Connection reset by peer"};
+
+std::string failure(test::FakeHttp& http, const test::FixedClock& clock,
+                    const ExchangeSettings& s) {
+  try {
+    static_cast<void>(exchange_token(http, kIdentity, kSaToken, s, clock));
+  } catch (const Failure& f) {
+    return f.what();
+  }
+  ADD_FAILURE() << "succeeded";
+  return {};
+}
+
+TEST(Backoff, IsFullJitterUnderAnExponentialCeiling) {
+  const auto half = [] { return 0.5; };
+  EXPECT_EQ(backoff_delay(1, 250ms, 4s, half), 125ms);
+  EXPECT_EQ(backoff_delay(2, 250ms, 4s, half), 250ms);
+  EXPECT_EQ(backoff_delay(3, 250ms, 4s, half), 500ms);
+  EXPECT_EQ(backoff_delay(10, 250ms, 4s, half), 2s);  // capped
+  EXPECT_EQ(backoff_delay(60, 250ms, 4s, [] { return 0.999; }), 3996ms);
+  EXPECT_EQ(backoff_delay(3, 250ms, 4s, [] { return 0.0; }), 0ms);
+}
+
+TEST(RetryAfter, ReadsSecondsAndHttpDates) {
+  const std::chrono::system_clock::time_point now{
+      std::chrono::seconds(784111777)};  // 1994-11-06T08:49:37Z
+  EXPECT_EQ(parse_retry_after("1", now), 1s);
+  EXPECT_EQ(parse_retry_after(" 120 ", now), 120s);
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now), 10s);
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), 0ms);  // past: now
+  for (const char* bad : {"", "-1", "1.5", "soon", "Sun, 06 Nov 1994", "9999999999"}) {
+    EXPECT_FALSE(parse_retry_after(bad, now)) << bad;
+  }
+}
+
+TEST(Retries, ServerErrorsThenSuccess) {
+  const test::FixedClock clock;
+  test::FakeHttp http(std::vector<HttpResult>{status(500), status(503), status(502), kOk});
+  const auto token = exchange_token(http, kIdentity, kSaToken, settings(), clock);
+  EXPECT_EQ(token.value, kQuayToken);
+  EXPECT_EQ(http.requests.size(), 4U);
+  EXPECT_THAT(clock.sleeps, ElementsAre(125ms, 250ms, 500ms));
+}
+
+TEST(Retries, ConnectionResetThenSuccess) {
+  const test::FixedClock clock;
+  test::FakeHttp http(std::vector<HttpResult>{kReset, kOk});
+  EXPECT_EQ(exchange_token(http, kIdentity, kSaToken, settings(), clock).value, kQuayToken);
+  EXPECT_EQ(http.requests.size(), 2U);
+}
+
+TEST(Retries, TooManyRequestsWaitsAsAsked) {
+  const test::FixedClock clock;
+  test::FakeHttp http(std::vector<HttpResult>{status(429, "1"), kOk});
+  EXPECT_EQ(exchange_token(http, kIdentity, kSaToken, settings(), clock).value, kQuayToken);
+  EXPECT_THAT(clock.sleeps, ElementsAre(1000ms));
+}
+
+TEST(Retries, RetryAfterBeyondTheDeadlineFailsSayingWhy) {
+  const test::FixedClock clock;
+  test::FakeHttp http(std::vector<HttpResult>{status(503, "120"), kOk});
+  EXPECT_THAT(failure(http, clock, settings()),
+              HasSubstr("Quay asked to retry after 2m0s, beyond the --timeout deadline"));
+  EXPECT_EQ(http.requests.size(), 1U);
+  EXPECT_TRUE(clock.sleeps.empty());
+}
+
+TEST(Retries, ClientErrorsAreFinal) {
+  for (long code : {400L, 401L, 403L, 404L, 405L}) {
+    const test::FixedClock clock;
+    test::FakeHttp http(std::vector<HttpResult>{status(code), kOk});
+    static_cast<void>(failure(http, clock, settings()));
+    EXPECT_EQ(http.requests.size(), 1U) << code;
+  }
+}
+
+TEST(Retries, CertificateAndSizeProblemsAreFinal) {
+  for (auto kind : {TransportError::Kind::kTls, TransportError::Kind::kTooLarge}) {
+    const test::FixedClock clock;
+    test::FakeHttp http(std::vector<HttpResult>{TransportError{kind, "x"}, kOk});
+    static_cast<void>(failure(http, clock, settings()));
+    EXPECT_EQ(http.requests.size(), 1U);
+  }
+}
+
+TEST(Retries, GiveUpAfterTheConfiguredCount) {
+  const test::FixedClock clock;
+  test::FakeHttp http(std::vector<HttpResult>{status(500)});
+  EXPECT_THAT(failure(http, clock, settings(2)), HasSubstr("(HTTP 500)"));
+  EXPECT_THAT(failure(http, clock, settings(2)), HasSubstr("(after 3 attempts)"));
+  const test::FixedClock clock_zero;
+  test::FakeHttp once(std::vector<HttpResult>{status(500)});
+  static_cast<void>(failure(once, clock_zero, settings(0)));
+  EXPECT_EQ(once.requests.size(), 1U);
+}
+
+TEST(Retries, EveryAttemptFitsInsideTheTotalDeadline) {
+  const test::FixedClock clock;
+  // Each attempt hangs for its whole per-attempt timeout.
+  test::FakeHttp http(std::vector<HttpResult>{TransportError{TransportError::Kind::kTimeout,
+                                                             "Operation timed out"}},
+                      &clock, 8s);
+  auto s = settings(10);
+  s.attempt_timeout = 8s;
+  const auto message = failure(http, clock, s);
+  EXPECT_THAT(message, HasSubstr("did not answer within the deadline (--timeout 20s)"));
+  // 8s + wait + 8s + wait + the rest: the last attempt is cut to what is left.
+  ASSERT_GE(http.requests.size(), 3U);
+  EXPECT_EQ(http.requests[0].total_timeout, 8s);
+  EXPECT_LT(http.requests.back().total_timeout, 8s);
+  EXPECT_LE(http.requests.back().connect_timeout, http.requests.back().total_timeout);
+}
+
+TEST(Retries, ProxySettingsReachTheRequest) {
+  const test::FixedClock clock;
+  test::FakeHttp http(kOk);
+  auto s = settings();
+  s.proxy = "http://proxy.internal:3128";
+  s.no_proxy = "localhost,.svc";
+  static_cast<void>(exchange_token(http, kIdentity, kSaToken, s, clock));
+  EXPECT_EQ(http.requests.front().proxy, "http://proxy.internal:3128");
+  EXPECT_EQ(http.requests.front().no_proxy, "localhost,.svc");
+}
+
+}  // namespace
+}  // namespace qcp
