@@ -10,16 +10,8 @@ fake_quay=${2:?fake-quay binary}
 runs=${3:-200}
 
 work=$(mktemp -d)
-cleanup() {
-  [[ -n ${quay_pid:-} ]] && kill "$quay_pid" 2>/dev/null && wait "$quay_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$fake_quay" --dir "$work" --robot team+puller --namespace demo --service-account puller 2>"$work/quay.log" &
-quay_pid=$!
-for _ in $(seq 100); do [[ -f $work/ready ]] && break; sleep 0.05; done
-[[ -f $work/ready ]] || { echo "fake-quay did not start" >&2; cat "$work/quay.log" >&2; exit 1; }
+source "$(dirname "$0")/../scripts/fake-quay.bash"
+start_fake_quay "$fake_quay" "$work" --robot team+puller --namespace demo --service-account puller
 
 host=$(cat "$work/host")
 token=$(cat "$work/sa-token")

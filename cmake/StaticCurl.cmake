@@ -118,7 +118,8 @@ ExternalProject_Add(qcp_curl_build
     ${_qcp_curl_toolchain_args}
     "-DCMAKE_C_COMPILER:FILEPATH=${CMAKE_C_COMPILER}"
     -DCMAKE_BUILD_TYPE:STRING=Release
-    "-DCMAKE_C_FLAGS_RELEASE:STRING=-O2 -DNDEBUG"
+    # -Os with section GC: the exchange is one request, and size is a release target.
+    "-DCMAKE_C_FLAGS_RELEASE:STRING=-Os -DNDEBUG -ffunction-sections -fdata-sections"
     "-DQCP_CURL_DEBIAN_VERSION:STRING=${QCP_CURL_DEBIAN_VERSION}"
     # static library only
     -DBUILD_SHARED_LIBS:BOOL=OFF

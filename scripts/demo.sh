@@ -12,17 +12,8 @@ cmake --build --preset static --target quay-credential-provider fake-quay
 provider=build/static/quay-credential-provider
 fake_quay=build/static/tests/support/fake-quay
 work=$(mktemp -d)
-cleanup() {
-  [[ -n ${quay_pid:-} ]] && kill "$quay_pid" 2>/dev/null && wait "$quay_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$fake_quay" --dir "$work" --robot team+puller --namespace demo --service-account puller \
-  2>"$work/quay.log" &
-quay_pid=$!
-for _ in $(seq 100); do [[ -f $work/ready ]] && break; sleep 0.05; done
-[[ -f $work/ready ]] || { echo "fake Quay did not start:" >&2; cat "$work/quay.log" >&2; exit 1; }
+source "$(dirname "$0")/fake-quay.bash"
+start_fake_quay "$fake_quay" "$work" --robot team+puller --namespace demo --service-account puller
 host=$(cat "$work/host")
 token=$(cat "$work/sa-token")
 shorten() { sed -E 's/"(serviceAccountToken|password)":"([^".]{10})[^"]*"/"\1":"\2..."/g'; }

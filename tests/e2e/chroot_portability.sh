@@ -16,16 +16,8 @@ fi
 
 work=$(mktemp -d)
 root="$work/root"
-cleanup() {
-  [[ -n ${quay_pid:-} ]] && kill "$quay_pid" 2>/dev/null && wait "$quay_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$fake_quay" --dir "$work" --robot team+puller --namespace app --service-account puller 2>"$work/quay.log" &
-quay_pid=$!
-for _ in $(seq 200); do [[ -f $work/ready ]] && break; sleep 0.05; done
-[[ -f $work/ready ]] || { echo "fake-quay did not start" >&2; cat "$work/quay.log" >&2; exit 1; }
+source "$(dirname "$0")/../../scripts/fake-quay.bash"
+start_fake_quay "$fake_quay" "$work" --robot team+puller --namespace app --service-account puller
 port=$(cut -d: -f2 <"$work/host")
 
 mkdir -p "$root/etc/pki/tls/certs"
