@@ -8,3 +8,13 @@ option(QCP_WERROR "Treat warnings as errors" OFF)
 if(QCP_WERROR)
   target_compile_options(qcp_warnings INTERFACE -Werror)
 endif()
+
+# Sanitizers as a target too: linked PUBLIC by the library and the test support, so every test
+# executable and the binary the e2e tests exec are instrumented alike (the `asan` preset).
+set(QCP_SANITIZE "" CACHE STRING "Sanitizers for our code and tests, e.g. address,undefined")
+add_library(qcp_sanitizers INTERFACE)
+if(QCP_SANITIZE)
+  target_compile_options(qcp_sanitizers INTERFACE
+    -fsanitize=${QCP_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(qcp_sanitizers INTERFACE -fsanitize=${QCP_SANITIZE})
+endif()

@@ -46,7 +46,11 @@ std::string user_agent() {
 // request -> identity -> exchange -> response. Returns the response text for stdout.
 std::string lookup(std::istream& in, const Options& options, const Environment& env,
                    HttpClient& http, const Clock& clock, spdlog::logger& log) {
-  const CredentialProviderRequest request = parse_request(read_request(in));
+  std::string raw_request = read_request(in);
+  const WipeOnExit wipe_raw(raw_request);
+  CredentialProviderRequest request = parse_request(raw_request);
+  wipe(raw_request);
+  const WipeOnExit wipe_token(request.service_account_token);
   log.debug("request: apiVersion={} image={} annotations={}", request.api_version, request.image,
             request.service_account_annotations.size());
 
@@ -86,8 +90,8 @@ std::string lookup(std::istream& in, const Options& options, const Environment& 
   log.debug("exchanging for robot {} at https://{}{} (registry {}, CAs from {})", identity.robot,
             identity.quay_host, kFederationPath, identity.registry, settings.trust.source);
 
-  const QuayToken token =
-      exchange_token(http, identity, request.service_account_token, settings, clock);
+  QuayToken token = exchange_token(http, identity, request.service_account_token, settings, clock);
+  const WipeOnExit wipe_quay_token(token.value);
   if (token.expiry_assumed) {
     log.warn("Quay's token has no exp claim; assuming Quay's fixed one-hour lifetime");
   }
@@ -121,7 +125,8 @@ int run(std::span<const std::string> args, Streams streams, const Environment& e
       return command.exit_code;
     }
     const auto log = make_logger(streams.err, command.options.log_level);
-    const std::string response = lookup(streams.in, command.options, env, http, clock, *log);
+    std::string response = lookup(streams.in, command.options, env, http, clock, *log);
+    const WipeOnExit wipe_response(response);
     // The only write to stdout in plugin mode, and only once everything has succeeded.
     streams.out.write(response.data(), static_cast<std::streamsize>(response.size()));
     streams.out.flush();

@@ -237,6 +237,7 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
   request.headers = {{"Accept", "application/json"}, {"User-Agent", settings.user_agent}};
   request.basic_user = identity.robot;
   request.basic_password = service_account_token;
+  const WipeOnExit wipe_password(request.basic_password);
   request.trust = settings.trust;
   request.proxy = settings.proxy;
   request.no_proxy = settings.no_proxy;

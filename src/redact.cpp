@@ -1,5 +1,6 @@
 #include "qcp/redact.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -81,6 +82,13 @@ std::string Redactor::scrub(std::string_view text, std::size_t max_length) const
     result += "...";
   }
   return result;
+}
+
+void wipe(std::string& secret) noexcept {
+  // The whole capacity: earlier, longer contents may still sit past size().
+  secret.resize(secret.capacity());
+  OPENSSL_cleanse(secret.data(), secret.size());
+  secret.clear();
 }
 
 std::string short_hash(std::string_view secret) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "qcp/failure.hpp"
+#include "qcp/redact.hpp"
 
 namespace qcp {
 namespace {
@@ -93,6 +94,10 @@ CredentialProviderRequest parse_request(std::string_view json) {
     throw bad_request("missing or empty \"image\"");
   }
   request.service_account_token = optional_string(document, "serviceAccountToken");
+  if (const auto token = document.find("serviceAccountToken");
+      token != document.end() && token->is_string()) {
+    wipe(token->get_ref<std::string&>());  // the parsed copy; the caller owns the one it keeps
+  }
 
   const auto annotations = document.find("serviceAccountAnnotations");
   if (annotations != document.end() && !annotations->is_null()) {

@@ -4,6 +4,7 @@
 
 #include "qcp/duration.hpp"
 #include "qcp/failure.hpp"
+#include "qcp/redact.hpp"
 
 namespace qcp {
 
@@ -34,7 +35,9 @@ std::string render_response(const Credential& credential) {
   response["cacheDuration"] = format_seconds(credential.cache_duration);
   response["auth"][std::string(credential.registry)] = {{"username", credential.username},
                                                         {"password", credential.password}};
-  return response.dump() + "\n";
+  std::string text = response.dump() + "\n";
+  wipe(response["auth"][std::string(credential.registry)]["password"].get_ref<std::string&>());
+  return text;
 }
 
 }  // namespace qcp

@@ -19,6 +19,23 @@ class Redactor {
   std::vector<std::string> fragments_;
 };
 
+// Overwrites a secret's bytes (in a way the optimizer keeps) and empties the string.
+void wipe(std::string& secret) noexcept;
+
+// Wipes the string when the scope ends, on every path out of it, exceptions included.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::string& secret) noexcept : secret_(secret) {}
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+  WipeOnExit(WipeOnExit&&) = delete;
+  WipeOnExit& operator=(WipeOnExit&&) = delete;
+  ~WipeOnExit() { wipe(secret_); }
+
+ private:
+  std::string& secret_;
+};
+
 // First 12 hex digits of SHA-256: lets logs tell tokens apart without revealing them.
 std::string short_hash(std::string_view secret);
 

@@ -194,3 +194,27 @@ TEST(Run, LogLevelOffStillReportsTheFailure) {
 
 }  // namespace
 }  // namespace qcp
+
+namespace qcp {
+namespace {
+
+TEST(Run, AnnotationsCannotWeakenTransportSecurity) {
+  nlohmann::json json = nlohmann::json::parse(request());
+  json["serviceAccountAnnotations"]["quay.io/insecure-skip-tls-verify"] = "true";
+  json["serviceAccountAnnotations"]["quay.io/plain-http"] = "true";
+  json["serviceAccountAnnotations"]["quay.io/ca-file"] = "/tmp/evil.pem";
+  json["serviceAccountAnnotations"]["quay.io/host-override"] = "evil.example.com";
+  std::istringstream in(json.dump());
+  std::ostringstream out;
+  std::ostringstream err;
+  test::FakeHttp http(kOk);
+  const auto env =
+      test::staged_environment({"/etc/ssl/certs/ca-certificates.crt", "/tmp/evil.pem"});
+  ASSERT_EQ(run({}, Streams{in, out, err}, env, http, test::FixedClock{}), 0) << err.str();
+  ASSERT_EQ(http.requests.size(), 1U);
+  EXPECT_EQ(http.requests[0].url, "https://quay.example.com:8443/oauth2/federation/robot/token");
+  EXPECT_EQ(http.requests[0].trust.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+}
+
+}  // namespace
+}  // namespace qcp

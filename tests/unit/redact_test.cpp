@@ -34,6 +34,19 @@ TEST(Redactor, KeepsOneLineAndCapsLength) {
   EXPECT_EQ(capped.size(), 53U);
 }
 
+TEST(Wipe, EmptiesTheSecretOnEveryPathOut) {
+  std::string secret = "eyJhbGciOi.payload.signature";
+  wipe(secret);
+  EXPECT_TRUE(secret.empty());
+  std::string guarded = "another-secret-value";
+  try {
+    const WipeOnExit guard(guarded);
+    throw std::runtime_error("failure path");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_TRUE(guarded.empty());
+}
+
 TEST(ShortHash, IsStableAndNotTheSecret) {
   EXPECT_EQ(short_hash("abc"), "ba7816bf8f01");  // SHA-256("abc") prefix
   EXPECT_EQ(short_hash("abc").size(), 12U);
