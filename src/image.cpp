@@ -60,6 +60,15 @@ bool is_ipv6_literal(std::string_view text) {
   if (text.empty() || text.size() >= buffer.size()) {
     return false;
   }
+  // inet_pton stops at a NUL: check the alphabet first so nothing can hide behind one (found by
+  // fuzz/image_fuzz). Zone identifiers ("%eth0") are not valid in a host name either.
+  const auto ipv6_char = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
+           c == '.';
+  };
+  if (!std::all_of(text.begin(), text.end(), ipv6_char)) {
+    return false;
+  }
   std::copy(text.begin(), text.end(), buffer.begin());
   return inet_pton(AF_INET6, buffer.data(), address.data()) == 1;
 }

@@ -37,6 +37,16 @@ TEST(RegistryOfImage, RejectsRegistriesThatAreNotHosts) {
   }
 }
 
+TEST(IsValidHostPort, NothingHidesBehindANulInAnIpv6Literal) {
+  // Found by fuzz/image_fuzz: inet_pton stopped at the NUL and accepted the rest unchecked.
+  EXPECT_FALSE(is_valid_host_port(std::string("[::1\0/]", 7)));
+  EXPECT_FALSE(is_valid_host_port(std::string("[2001:db8::1\0]", 15)));
+  EXPECT_FALSE(is_valid_host_port(std::string("[::1\0\n]", 7)));
+  EXPECT_FALSE(is_valid_host_port("[fe80::1%eth0]"));
+  EXPECT_THROW(static_cast<void>(registry_of_image(std::string("[::1\0\n]/a", 9))), Failure);
+  EXPECT_TRUE(is_valid_host_port("[::ffff:10.0.0.1]:443"));
+}
+
 TEST(IsValidHostPort, AcceptsNamesIpsAndPorts) {
   for (const char* good : {"quay.io", "quay.io:443", "a", "localhost:1", "10.0.0.1:65535", "[::1]",
                            "[::1]:8443", "xn--bcher-kva.example", "q-1.example.com"}) {
