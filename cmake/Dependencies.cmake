@@ -10,6 +10,25 @@ add_library(qcp_logging INTERFACE)
 target_compile_definitions(qcp_logging INTERFACE SPDLOG_FMT_EXTERNAL)
 target_link_libraries(qcp_logging INTERFACE fmt::fmt-header-only Threads::Threads)
 
+# qcp::yaml: libyaml, the C YAML 1.1 parser that go-yaml (and so the kubelet's config decoder)
+# was ported from; check-config reads CredentialProviderConfig files with it. Only its parser is
+# linked, from the static archive in the static build.
+find_path(QCP_YAML_INCLUDE_DIR yaml.h)
+if(QCP_STATIC)
+  find_library(QCP_YAML_LIBRARY NAMES libyaml.a)
+else()
+  find_library(QCP_YAML_LIBRARY NAMES yaml)
+endif()
+if(NOT QCP_YAML_INCLUDE_DIR OR NOT QCP_YAML_LIBRARY)
+  message(FATAL_ERROR "libyaml (yaml.h, libyaml) not found; run scripts/install-deps.sh (as root)")
+endif()
+mark_as_advanced(QCP_YAML_INCLUDE_DIR QCP_YAML_LIBRARY)
+add_library(qcp_yaml UNKNOWN IMPORTED)
+set_target_properties(qcp_yaml PROPERTIES
+  IMPORTED_LOCATION "${QCP_YAML_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${QCP_YAML_INCLUDE_DIR}")
+add_library(qcp::yaml ALIAS qcp_yaml)
+
 # qcp::curl: the system libcurl for development, or a minimal static HTTPS-only libcurl built
 # from Debian's patched curl source for the release binary (see cmake/StaticCurl.cmake).
 if(QCP_STATIC)

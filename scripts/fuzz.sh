@@ -25,7 +25,7 @@ if ! [[ "${seconds}" =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 
-targets=(request_fuzz jwt_fuzz image_fuzz)
+targets=(request_fuzz jwt_fuzz image_fuzz config_fuzz)
 
 # --- Build ----------------------------------------------------------------------------------------
 if [[ -n "${QCP_FUZZ_BIN_DIR:-}" ]]; then
@@ -62,7 +62,7 @@ fi
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:${UBSAN_OPTIONS}}"
 
 for target in "${targets[@]}"; do
-  name="${target%_fuzz}"  # request, jwt, image: the corpus directory under fuzz/corpus
+  name="${target%_fuzz}"  # request, jwt, image, config: the corpus directory under fuzz/corpus
   dir="${work}/${target}"
   mkdir -p "${dir}/corpus" "${dir}/artifacts"
   # A copy: libFuzzer adds the inputs it finds to its corpus directory.

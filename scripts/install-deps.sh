@@ -24,7 +24,7 @@ set -euo pipefail
 readonly packages=(
   build-essential cmake ninja-build pkg-config git file ca-certificates curl dpkg-dev
   nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libcli11-dev libc-ares-dev libssl-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libcli11-dev libc-ares-dev libssl-dev libyaml-dev libbenchmark-dev
   clang libclang-rt-14-dev
   openssl time strace
 )

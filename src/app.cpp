@@ -5,6 +5,7 @@
 #include <new>
 #include <ostream>
 
+#include "commands.hpp"
 #include "log.hpp"
 #include "qcp/duration.hpp"
 #include "qcp/exchange.hpp"
@@ -118,6 +119,13 @@ void report(std::ostream& err, std::string_view message) {
 int run(std::span<const std::string> args, Streams streams, const Environment& env,
         HttpClient& http, const Clock& clock) {
   try {
+    // The kubelet passes only the config's args, all flags: a leading word is a subcommand.
+    if (!args.empty() && args.front() == "inspect") {
+      return inspect_command(args.subspan(1), streams, clock);
+    }
+    if (!args.empty() && args.front() == "check-config") {
+      return check_config_command(args.subspan(1), streams, env);
+    }
     const CommandLine command = parse_command_line(args, env);
     if (!command.run_plugin) {
       streams.out << command.text;

@@ -1,14 +1,70 @@
 #include "qcp/environment.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
+#include <cstring>
 #include <thread>
+
+#include "qcp/failure.hpp"
 
 extern char**
     environ;  // NOLINT(readability-redundant-declaration): POSIX, not in <unistd.h> by default
 
 namespace qcp {
+namespace {
+
+// Closes a file descriptor on every path out of a scope.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  FileDescriptor(FileDescriptor&&) = delete;
+  FileDescriptor& operator=(FileDescriptor&&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
+  auto failed = [&path](const std::string& why) {
+    return Failure(ExitCode::kUsage, "cannot read " + path + ": " + why);
+  };
+  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (file.get() < 0) {
+    throw failed(std::strerror(errno));
+  }
+  std::string data;
+  std::array<char, 16384> chunk{};
+  while (true) {
+    const auto got = ::read(file.get(), chunk.data(), chunk.size());
+    if (got < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw failed(std::strerror(errno));
+    }
+    if (got == 0) {
+      return data;
+    }
+    if (data.size() + static_cast<std::size_t>(got) > max_bytes) {
+      throw failed("larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    data.append(chunk.data(), static_cast<std::size_t>(got));
+  }
+}
+
+}  // namespace
 
 std::optional<std::string> Environment::get(std::string_view name) const {
   const auto it = variables.find(name);
@@ -37,6 +93,7 @@ Environment Environment::from_process() {
     struct stat info {};
     return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
   };
+  env.read_file = read_whole_file;
   return env;
 }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -55,6 +56,21 @@ std::optional<nlohmann::json> decode_json_object(std::string_view segment) {
   return value;
 }
 
+std::string string_at(const nlohmann::json& object, std::initializer_list<const char*> path) {
+  const nlohmann::json* at = &object;
+  for (const char* key : path) {
+    if (!at->is_object()) {
+      return {};
+    }
+    const auto found = at->find(key);
+    if (found == at->end()) {
+      return {};
+    }
+    at = &*found;
+  }
+  return at->is_string() ? at->get<std::string>() : std::string();
+}
+
 }  // namespace
 
 std::optional<std::string> base64url_decode(std::string_view text) {
@@ -100,6 +116,16 @@ std::optional<JwtClaims> decode_jwt_claims(std::string_view token) {
   }
 
   JwtClaims claims;
+  claims.alg = string_at(*header, {"alg"});
+  claims.kid = string_at(*header, {"kid"});
+  claims.kubernetes.namespace_name = string_at(*payload, {"kubernetes.io", "namespace"});
+  claims.kubernetes.service_account =
+      string_at(*payload, {"kubernetes.io", "serviceaccount", "name"});
+  claims.kubernetes.service_account_uid =
+      string_at(*payload, {"kubernetes.io", "serviceaccount", "uid"});
+  claims.kubernetes.pod = string_at(*payload, {"kubernetes.io", "pod", "name"});
+  claims.kubernetes.pod_uid = string_at(*payload, {"kubernetes.io", "pod", "uid"});
+  claims.kubernetes.node = string_at(*payload, {"kubernetes.io", "node", "name"});
   claims.exp = numeric_date(*payload, "exp");
   claims.iat = numeric_date(*payload, "iat");
   claims.nbf = numeric_date(*payload, "nbf");

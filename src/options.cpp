@@ -76,7 +76,20 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
+constexpr std::string_view kAllowedHostsVariable = "QUAY_CREDENTIAL_PROVIDER_ALLOWED_HOSTS";
+
 }  // namespace
+
+std::span<const std::string_view> environment_variable_names() {
+  static constexpr std::array<std::string_view, 10> kNames = {
+      "QUAY_CREDENTIAL_PROVIDER_CA_FILE",         "QUAY_CREDENTIAL_PROVIDER_CA_DIR",
+      "QUAY_CREDENTIAL_PROVIDER_TIMEOUT",         "QUAY_CREDENTIAL_PROVIDER_CONNECT_TIMEOUT",
+      "QUAY_CREDENTIAL_PROVIDER_ATTEMPT_TIMEOUT", "QUAY_CREDENTIAL_PROVIDER_RETRIES",
+      "QUAY_CREDENTIAL_PROVIDER_CACHE_MARGIN",    "QUAY_CREDENTIAL_PROVIDER_MAX_CACHE_DURATION",
+      "QUAY_CREDENTIAL_PROVIDER_LOG_LEVEL",       kAllowedHostsVariable,
+  };
+  return kNames;
+}
 
 CommandLine parse_command_line(std::span<const std::string> args, const Environment& env) {
   CLI::App app(
@@ -90,8 +103,11 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
   app.footer(
       "Each flag may instead come from QUAY_CREDENTIAL_PROVIDER_<FLAG> (e.g. "
       "QUAY_CREDENTIAL_PROVIDER_TIMEOUT=10s; --allowed-host takes a comma-separated list). "
-      "SSL_CERT_FILE and SSL_CERT_DIR are honoured after --ca-file/--ca-dir. Documentation: "
-      "docs/configuration.md.");
+      "SSL_CERT_FILE and SSL_CERT_DIR are honoured after --ca-file/--ca-dir.\n\n"
+      "Diagnostics (see each one's --help):\n"
+      "  inspect [TOKEN|-]    decode a service-account token; print the Quay federation binding\n"
+      "  check-config FILE    validate a kubelet CredentialProviderConfig\n\n"
+      "Documentation: docs/configuration.md, docs/troubleshooting.md, docs/kind.md.");
 
   std::string ca_file;
   std::string ca_dir;
@@ -176,7 +192,6 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
       }
     }
   }
-  constexpr const char* kAllowedHostsVariable = "QUAY_CREDENTIAL_PROVIDER_ALLOWED_HOSTS";
   if (app.count("--allowed-host") == 0) {
     if (const auto value = env.get(kAllowedHostsVariable)) {
       allowed_hosts = split_list(*value);

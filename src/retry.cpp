@@ -1,12 +1,60 @@
 #include "qcp/retry.hpp"
 
-#include <time.h>
-
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string>
 
 namespace qcp {
+namespace {
+
+// Digits at text[at, at + count) as a number; -1 if any is not a digit.
+int digits(std::string_view text, std::size_t at, std::size_t count) {
+  int value = 0;
+  for (std::size_t i = at; i < at + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') {
+      return -1;
+    }
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+// IMF-fixdate (RFC 9110 §5.6.7), the only HTTP date form a server may send, e.g.
+// "Sun, 06 Nov 1994 08:49:37 GMT". Parsed by hand: exact, and no locale-dependent strptime.
+std::optional<std::chrono::system_clock::time_point> parse_imf_fixdate(std::string_view text) {
+  constexpr std::array<std::string_view, 7> kDays = {"Mon", "Tue", "Wed", "Thu",
+                                                     "Fri", "Sat", "Sun"};
+  constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  constexpr std::size_t kLength = 29;
+  if (text.size() != kLength || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
+      text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT" ||
+      std::find(kDays.begin(), kDays.end(), text.substr(0, 3)) == kDays.end()) {
+    return std::nullopt;
+  }
+  const auto month = std::find(kMonths.begin(), kMonths.end(), text.substr(8, 3));
+  const int day = digits(text, 5, 2);
+  const int year = digits(text, 12, 4);
+  const int hour = digits(text, 17, 2);
+  const int minute = digits(text, 20, 2);
+  const int second = digits(text, 23, 2);
+  if (month == kMonths.end() || day < 0 || year < 0 || hour < 0 || hour > 23 || minute < 0 ||
+      minute > 59 || second < 0 || second > 60) {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day date{
+      std::chrono::year{year},
+      std::chrono::month{static_cast<unsigned>(month - kMonths.begin() + 1)},
+      std::chrono::day{static_cast<unsigned>(day)}};
+  if (!date.ok()) {
+    return std::nullopt;
+  }
+  return std::chrono::sys_days{date} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
+         std::chrono::seconds{second};
+}
+
+}  // namespace
 
 std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds base,
                                         std::chrono::milliseconds cap,
@@ -36,16 +84,12 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
     }
     return std::chrono::seconds(std::stoll(std::string(value)));
   }
-  // IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-  std::tm parts{};
-  const std::string text(value);
-  const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &parts);
-  if (end == nullptr || *end != '\0') {
+  const auto at = parse_imf_fixdate(value);
+  if (!at) {
     return std::nullopt;
   }
-  const auto at = std::chrono::system_clock::from_time_t(::timegm(&parts));
   return std::max(std::chrono::milliseconds{0},
-                  std::chrono::duration_cast<std::chrono::milliseconds>(at - now));
+                  std::chrono::duration_cast<std::chrono::milliseconds>(*at - now));
 }
 
 }  // namespace qcp

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
@@ -14,6 +15,9 @@ struct Environment {
   std::map<std::string, std::string, std::less<>> variables;
   std::function<bool(const std::string& path)> is_readable_file;
   std::function<bool(const std::string& path)> is_directory;
+  // The whole content of a file of at most max_bytes; throws Failure (kUsage) naming the path
+  // and the reason. Only the diagnostics subcommands read files.
+  std::function<std::string(const std::string& path, std::size_t max_bytes)> read_file;
 
   [[nodiscard]] std::optional<std::string> get(std::string_view name) const;
 

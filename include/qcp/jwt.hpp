@@ -11,12 +11,26 @@ namespace qcp {
 // Claims read from a JWT without verifying it: we only need Quay's `exp` for caching and the
 // service-account token's metadata for logs. Verification is Quay's job.
 struct JwtClaims {
+  // Header.
+  std::string alg;
+  std::string kid;
+  // Payload.
   std::optional<std::int64_t> exp;
   std::optional<std::int64_t> iat;
   std::optional<std::int64_t> nbf;
   std::string iss;
   std::string sub;
   std::vector<std::string> aud;
+  // The "kubernetes.io" claim of a service-account token: who it was issued to.
+  struct Kubernetes {
+    std::string namespace_name;
+    std::string service_account;
+    std::string service_account_uid;
+    std::string pod;
+    std::string pod_uid;
+    std::string node;
+  };
+  Kubernetes kubernetes{};
 };
 
 // base64url (RFC 4648 §5), padding optional; nullopt on any invalid character or length.

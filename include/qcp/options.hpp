@@ -4,6 +4,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "qcp/environment.hpp"
@@ -37,5 +38,8 @@ struct CommandLine {
 // Flags first, then QUAY_CREDENTIAL_PROVIDER_* variables for flags not given. Throws Failure
 // (kUsage) with one line naming the bad flag or variable.
 CommandLine parse_command_line(std::span<const std::string> args, const Environment& env);
+
+// Every QUAY_CREDENTIAL_PROVIDER_* variable parse_command_line reads.
+std::span<const std::string_view> environment_variable_names();
 
 }  // namespace qcp

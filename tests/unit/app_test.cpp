@@ -3,9 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
 
 #include "fakes.hpp"
+#include "qcp/failure.hpp"
+#include "qcp/redact.hpp"
 
 namespace qcp {
 namespace {
@@ -214,6 +217,106 @@ TEST(Run, AnnotationsCannotWeakenTransportSecurity) {
   ASSERT_EQ(http.requests.size(), 1U);
   EXPECT_EQ(http.requests[0].url, "https://quay.example.com:8443/oauth2/federation/robot/token");
   EXPECT_EQ(http.requests[0].trust.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+}
+
+}  // namespace
+}  // namespace qcp
+
+namespace qcp {
+namespace {
+
+// As the API server issues them: with iat.
+const std::string kIssuedToken = test::make_jwt({{"iss", "https://oidc.example.com"},
+                                                 {"sub", "system:serviceaccount:app:puller"},
+                                                 {"aud", {"quay"}},
+                                                 {"iat", test::kNow - 60},
+                                                 {"exp", test::kNow + 3540}},
+                                                kSaSignature);
+
+Outcome run_subcommand(std::vector<std::string> args, const std::string& stdin_text = "",
+                       std::map<std::string, std::string> files = {}) {
+  std::istringstream in(stdin_text);
+  std::ostringstream out;
+  std::ostringstream err;
+  test::FakeHttp http(kOk);
+  auto env = test::staged_environment();
+  env.read_file = [files](const std::string& path, std::size_t) {
+    const auto found = files.find(path);
+    if (found == files.end()) {
+      throw Failure(ExitCode::kUsage, "cannot read " + path + ": No such file or directory");
+    }
+    return found->second;
+  };
+  const int code = run(args, Streams{in, out, err}, env, http, test::FixedClock{});
+  EXPECT_TRUE(http.requests.empty()) << "diagnostics never touch the network";
+  return {code, out.str(), err.str()};
+}
+
+TEST(Subcommands, InspectReadsStdinAndNeverPrintsTheToken) {
+  const auto outcome = run_subcommand({"inspect", "--robot", "team+puller"}, kIssuedToken + "\n");
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.out;
+  EXPECT_THAT(outcome.out, HasSubstr("issuer:     https://oidc.example.com\n"));
+  EXPECT_THAT(outcome.out, HasSubstr("/api/v1/organization/team/robots/puller/federation"));
+  EXPECT_THAT(outcome.out, HasSubstr("sha256 " + short_hash(kIssuedToken)));
+  EXPECT_THAT(outcome.out, Not(HasSubstr(kSaSignature)));
+  EXPECT_THAT(outcome.out, Not(HasSubstr(kIssuedToken.substr(kIssuedToken.find('.') + 1, 20))));
+  EXPECT_EQ(outcome.err, "");
+}
+
+TEST(Subcommands, InspectWarnsAboutTokensInArguments) {
+  const auto outcome = run_subcommand({"inspect", kIssuedToken});
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_THAT(outcome.err, HasSubstr("visible to other users"));
+  EXPECT_THAT(outcome.err, Not(HasSubstr(kSaSignature)));
+}
+
+TEST(Subcommands, InspectRefusesBadInputWithoutEchoingIt) {
+  for (const std::string& input :
+       std::vector<std::string>{"", "abc.def", "{\"kind\":\"CredentialProviderRequest\"}",
+                                kSaToken.substr(0, kSaToken.rfind('.'))}) {
+    const auto outcome = run_subcommand({"inspect", "-"}, input);
+    EXPECT_EQ(outcome.exit_code, 3) << input;
+    EXPECT_EQ(outcome.out, "");
+    if (!input.empty()) {
+      EXPECT_THAT(outcome.err, Not(HasSubstr(input)));
+    }
+  }
+  EXPECT_EQ(run_subcommand({"inspect", "--robot", "Team+Puller"}, kSaToken).exit_code, 2);
+  EXPECT_EQ(run_subcommand({"inspect", "--bogus"}).exit_code, 2);
+}
+
+TEST(Subcommands, CheckConfigReadsTheNamedFile) {
+  const std::string config =
+      R"({"apiVersion":"kubelet.config.k8s.io/v1","kind":"CredentialProviderConfig",)"
+      R"("providers":[{"name":"quay-credential-provider","matchImages":["quay.example.com"],)"
+      R"("defaultCacheDuration":"5m","apiVersion":"credentialprovider.kubelet.k8s.io/v1",)"
+      R"("tokenAttributes":{"serviceAccountTokenAudience":"quay","cacheType":"ServiceAccount",)"
+      R"("requireServiceAccount":true,)"
+      R"("requiredServiceAccountAnnotationKeys":["quay.io/federated-robot-account"]}}]})";
+  auto outcome = run_subcommand({"check-config", "/etc/kubernetes/cp.json"}, "",
+                                {{"/etc/kubernetes/cp.json", config}});
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.out;
+  EXPECT_EQ(outcome.out,
+            "/etc/kubernetes/cp.json: OK: 1 provider (quay-credential-provider), for 1.34+ "
+            "kubelets\n");
+  outcome = run_subcommand({"check-config", "--provider-name", "other", "/c.json"}, "",
+                           {{"/c.json", config}});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_THAT(outcome.out, HasSubstr("/c.json:1: providers: no provider is named \"other\""));
+  EXPECT_EQ(run_subcommand({"check-config", "/missing.yaml"}).exit_code, 2);
+  EXPECT_EQ(run_subcommand({"check-config"}).exit_code, 2);
+  EXPECT_EQ(run_subcommand({"check-config", "--kubelet-version", "1.31", "-"}).exit_code, 2);
+  EXPECT_EQ(run_subcommand({"check-config", "--kubelet-version", "latest", "-"}).exit_code, 2);
+  outcome = run_subcommand({"check-config", "--help"});
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_THAT(outcome.out, HasSubstr("--kubelet-version"));
+}
+
+TEST(Subcommands, PluginModeStillRefusesStrayWords) {
+  // Only a leading word selects a subcommand; the kubelet's args are flags.
+  const auto outcome = run_with(request(), kOk, {"--log-level=info", "inspect"});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_EQ(outcome.out, "");
 }
 
 }  // namespace

@@ -68,7 +68,15 @@ TEST(RetryAfter, ReadsSecondsAndHttpDates) {
   EXPECT_EQ(parse_retry_after(" 120 ", now), 120s);
   EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now), 10s);
   EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), 0ms);  // past: now
-  for (const char* bad : {"", "-1", "1.5", "soon", "Sun, 06 Nov 1994", "9999999999"}) {
+  EXPECT_EQ(parse_retry_after("Thu, 01 Mar 2029 00:00:00 GMT",
+                              std::chrono::system_clock::time_point{std::chrono::seconds(
+                                  1867017600 - 86400)}),  // 2029-02-28T00:00:00Z
+            86400s);
+  for (const char* bad : {"", "-1", "1.5", "soon", "Sun, 06 Nov 1994", "9999999999",
+                          "Sun, 06 Nov 1994 08:49:47 UTC", "Sun, 6 Nov 1994 08:49:47 GMT",
+                          "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+                          "Sun, 31 Feb 1994 08:49:47 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
+                          "Xyz, 06 Nov 1994 08:49:47 GMT", "Sun, 06 Foo 1994 08:49:47 GMT"}) {
     EXPECT_FALSE(parse_retry_after(bad, now)) << bad;
   }
 }

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace qcp {
+
+// The kubelet versions whose CredentialProviderConfig rules differ: 1.33 decodes no
+// tokenAttributes.cacheType (strict decoding rejects it), 1.34 and later require it.
+enum class KubeletGeneration { k1_33, k1_34_or_later };
+
+struct ConfigCheckSettings {
+  // The provider entry that runs this binary: the kubelet execs <bin-dir>/<name>.
+  std::string provider_name = "quay-credential-provider";
+  // nullopt: infer from the file (any cacheType means 1.34+, tokenAttributes without it 1.33).
+  std::optional<KubeletGeneration> kubelet;
+  // Images (as a pod names them, normalized) that our provider must be called for.
+  std::vector<std::string> images;
+};
+
+struct ConfigFinding {
+  int line = 0;      // 1-based; 0 when the file as a whole is meant
+  std::string path;  // e.g. providers[0].tokenAttributes.cacheType; empty for the document
+  std::string message;
+  bool warning = false;  // works, but likely not what the operator wants; does not fail the check
+};
+
+struct ConfigReport {
+  std::vector<ConfigFinding> findings;
+  KubeletGeneration kubelet = KubeletGeneration::k1_34_or_later;
+  std::vector<std::string> provider_names;
+  bool uses_service_account_tokens = false;
+
+  [[nodiscard]] bool ok() const;
+};
+
+// Validates a CredentialProviderConfig (YAML or JSON) by the kubelet's decoding and validation
+// rules, then by what this provider needs to work. Never throws on bad input.
+ConfigReport check_config(std::string_view text, const ConfigCheckSettings& settings);
+
+}  // namespace qcp

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qcp/jwt.hpp"
+
+namespace qcp {
+
+// What `quay-credential-provider inspect` prints about a service-account token: its claims, the
+// Quay federation binding that accepts it, and what would make Quay refuse it. Built from the
+// decoded claims only, so no byte of the token itself can reach the output.
+struct TokenInspection {
+  std::string text;                   // the report, several lines
+  std::vector<std::string> refusals;  // reasons Quay would refuse the token (also in text)
+};
+
+// robot: "org+name" to fill in the binding's REST path, or empty for placeholders.
+TokenInspection inspect_token(const JwtClaims& claims, std::string_view robot,
+                              std::chrono::system_clock::time_point now);
+
+// Whether Quay (outside the cluster) cannot reach this issuer: kubernetes.default.svc and other
+// in-cluster service names, localhost, loopback and private addresses.
+bool is_cluster_internal_issuer(std::string_view issuer);
+
+}  // namespace qcp

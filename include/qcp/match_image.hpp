@@ -1,0 +1,30 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace qcp {
+
+// The kubelet's matchImages grammar (pkg/credentialprovider keyring.go): pattern and image are
+// both parsed as the URL "https://<text>"; they match when the ports are equal (absent = absent),
+// the hosts have as many dot-separated labels and each pattern label shell-globs the image label,
+// and the image path starts with the pattern path (a raw prefix, no globbing).
+
+struct MatchImageVerdict {
+  // The kubelet refuses to start with this pattern (its URL does not parse).
+  std::optional<std::string> invalid;
+  // The kubelet accepts the pattern but it cannot match the image a pod names.
+  std::optional<std::string> never_matches;
+};
+
+MatchImageVerdict check_match_image(std::string_view pattern);
+
+// Whether the kubelet would call a provider with this matchImages entry for this image (as it
+// appears in the request: normalized, no tag or digest). A pattern error is no match.
+bool match_image(std::string_view pattern, std::string_view image);
+
+// Go's path.Match on one host label: nullopt when the glob is malformed.
+std::optional<bool> glob_match(std::string_view pattern, std::string_view text);
+
+}  // namespace qcp

@@ -1,0 +1,657 @@
+#include "qcp/config_check.hpp"
+
+#include <algorithm>
+#include <array>
+#include <set>
+#include <span>
+#include <utility>
+
+#include "qcp/duration.hpp"
+#include "qcp/environment.hpp"
+#include "qcp/failure.hpp"
+#include "qcp/identity.hpp"
+#include "qcp/match_image.hpp"
+#include "qcp/options.hpp"
+#include "qcp/yaml.hpp"
+
+namespace qcp {
+namespace {
+
+using yaml::Node;
+using Kind = Node::Kind;
+
+constexpr std::string_view kConfigGroup = "kubelet.config.k8s.io/";
+constexpr std::string_view kRequestGroup = "credentialprovider.kubelet.k8s.io/";
+constexpr std::string_view kRequestV1 = "credentialprovider.kubelet.k8s.io/v1";
+
+bool is_version(std::string_view text, std::string_view group) {
+  if (!text.starts_with(group)) {
+    return false;
+  }
+  const auto version = text.substr(group.size());
+  return version == "v1" || version == "v1beta1" || version == "v1alpha1";
+}
+
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += '?';  // one line per problem, whatever the file holds
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+bool is_dns_label_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool is_alnum(char c) {
+  return is_dns_label_char(c) || (c >= 'A' && c <= 'Z');
+}
+
+// k8s.io/apimachinery IsDNS1123Subdomain.
+bool is_dns_subdomain(std::string_view text) {
+  if (text.empty() || text.size() > 253) {
+    return false;
+  }
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = text.find('.', start);
+    const auto label = text.substr(start, dot - start);
+    if (label.empty() || !is_dns_label_char(label.front()) || !is_dns_label_char(label.back()) ||
+        !std::all_of(label.begin(), label.end(),
+                     [](char c) { return is_dns_label_char(c) || c == '-'; })) {
+      return false;
+    }
+    if (dot == std::string_view::npos) {
+      return true;
+    }
+    start = dot + 1;
+  }
+}
+
+// k8s.io/apimachinery IsQualifiedName, applied to the lower-cased key as the kubelet does.
+std::optional<std::string> annotation_key_problem(std::string key) {
+  std::transform(key.begin(), key.end(), key.begin(), [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  std::string_view name = key;
+  if (const auto slash = key.find('/'); slash != std::string::npos) {
+    const std::string_view prefix = std::string_view(key).substr(0, slash);
+    name = std::string_view(key).substr(slash + 1);
+    if (prefix.empty()) {
+      return "the prefix before '/' must not be empty";
+    }
+    if (!is_dns_subdomain(prefix)) {
+      return "the prefix before '/' must be a DNS subdomain (lower-case letters, digits, '-' and "
+             "'.', at most 253 characters)";
+    }
+  }
+  if (name.empty()) {
+    return "the name part must not be empty";
+  }
+  if (name.size() > 63) {
+    return "the name part must be at most 63 characters";
+  }
+  if (name.find('/') != std::string_view::npos) {
+    return "a key holds at most one '/'";
+  }
+  if (!is_alnum(name.front()) || !is_alnum(name.back()) ||
+      !std::all_of(name.begin(), name.end(),
+                   [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; })) {
+    return "the name part must start and end with a letter or digit and hold only letters, "
+           "digits, '-', '_' and '.'";
+  }
+  return std::nullopt;
+}
+
+class Checker {
+ public:
+  explicit Checker(const ConfigCheckSettings& settings) : settings_(settings) {}
+
+  ConfigReport check(std::string_view text) {
+    const auto document = yaml::parse(text);
+    for (const auto& problem : document.problems) {
+      error(problem.line, "", problem.message);
+    }
+    if (!document.problems.empty() && !document.root) {
+      return finish();  // a syntax error: nothing to check
+    }
+    if (!document.root || document.root->is(Kind::kNull)) {
+      error(0, "", "the file holds no CredentialProviderConfig");
+      return finish();
+    }
+    if (document.extra_document_line > 0) {
+      error(document.extra_document_line, "",
+            "a second YAML document: the kubelet reads only the first one, so put every "
+            "provider in it");
+    }
+    const Node& root = *document.root;
+    if (!root.is(Kind::kMapping)) {
+      error(root.line, "",
+            "the file must hold a mapping (apiVersion, kind, providers), not " +
+                std::string(yaml::describe(root.kind)));
+      return finish();
+    }
+    infer_generation(root);
+    check_root(root);
+    return finish();
+  }
+
+ private:
+  void error(int line, std::string path, std::string message) {
+    report_.findings.push_back({line, std::move(path), std::move(message), false});
+  }
+  void warn(int line, std::string path, std::string message) {
+    report_.findings.push_back({line, std::move(path), std::move(message), true});
+  }
+
+  ConfigReport finish() {
+    std::stable_sort(
+        report_.findings.begin(), report_.findings.end(),
+        [](const ConfigFinding& a, const ConfigFinding& b) { return a.line < b.line; });
+    return std::move(report_);
+  }
+
+  [[nodiscard]] bool is_1_34() const {
+    return report_.kubelet == KubeletGeneration::k1_34_or_later;
+  }
+
+  // 1.33 or 1.34+: given, or read off the file, since a config suits only one of them once it
+  // uses service-account tokens.
+  void infer_generation(const Node& root) {
+    if (settings_.kubelet) {
+      report_.kubelet = *settings_.kubelet;
+      return;
+    }
+    bool token_attributes = false;
+    bool cache_type = false;
+    if (const Node* providers = root.find("providers"); providers != nullptr) {
+      for (const auto& provider : providers->items) {
+        if (const Node* attributes = provider.find("tokenAttributes");
+            attributes != nullptr && attributes->is(Kind::kMapping)) {
+          token_attributes = true;
+          cache_type = cache_type || attributes->find("cacheType") != nullptr;
+        }
+      }
+    }
+    report_.kubelet = token_attributes && !cache_type ? KubeletGeneration::k1_33
+                                                      : KubeletGeneration::k1_34_or_later;
+  }
+
+  // Strict decoding: every key must be a field of the Go struct, spelled exactly.
+  void check_fields(const Node& mapping, const std::string& path,
+                    std::span<const std::string_view> fields) {
+    for (const auto& entry : mapping.entries) {
+      if (std::find(fields.begin(), fields.end(), entry.key) != fields.end()) {
+        continue;
+      }
+      std::string message = "unknown field " + quoted(entry.key);
+      for (const auto field : fields) {
+        if (std::equal(field.begin(), field.end(), entry.key.begin(), entry.key.end(),
+                       [](char a, char b) { return (a | 0x20) == (b | 0x20); })) {
+          message += " (field names are case-sensitive: " + std::string(field) + ")";
+        }
+      }
+      if (entry.key == "cacheType" && !is_1_34()) {
+        message =
+            "unknown field \"cacheType\": a 1.33 kubelet does not know it (1.34 added it "
+            "and requires it); drop it for 1.33, or check with --kubelet-version=1.34";
+      }
+      error(entry.key_line, join(path, entry.key),
+            message + "; the kubelet's strict decoder rejects the file");
+    }
+  }
+
+  static std::string join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+  }
+  static std::string index(const std::string& path, std::size_t i) {
+    return path + "[" + std::to_string(i) + "]";
+  }
+
+  // JSON null leaves a Go field at its zero value, so null reads as absent.
+  static const Node* present(const Node& mapping, std::string_view key) {
+    const Node* value = mapping.find(key);
+    return value == nullptr || value->is(Kind::kNull) ? nullptr : value;
+  }
+
+  bool expect(const Node& value, Kind kind, const std::string& path) {
+    if (value.is(kind)) {
+      return true;
+    }
+    std::string message = "must be " + std::string(yaml::describe(kind)) + ", not " +
+                          std::string(yaml::describe(value.kind));
+    if (kind == Kind::kString && (value.is(Kind::kNumber) || value.is(Kind::kBool))) {
+      message += " (YAML reads " + quoted(value.text) + " as " +
+                 std::string(yaml::describe(value.kind)) + "; quote it)";
+    } else if (kind == Kind::kBool && value.is(Kind::kString)) {
+      message += " (write true or false without quotes)";
+    }
+    error(value.line, path, message);
+    return false;
+  }
+
+  std::optional<std::string> string_field(const Node& mapping, std::string_view key,
+                                          const std::string& path) {
+    const Node* value = present(mapping, key);
+    if (value == nullptr) {
+      return std::nullopt;
+    }
+    if (!expect(*value, Kind::kString, join(path, key))) {
+      return std::string();  // present but unusable: reported
+    }
+    return value->text;
+  }
+
+  // A list of strings; null items are empty strings, as Go decodes them.
+  std::vector<std::pair<std::string, int>> string_list(const Node& mapping, std::string_view key,
+                                                       const std::string& path) {
+    std::vector<std::pair<std::string, int>> items;
+    const Node* value = present(mapping, key);
+    if (value == nullptr || !expect(*value, Kind::kSequence, join(path, key))) {
+      return items;
+    }
+    for (std::size_t i = 0; i < value->items.size(); ++i) {
+      const Node& item = value->items[i];
+      if (item.is(Kind::kNull) || expect(item, Kind::kString, index(join(path, key), i))) {
+        items.emplace_back(item.text, item.line);
+      }
+    }
+    return items;
+  }
+
+  void check_root(const Node& root) {
+    const auto api_version = string_field(root, "apiVersion", "");
+    const auto kind = string_field(root, "kind", "");
+    // The kubelet stops at a wrong kind or group; so do we, rather than list every field of,
+    // say, a KubeletConfiguration as unknown.
+    if (kind && !kind->empty() && *kind != "CredentialProviderConfig") {
+      error(root.find("kind")->line, "kind",
+            quoted(*kind) +
+                " is not CredentialProviderConfig: is this the file given to the "
+                "kubelet's --image-credential-provider-config?");
+      return;
+    }
+    if (api_version && !api_version->empty() && !is_version(*api_version, kConfigGroup)) {
+      error(root.find("apiVersion")->line, "apiVersion",
+            quoted(*api_version) +
+                " is not a kubelet.config.k8s.io version; use "
+                "kubelet.config.k8s.io/v1");
+      return;
+    }
+    if (!api_version || api_version->empty()) {
+      error(root.line, "apiVersion", "missing; use kubelet.config.k8s.io/v1");
+    }
+    if (!kind || kind->empty()) {
+      error(root.line, "kind", "missing; use CredentialProviderConfig");
+    }
+    static constexpr std::array<std::string_view, 3> kFields = {"apiVersion", "kind", "providers"};
+    check_fields(root, "", kFields);
+    // v1alpha1 and v1beta1 configs decode, but their types have no tokenAttributes.
+    const bool older_config = api_version && is_version(*api_version, kConfigGroup) &&
+                              *api_version != std::string(kConfigGroup) + "v1";
+
+    const Node* providers = present(root, "providers");
+    if (providers == nullptr || (providers->is(Kind::kSequence) && providers->items.empty())) {
+      error(providers == nullptr ? root.line : providers->line, "providers",
+            "at least one provider is required");
+    } else if (expect(*providers, Kind::kSequence, "providers")) {
+      for (std::size_t i = 0; i < providers->items.size(); ++i) {
+        check_provider(providers->items[i], index("providers", i), older_config);
+      }
+    }
+    check_ours(root, providers);
+  }
+
+  void check_provider(const Node& provider, const std::string& path, bool older_config) {
+    if (provider.is(Kind::kNull)) {
+      error(provider.line, path, "an empty provider");
+      return;
+    }
+    if (!expect(provider, Kind::kMapping, path)) {
+      return;
+    }
+    static constexpr std::array<std::string_view, 7> kFields = {
+        "name", "matchImages", "defaultCacheDuration", "apiVersion",
+        "args", "env",         "tokenAttributes"};
+    check_fields(provider, path, kFields);
+
+    const std::string name = string_field(provider, "name", path).value_or("");
+    const int name_line = provider.find("name") ? provider.find("name")->line : provider.line;
+    const Node* name_node = present(provider, "name");
+    if (name.empty() && (name_node == nullptr || name_node->is(Kind::kString))) {
+      error(name_line, join(path, "name"),
+            "missing: the kubelet runs <image-credential-provider-bin-dir>/<name>");
+    } else if (name == "." || name == "..") {
+      error(name_line, join(path, "name"), "must not be " + quoted(name));
+    } else if (name.find_first_of("/ ") != std::string::npos) {
+      error(name_line, join(path, "name"),
+            quoted(name) +
+                " must not contain '/' or spaces: it is a file name in "
+                "--image-credential-provider-bin-dir");
+    }
+    if (!name.empty()) {
+      if (std::find(report_.provider_names.begin(), report_.provider_names.end(), name) !=
+          report_.provider_names.end()) {
+        error(name_line, join(path, "name"), "duplicate provider name " + quoted(name));
+      }
+      report_.provider_names.push_back(name);
+    }
+
+    const auto api_version = string_field(provider, "apiVersion", path);
+    if (!api_version || api_version->empty()) {
+      error(provider.line, join(path, "apiVersion"),
+            "missing; use credentialprovider.kubelet.k8s.io/v1");
+    } else if (!is_version(*api_version, kRequestGroup)) {
+      error(provider.find("apiVersion")->line, join(path, "apiVersion"),
+            quoted(*api_version) + " is not supported; use credentialprovider.kubelet.k8s.io/v1");
+    }
+
+    check_match_images(provider, path);
+    check_default_cache_duration(provider, path);
+    string_list(provider, "args", path);
+    check_env(provider, path);
+
+    const Node* attributes = present(provider, "tokenAttributes");
+    if (attributes != nullptr) {
+      if (older_config) {
+        error(provider.find("tokenAttributes")->line, join(path, "tokenAttributes"),
+              "only apiVersion kubelet.config.k8s.io/v1 has tokenAttributes");
+      }
+      if (expect(*attributes, Kind::kMapping, join(path, "tokenAttributes"))) {
+        check_token_attributes(*attributes, join(path, "tokenAttributes"),
+                               api_version.value_or(""));
+      }
+    }
+  }
+
+  void check_match_images(const Node& provider, const std::string& path) {
+    const std::string field = join(path, "matchImages");
+    const Node* list = present(provider, "matchImages");
+    if (list == nullptr || (list->is(Kind::kSequence) && list->items.empty())) {
+      error(list == nullptr ? provider.line : list->line, field,
+            "at least one image pattern is required");
+    }
+    const auto patterns = string_list(provider, "matchImages", path);
+    for (std::size_t i = 0; i < patterns.size(); ++i) {
+      const auto& [pattern, line] = patterns[i];
+      const auto verdict = check_match_image(pattern);
+      if (verdict.invalid) {
+        error(line, index(field, i), quoted(pattern) + " is invalid: " + *verdict.invalid);
+      } else if (verdict.never_matches) {
+        error(line, index(field, i), quoted(pattern) + " never matches: " + *verdict.never_matches);
+      }
+    }
+  }
+
+  void check_default_cache_duration(const Node& provider, const std::string& path) {
+    const std::string field = join(path, "defaultCacheDuration");
+    const Node* value = present(provider, "defaultCacheDuration");
+    if (value == nullptr) {
+      error(provider.line, field,
+            "missing; it is required (e.g. 5m; this provider always returns its own "
+            "cacheDuration)");
+      return;
+    }
+    if (!expect(*value, Kind::kString, field)) {
+      return;
+    }
+    const auto duration = parse_go_duration(value->text);
+    if (!duration) {
+      error(value->line, field,
+            quoted(value->text) + " is not a duration such as 5m, 30s or 1h30m");
+    } else if (duration->count() < 0) {
+      error(value->line, field, "must not be negative");
+    }
+  }
+
+  void check_env(const Node& provider, const std::string& path) {
+    const std::string field = join(path, "env");
+    const Node* env = present(provider, "env");
+    if (env == nullptr || !expect(*env, Kind::kSequence, field)) {
+      return;
+    }
+    static constexpr std::array<std::string_view, 2> kFields = {"name", "value"};
+    for (std::size_t i = 0; i < env->items.size(); ++i) {
+      const Node& item = env->items[i];
+      if (item.is(Kind::kNull) || !expect(item, Kind::kMapping, index(field, i))) {
+        continue;
+      }
+      check_fields(item, index(field, i), kFields);
+      string_field(item, "name", index(field, i));
+      string_field(item, "value", index(field, i));
+    }
+  }
+
+  void check_annotation_keys(const Node& attributes, std::string_view key, const std::string& path,
+                             std::set<std::string>& seen) {
+    const std::string field = join(path, key);
+    std::set<std::string> here;
+    for (const auto& [annotation, line] : string_list(attributes, key, path)) {
+      if (auto problem = annotation_key_problem(annotation)) {
+        error(line, field, quoted(annotation) + " is not an annotation key: " + *problem);
+      }
+      if (!here.insert(annotation).second) {
+        error(line, field, "duplicate key " + quoted(annotation));
+      } else if (!seen.insert(annotation).second) {
+        error(line, field,
+              quoted(annotation) + " is listed as both required and optional; keep one");
+      }
+    }
+  }
+
+  void check_token_attributes(const Node& attributes, const std::string& path,
+                              const std::string& api_version) {
+    report_.uses_service_account_tokens = true;
+    // cacheType last: a 1.33 kubelet's strict decoder does not know it.
+    static constexpr std::array<std::string_view, 5> kFields = {
+        "serviceAccountTokenAudience", "requireServiceAccount",
+        "requiredServiceAccountAnnotationKeys", "optionalServiceAccountAnnotationKeys",
+        "cacheType"};
+    check_fields(attributes, path, std::span(kFields).first(kFields.size() - (is_1_34() ? 0 : 1)));
+
+    const auto audience = string_field(attributes, "serviceAccountTokenAudience", path);
+    if (!audience || audience->empty()) {
+      error(attributes.line, join(path, "serviceAccountTokenAudience"),
+            "missing; name the audience Quay's federation binding expects, e.g. quay");
+    }
+    if (api_version != kRequestV1) {
+      error(attributes.line, path,
+            "tokenAttributes needs the provider's apiVersion credentialprovider.kubelet.k8s.io/v1");
+    }
+    const Node* require = present(attributes, "requireServiceAccount");
+    std::optional<bool> require_sa;
+    if (require == nullptr) {
+      error(attributes.line, join(path, "requireServiceAccount"),
+            "missing; it must be set explicitly (true for this provider)");
+    } else if (expect(*require, Kind::kBool, join(path, "requireServiceAccount"))) {
+      require_sa = require->boolean;
+    }
+    std::set<std::string> seen;
+    check_annotation_keys(attributes, "requiredServiceAccountAnnotationKeys", path, seen);
+    check_annotation_keys(attributes, "optionalServiceAccountAnnotationKeys", path, seen);
+    const Node* required = present(attributes, "requiredServiceAccountAnnotationKeys");
+    if (require_sa == false && required != nullptr && !required->items.empty()) {
+      error(require->line, join(path, "requireServiceAccount"),
+            "cannot be false when requiredServiceAccountAnnotationKeys is set");
+    }
+
+    if (is_1_34()) {
+      const auto cache_type = string_field(attributes, "cacheType", path);
+      if (!cache_type || cache_type->empty()) {
+        error(attributes.line, join(path, "cacheType"),
+              "missing: 1.34+ kubelets require ServiceAccount or Token (a 1.33 kubelet instead "
+              "rejects the field; check with --kubelet-version=1.33)");
+      } else if (*cache_type != "ServiceAccount" && *cache_type != "Token") {
+        error(attributes.find("cacheType")->line, join(path, "cacheType"),
+              quoted(*cache_type) + " is not supported: use ServiceAccount or Token");
+      }
+    }
+  }
+
+  // What this provider needs beyond the kubelet's own rules.
+  void check_ours(const Node& root, const Node* providers) {
+    const Node* ours = nullptr;
+    std::string path;
+    if (providers != nullptr && providers->is(Kind::kSequence)) {
+      for (std::size_t i = 0; i < providers->items.size(); ++i) {
+        const Node& provider = providers->items[i];
+        const Node* name = provider.is(Kind::kMapping) ? provider.find("name") : nullptr;
+        if (name != nullptr && name->is(Kind::kString) && name->text == settings_.provider_name) {
+          ours = &provider;
+          path = index("providers", i);
+          break;
+        }
+      }
+    }
+    if (ours == nullptr) {
+      error(providers != nullptr ? providers->line : root.line, "providers",
+            "no provider is named " + quoted(settings_.provider_name) +
+                ": the kubelet runs <image-credential-provider-bin-dir>/<name>, so name the "
+                "entry after this binary's file name (or pass --provider-name)");
+      return;
+    }
+    const auto api_version = string_field(*ours, "apiVersion", path);
+    if (api_version && !api_version->empty() && *api_version != kRequestV1 &&
+        present(*ours, "tokenAttributes") == nullptr) {
+      error(ours->find("apiVersion")->line, join(path, "apiVersion"),
+            "this provider needs credentialprovider.kubelet.k8s.io/v1: older requests carry no "
+            "service-account token");
+    }
+    check_our_attributes(*ours, path);
+    check_our_arguments(*ours, path);
+    check_images(*ours, path);
+  }
+
+  void check_our_attributes(const Node& ours, const std::string& path) {
+    const Node* attributes = present(ours, "tokenAttributes");
+    if (attributes == nullptr) {
+      error(ours.line, join(path, "tokenAttributes"),
+            "missing: without it the kubelet sends no service-account token and every lookup "
+            "fails; see examples/credential-provider-config-1.34.yaml");
+      return;
+    }
+    if (!attributes->is(Kind::kMapping)) {
+      return;
+    }
+    const std::string field = join(path, "tokenAttributes");
+    auto listed = [&](std::string_view key, std::string_view annotation) {
+      const Node* list = present(*attributes, key);
+      return list != nullptr && list->is(Kind::kSequence) &&
+             std::any_of(list->items.begin(), list->items.end(),
+                         [&](const Node& item) { return item.text == annotation; });
+    };
+    const int line = attributes->line;
+    if (!listed("requiredServiceAccountAnnotationKeys", kRobotAnnotation)) {
+      if (listed("optionalServiceAccountAnnotationKeys", kRobotAnnotation)) {
+        warn(line, field + ".optionalServiceAccountAnnotationKeys",
+             std::string(kRobotAnnotation) +
+                 " is optional: pods of service accounts without it still call the provider "
+                 "and fail; make it required so the kubelet skips them");
+      } else {
+        error(line, field + ".requiredServiceAccountAnnotationKeys",
+              "must list " + std::string(kRobotAnnotation) +
+                  ": the kubelet forwards only listed annotations, and the robot name comes "
+                  "from it");
+      }
+    }
+    if (listed("requiredServiceAccountAnnotationKeys", kHostAnnotation)) {
+      warn(line, field + ".requiredServiceAccountAnnotationKeys",
+           std::string(kHostAnnotation) +
+               " is required: service accounts without it get no credentials; list it as "
+               "optional");
+    }
+    const Node* require = present(*attributes, "requireServiceAccount");
+    if (require != nullptr && require->is(Kind::kBool) && !require->boolean) {
+      warn(require->line, field + ".requireServiceAccount",
+           "false: pods without a service account (static pods) call the provider without a "
+           "token and fail");
+    }
+  }
+
+  // The kubelet passes args verbatim and adds env to its own environment: check them with the
+  // parser the plugin itself uses, so a bad flag is found before the first pull fails.
+  void check_our_arguments(const Node& ours, const std::string& path) {
+    Environment env;
+    env.is_readable_file = [](const std::string&) { return true; };
+    env.is_directory = [](const std::string&) { return true; };
+    if (const Node* list = present(ours, "env"); list != nullptr && list->is(Kind::kSequence)) {
+      for (std::size_t i = 0; i < list->items.size(); ++i) {
+        const Node& item = list->items[i];
+        const Node* name = item.is(Kind::kMapping) ? item.find("name") : nullptr;
+        const Node* value = item.is(Kind::kMapping) ? item.find("value") : nullptr;
+        if (name == nullptr || !name->is(Kind::kString)) {
+          continue;
+        }
+        const auto known = environment_variable_names();
+        if (name->text.starts_with("QUAY_CREDENTIAL_PROVIDER_") &&
+            std::find(known.begin(), known.end(), name->text) == known.end()) {
+          error(name->line, index(join(path, "env"), i) + ".name",
+                quoted(name->text) +
+                    " is not a variable this provider reads (see "
+                    "docs/configuration.md); it would be ignored");
+        }
+        env.variables[name->text] = value != nullptr && value->is(Kind::kString) ? value->text : "";
+      }
+    }
+    std::vector<std::string> args;
+    for (auto& [arg, line] : string_list(ours, "args", path)) {
+      static_cast<void>(line);
+      args.push_back(std::move(arg));
+    }
+    const Node* args_node = present(ours, "args");
+    const int line = args_node != nullptr ? args_node->line : ours.line;
+    try {
+      const CommandLine command = parse_command_line(args, env);
+      if (!command.run_plugin) {
+        error(line, join(path, "args"),
+              "--help or --version makes the provider print text instead of a response");
+      }
+    } catch (const Failure& failure) {
+      error(line, join(path, "args"),
+            std::string("the provider would refuse to start: ") + failure.what());
+    }
+  }
+
+  void check_images(const Node& ours, const std::string& path) {
+    std::vector<std::string> patterns;
+    if (const Node* list = present(ours, "matchImages");
+        list != nullptr && list->is(Kind::kSequence)) {
+      for (const auto& item : list->items) {
+        patterns.push_back(item.text);
+      }
+    }
+    for (const auto& image : settings_.images) {
+      const bool matched = std::any_of(patterns.begin(), patterns.end(), [&](const auto& pattern) {
+        return match_image(pattern, image);
+      });
+      if (!matched) {
+        const Node* list = present(ours, "matchImages");
+        error(list != nullptr ? list->line : ours.line, join(path, "matchImages"),
+              "no entry matches the image " + quoted(image) +
+                  ", so the kubelet never calls this provider for it (ports must be listed "
+                  "exactly; path globs never match)");
+      }
+    }
+  }
+
+  const ConfigCheckSettings& settings_;
+  ConfigReport report_;
+};
+
+}  // namespace
+
+bool ConfigReport::ok() const {
+  return std::none_of(findings.begin(), findings.end(),
+                      [](const ConfigFinding& finding) { return !finding.warning; });
+}
+
+ConfigReport check_config(std::string_view text, const ConfigCheckSettings& settings) {
+  return Checker(settings).check(text);
+}
+
+}  // namespace qcp

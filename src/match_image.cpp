@@ -1,0 +1,356 @@
+#include "qcp/match_image.hpp"
+
+#include <vector>
+
+namespace qcp {
+namespace {
+
+// What Go's url.Parse("https://" + text) keeps, for the parts matching uses.
+struct SchemelessUrl {
+  std::string host;  // host[:port] as in url.URL.Host
+  std::string path;
+  bool has_query = false;
+  bool has_fragment = false;
+  bool has_userinfo = false;
+};
+
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool is_alnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// Go's rule for a host: every ASCII byte must be alphanumeric or one of these (glob characters
+// `*`, `[`, `]` included); `%` escapes are allowed only as %25 or for non-ASCII bytes.
+std::optional<std::string> host_character_problem(std::string_view host) {
+  constexpr std::string_view kAllowed = "!$&'()*+,;=:[]<>\"-_.~";
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    const char c = host[i];
+    if (c == '%') {
+      if (i + 2 >= host.size() || !is_hex(host[i + 1]) || !is_hex(host[i + 2]) ||
+          (host[i + 1] < '8' && host.substr(i, 3) != "%25")) {
+        return "invalid URL escape in the host";
+      }
+      i += 2;
+      continue;
+    }
+    if (static_cast<unsigned char>(c) < 0x80 && !is_alnum(c) &&
+        kAllowed.find(c) == std::string_view::npos) {
+      return std::string("invalid character '") + c + "' in the host";
+    }
+  }
+  return std::nullopt;
+}
+
+bool valid_escapes(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%') {
+      if (i + 2 >= text.size() || !is_hex(text[i + 1]) || !is_hex(text[i + 2])) {
+        return false;
+      }
+      i += 2;
+    }
+  }
+  return true;
+}
+
+bool valid_optional_port(std::string_view colon_port) {
+  if (colon_port.empty()) {
+    return true;
+  }
+  if (colon_port.front() != ':') {
+    return false;
+  }
+  return colon_port.find_first_not_of("0123456789", 1) == std::string_view::npos;
+}
+
+// Errors are the kubelet's validation errors for matchImages ("match image is invalid").
+std::optional<std::string> parse_schemeless(std::string_view text, SchemelessUrl& url) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return "it contains a control character";
+    }
+  }
+  if (const auto hash = text.find('#'); hash != std::string_view::npos) {
+    url.has_fragment = true;
+    if (!valid_escapes(text.substr(hash + 1))) {
+      return "invalid URL escape";
+    }
+    text = text.substr(0, hash);
+  }
+  if (const auto question = text.find('?'); question != std::string_view::npos) {
+    url.has_query = true;
+    text = text.substr(0, question);
+  }
+  const auto slash = text.find('/');
+  std::string_view authority = text.substr(0, slash);
+  const std::string_view path = slash == std::string_view::npos ? "" : text.substr(slash);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    url.has_userinfo = true;
+    constexpr std::string_view kUserinfo = "-._:~!$&'()*+,;=%@";
+    for (const char c : authority.substr(0, at)) {
+      if (!is_alnum(c) && kUserinfo.find(c) == std::string_view::npos) {
+        return "invalid user information before '@'";
+      }
+    }
+    authority = authority.substr(at + 1);
+  }
+  std::string_view colon_port;
+  if (authority.starts_with('[')) {
+    const auto close = authority.rfind(']');
+    if (close == std::string_view::npos) {
+      return "missing ']' in the host";
+    }
+    colon_port = authority.substr(close + 1);
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    colon_port = authority.substr(colon);
+  }
+  if (!valid_optional_port(colon_port)) {
+    return "invalid port \"" + std::string(colon_port) +
+           "\" after the host (ports are digits; globs work in the host only)";
+  }
+  if (auto problem = host_character_problem(authority)) {
+    return problem;
+  }
+  if (!valid_escapes(path)) {
+    return "invalid URL escape in the path";
+  }
+  url.host = std::string(authority);
+  url.path = std::string(path);
+  return std::nullopt;
+}
+
+// Go's net.SplitHostPort, falling back to (whole, "") on error as keyring.go's SplitURL does.
+void split_host_port(std::string_view host_port, std::string& host, std::string& port) {
+  host = std::string(host_port);
+  port.clear();
+  if (host_port.starts_with('[')) {
+    const auto close = host_port.find(']');
+    if (close == std::string_view::npos || close + 1 >= host_port.size() ||
+        host_port[close + 1] != ':' ||
+        host_port.find_first_of("[]", close + 1) != std::string_view::npos) {
+      return;
+    }
+    host = std::string(host_port.substr(1, close - 1));
+    port = std::string(host_port.substr(close + 2));
+    return;
+  }
+  const auto colon = host_port.find(':');
+  if (colon == std::string_view::npos || host_port.find(':', colon + 1) != std::string_view::npos ||
+      host_port.find_first_of("[]") != std::string_view::npos) {
+    return;
+  }
+  host = std::string(host_port.substr(0, colon));
+  port = std::string(host_port.substr(colon + 1));
+}
+
+std::vector<std::string_view> labels_of(std::string_view host) {
+  std::vector<std::string_view> labels;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = host.find('.', start);
+    labels.push_back(host.substr(start, dot - start));
+    if (dot == std::string_view::npos) {
+      return labels;
+    }
+    start = dot + 1;
+  }
+}
+
+// One element of a character class: a character or an escaped one. Go rejects '-' and ']' here.
+std::optional<char> class_char(std::string_view& pattern) {
+  if (pattern.empty() || pattern.front() == '-' || pattern.front() == ']') {
+    return std::nullopt;
+  }
+  if (pattern.front() == '\\') {
+    pattern.remove_prefix(1);
+    if (pattern.empty()) {
+      return std::nullopt;
+    }
+  }
+  const char c = pattern.front();
+  pattern.remove_prefix(1);
+  return c;
+}
+
+// Matches one pattern element (not '*') against c; consumes it. nullopt: malformed.
+std::optional<bool> match_element(std::string_view& pattern, char c) {
+  const char head = pattern.front();
+  if (head == '?') {
+    pattern.remove_prefix(1);
+    return c != '/';
+  }
+  if (head == '\\') {
+    pattern.remove_prefix(1);
+    if (pattern.empty()) {
+      return std::nullopt;
+    }
+    const bool same = pattern.front() == c;
+    pattern.remove_prefix(1);
+    return same;
+  }
+  if (head != '[') {
+    pattern.remove_prefix(1);
+    return head == c;
+  }
+  pattern.remove_prefix(1);
+  const bool negated = !pattern.empty() && pattern.front() == '^';
+  if (negated) {
+    pattern.remove_prefix(1);
+  }
+  bool matched = false;
+  for (int ranges = 0;; ++ranges) {
+    if (!pattern.empty() && pattern.front() == ']' && ranges > 0) {
+      pattern.remove_prefix(1);
+      break;
+    }
+    const auto low = class_char(pattern);
+    if (!low) {
+      return std::nullopt;
+    }
+    char high = *low;
+    if (!pattern.empty() && pattern.front() == '-') {
+      pattern.remove_prefix(1);
+      const auto upper = class_char(pattern);
+      if (!upper) {
+        return std::nullopt;
+      }
+      high = *upper;
+    }
+    matched = matched || (*low <= c && c <= high);
+  }
+  return matched != negated;
+}
+
+// Whether the pattern (without '*') is well formed, as Go checks the rest after a mismatch.
+bool well_formed(std::string_view pattern) {
+  while (!pattern.empty()) {
+    if (pattern.front() == '*') {
+      pattern.remove_prefix(1);
+      continue;
+    }
+    if (!match_element(pattern, 'a')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<bool> glob_from(std::string_view pattern, std::string_view text) {
+  while (!pattern.empty()) {
+    if (pattern.front() == '*') {
+      while (!pattern.empty() && pattern.front() == '*') {
+        pattern.remove_prefix(1);
+      }
+      // '*' matches any run without '/'; try every split point.
+      for (std::size_t take = 0; take <= text.size(); ++take) {
+        if (take > 0 && text[take - 1] == '/') {
+          break;
+        }
+        const auto rest = glob_from(pattern, text.substr(take));
+        if (!rest) {
+          return std::nullopt;
+        }
+        if (*rest) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (text.empty()) {
+      return well_formed(pattern) ? std::optional<bool>(false) : std::nullopt;
+    }
+    const auto element = match_element(pattern, text.front());
+    if (!element) {
+      return std::nullopt;
+    }
+    if (!*element) {
+      return well_formed(pattern) ? std::optional<bool>(false) : std::nullopt;
+    }
+    text.remove_prefix(1);
+  }
+  return text.empty();
+}
+
+}  // namespace
+
+std::optional<bool> glob_match(std::string_view pattern, std::string_view text) {
+  return glob_from(pattern, text);
+}
+
+MatchImageVerdict check_match_image(std::string_view pattern) {
+  MatchImageVerdict verdict;
+  SchemelessUrl url;
+  if (auto error = parse_schemeless(pattern, url)) {
+    verdict.invalid = std::move(error);
+    return verdict;
+  }
+  std::string host;
+  std::string port;
+  split_host_port(url.host, host, port);
+  const auto never = [&verdict](std::string why) {
+    verdict.never_matches = std::move(why);
+    return verdict;
+  };
+  if (pattern.find("://") != std::string_view::npos) {
+    return never("a scheme is not part of the pattern: write the registry host alone");
+  }
+  if (url.has_query || url.has_fragment) {
+    return never("the kubelet reads '?' and '#' as a URL query or fragment and drops the rest");
+  }
+  if (url.has_userinfo) {
+    return never("'@' makes the text before it URL user information, not part of the host");
+  }
+  if (host.empty()) {
+    return never("there is no registry host");
+  }
+  if (url.host.ends_with(':')) {
+    return never("the ':' has no port after it");
+  }
+  if (url.path.find_first_of("*?[") != std::string_view::npos) {
+    return never("globs work in the host only: the path \"" + url.path +
+                 "\" is a literal prefix, so list the registry host (with its port) instead");
+  }
+  for (const auto label : labels_of(host)) {
+    if (label.empty()) {
+      return never("the host has an empty label (a leading, trailing or double '.')");
+    }
+    if (!well_formed(label)) {
+      return never("the glob \"" + std::string(label) + "\" is malformed");
+    }
+  }
+  return verdict;
+}
+
+bool match_image(std::string_view pattern, std::string_view image) {
+  SchemelessUrl glob;
+  SchemelessUrl target;
+  if (parse_schemeless(pattern, glob) || parse_schemeless(image, target)) {
+    return false;
+  }
+  std::string glob_host;
+  std::string glob_port;
+  std::string target_host;
+  std::string target_port;
+  split_host_port(glob.host, glob_host, glob_port);
+  split_host_port(target.host, target_host, target_port);
+  if (glob_port != target_port) {
+    return false;
+  }
+  const auto glob_labels = labels_of(glob_host);
+  const auto target_labels = labels_of(target_host);
+  if (glob_labels.size() != target_labels.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < glob_labels.size(); ++i) {
+    const auto matched = glob_match(glob_labels[i], target_labels[i]);
+    if (!matched || !*matched) {
+      return false;
+    }
+  }
+  return target.path.starts_with(glob.path);
+}
+
+}  // namespace qcp
