@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <istream>
 #include <ostream>
@@ -61,6 +62,18 @@ std::string_view trimmed(std::string_view text) {
     return {};
   }
   return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+}
+
+// The kubelet matches the image without tag or digest: "host:8443/team/app:1.2@sha256:..." ->
+// "host:8443/team/app".
+std::string without_tag(std::string image) {
+  image = image.substr(0, image.find('@'));
+  const auto slash = image.rfind('/');
+  if (const auto colon = image.rfind(':');
+      colon != std::string::npos && slash != std::string::npos && colon > slash) {
+    image.resize(colon);
+  }
+  return image;
 }
 
 // "1.33", "v1.34", "1.35.2" -> the generation whose config rules apply.
@@ -170,7 +183,11 @@ int check_config_command(std::span<const std::string> args, Streams streams,
   std::string version;
   ConfigCheckSettings settings;
   settings.provider_name = std::string(kProgramName);
-  app.add_option("file", file, "The config file, or - for stdin")->required()->type_name("FILE|-");
+  app.add_option("file", file,
+                 "The config file, a config directory (read as kubelet 1.34+ reads one), or - "
+                 "for stdin")
+      ->required()
+      ->type_name("FILE|DIR|-");
   app.add_option("--kubelet-version", version,
                  "Check for this kubelet (1.33 has no tokenAttributes.cacheType, 1.34+ requires "
                  "it); default: the version the file suits")
@@ -190,13 +207,34 @@ int check_config_command(std::span<const std::string> args, Streams streams,
   if (!version.empty()) {
     settings.kubelet = kubelet_generation(version);
   }
-  const std::string text =
-      file == "-" ? read_stdin(streams.in) : env.read_file(file, kMaxInputBytes);
+  for (auto& image : settings.images) {
+    image = without_tag(image);
+  }
+  // A directory is read as the kubelet (1.34+) reads one: its *.json, *.yaml and *.yml files in
+  // lexicographic order, merged.
+  std::vector<ConfigFile> files;
+  if (file == "-") {
+    files.push_back({"<stdin>", read_stdin(streams.in)});
+  } else if (env.is_directory && env.is_directory(file)) {
+    auto names = env.list_directory(file);
+    std::sort(names.begin(), names.end());
+    for (const auto& entry : names) {
+      if (entry.ends_with(".json") || entry.ends_with(".yaml") || entry.ends_with(".yml")) {
+        const std::string path = file + (file.ends_with('/') ? "" : "/") + entry;
+        files.push_back({path, env.read_file(path, kMaxInputBytes)});
+      }
+    }
+    if (files.empty()) {
+      throw Failure(ExitCode::kUsage, "check-config: no *.json, *.yaml or *.yml file in " + file);
+    }
+  } else {
+    files.push_back({file, env.read_file(file, kMaxInputBytes)});
+  }
   const std::string name = file == "-" ? "<stdin>" : file;
 
-  const ConfigReport report = check_config(text, settings);
+  const ConfigReport report = check_config(files, settings);
   for (const auto& finding : report.findings) {
-    streams.out << name;
+    streams.out << one_line(finding.file);
     if (finding.line > 0) {
       streams.out << ':' << finding.line;
     }
@@ -211,7 +249,11 @@ int check_config_command(std::span<const std::string> args, Streams streams,
     for (std::size_t i = 0; i < report.provider_names.size(); ++i) {
       streams.out << (i > 0 ? ", " : "") << one_line(report.provider_names[i]);
     }
-    streams.out << "), for "
+    streams.out << ')';
+    if (files.size() > 1) {
+      streams.out << " from " << files.size() << " files";
+    }
+    streams.out << ", for "
                 << (for_1_33 ? "a 1.33 kubelet with --feature-gates="
                                "KubeletServiceAccountTokenForCredentialProviders=true"
                              : "1.34+ kubelets")

@@ -112,17 +112,57 @@ class Checker {
  public:
   explicit Checker(const ConfigCheckSettings& settings) : settings_(settings) {}
 
-  ConfigReport check(std::string_view text) {
-    const auto document = yaml::parse(text);
+  ConfigReport check(std::span<const ConfigFile> files) {
+    // Parsed first, all of them: the kubelet version is inferred from every file.
+    std::vector<yaml::Document> documents;
+    documents.reserve(files.size());
+    std::vector<std::pair<const ConfigFile*, const Node*>> roots;
+    for (const auto& file : files) {
+      current_file_ = file.name;
+      documents.push_back(yaml::parse(file.text));
+      if (const Node* root = usable_root(documents.back())) {
+        roots.emplace_back(&file, root);
+      }
+    }
+    infer_generation(roots);
+    for (const auto& [file, root] : roots) {
+      current_file_ = file->name;
+      check_root(*root);
+    }
+    // Rules of the merged provider list, reported at the first file's providers.
+    if (first_config_ != nullptr) {
+      current_file_ = first_config_file_;
+      const Node* providers = first_config_->find("providers");
+      const int line = providers != nullptr ? providers->line : first_config_->line;
+      if (providers_seen_ == 0) {
+        error(line, "providers", "at least one provider is required");
+      }
+      if (ours_ == nullptr) {
+        error(line, "providers",
+              "no provider is named " + quoted(settings_.provider_name) +
+                  ": the kubelet runs <image-credential-provider-bin-dir>/<name>, so name the "
+                  "entry after this binary's file name (or pass --provider-name)");
+      }
+    }
+    if (ours_) {
+      current_file_ = ours_file_;
+      check_ours(*ours_, ours_path_);
+    }
+    return finish();
+  }
+
+ private:
+  // Reports what makes a document unusable; the mapping to check, or nullptr.
+  const Node* usable_root(const yaml::Document& document) {
     for (const auto& problem : document.problems) {
       error(problem.line, "", problem.message);
     }
     if (!document.problems.empty() && !document.root) {
-      return finish();  // a syntax error: nothing to check
+      return nullptr;  // a syntax error: nothing to check
     }
     if (!document.root || document.root->is(Kind::kNull)) {
       error(0, "", "the file holds no CredentialProviderConfig");
-      return finish();
+      return nullptr;
     }
     if (document.extra_document_line > 0) {
       error(document.extra_document_line, "",
@@ -134,19 +174,16 @@ class Checker {
       error(root.line, "",
             "the file must hold a mapping (apiVersion, kind, providers), not " +
                 std::string(yaml::describe(root.kind)));
-      return finish();
+      return nullptr;
     }
-    infer_generation(root);
-    check_root(root);
-    return finish();
+    return &root;
   }
 
- private:
   void error(int line, std::string path, std::string message) {
-    report_.findings.push_back({line, std::move(path), std::move(message), false});
+    report_.findings.push_back({current_file_, line, std::move(path), std::move(message), false});
   }
   void warn(int line, std::string path, std::string message) {
-    report_.findings.push_back({line, std::move(path), std::move(message), true});
+    report_.findings.push_back({current_file_, line, std::move(path), std::move(message), true});
   }
 
   ConfigReport finish() {
@@ -162,14 +199,18 @@ class Checker {
 
   // 1.33 or 1.34+: given, or read off the file, since a config suits only one of them once it
   // uses service-account tokens.
-  void infer_generation(const Node& root) {
+  void infer_generation(std::span<const std::pair<const ConfigFile*, const Node*>> roots) {
     if (settings_.kubelet) {
       report_.kubelet = *settings_.kubelet;
       return;
     }
     bool token_attributes = false;
     bool cache_type = false;
-    if (const Node* providers = root.find("providers"); providers != nullptr) {
+    for (const auto& entry : roots) {
+      const Node* providers = entry.second->find("providers");
+      if (providers == nullptr) {
+        continue;
+      }
       for (const auto& provider : providers->items) {
         if (const Node* attributes = provider.find("tokenAttributes");
             attributes != nullptr && attributes->is(Kind::kMapping)) {
@@ -289,6 +330,10 @@ class Checker {
     if (!kind || kind->empty()) {
       error(root.line, "kind", "missing; use CredentialProviderConfig");
     }
+    if (first_config_ == nullptr) {
+      first_config_ = &root;
+      first_config_file_ = current_file_;
+    }
     static constexpr std::array<std::string_view, 3> kFields = {"apiVersion", "kind", "providers"};
     check_fields(root, "", kFields);
     // v1alpha1 and v1beta1 configs decode, but their types have no tokenAttributes.
@@ -296,15 +341,23 @@ class Checker {
                               *api_version != std::string(kConfigGroup) + "v1";
 
     const Node* providers = present(root, "providers");
-    if (providers == nullptr || (providers->is(Kind::kSequence) && providers->items.empty())) {
-      error(providers == nullptr ? root.line : providers->line, "providers",
-            "at least one provider is required");
-    } else if (expect(*providers, Kind::kSequence, "providers")) {
+    if (providers != nullptr && expect(*providers, Kind::kSequence, "providers")) {
       for (std::size_t i = 0; i < providers->items.size(); ++i) {
         check_provider(providers->items[i], index("providers", i), older_config);
+        note_if_ours(providers->items[i], index("providers", i));
       }
+      providers_seen_ += providers->items.size();
     }
-    check_ours(root, providers);
+  }
+
+  void note_if_ours(const Node& provider, const std::string& path) {
+    const Node* name = provider.is(Kind::kMapping) ? provider.find("name") : nullptr;
+    if (ours_ == nullptr && name != nullptr && name->is(Kind::kString) &&
+        name->text == settings_.provider_name) {
+      ours_ = &provider;
+      ours_path_ = path;
+      ours_file_ = current_file_;
+    }
   }
 
   void check_provider(const Node& provider, const std::string& path, bool older_config) {
@@ -494,27 +547,8 @@ class Checker {
   }
 
   // What this provider needs beyond the kubelet's own rules.
-  void check_ours(const Node& root, const Node* providers) {
-    const Node* ours = nullptr;
-    std::string path;
-    if (providers != nullptr && providers->is(Kind::kSequence)) {
-      for (std::size_t i = 0; i < providers->items.size(); ++i) {
-        const Node& provider = providers->items[i];
-        const Node* name = provider.is(Kind::kMapping) ? provider.find("name") : nullptr;
-        if (name != nullptr && name->is(Kind::kString) && name->text == settings_.provider_name) {
-          ours = &provider;
-          path = index("providers", i);
-          break;
-        }
-      }
-    }
-    if (ours == nullptr) {
-      error(providers != nullptr ? providers->line : root.line, "providers",
-            "no provider is named " + quoted(settings_.provider_name) +
-                ": the kubelet runs <image-credential-provider-bin-dir>/<name>, so name the "
-                "entry after this binary's file name (or pass --provider-name)");
-      return;
-    }
+  void check_ours(const Node& ours_node, const std::string& path) {
+    const Node* ours = &ours_node;
     const auto api_version = string_field(*ours, "apiVersion", path);
     if (api_version && !api_version->empty() && *api_version != kRequestV1 &&
         present(*ours, "tokenAttributes") == nullptr) {
@@ -641,6 +675,13 @@ class Checker {
 
   const ConfigCheckSettings& settings_;
   ConfigReport report_;
+  std::string current_file_;
+  std::size_t providers_seen_ = 0;
+  const Node* first_config_ = nullptr;  // the first file that is a CredentialProviderConfig
+  std::string first_config_file_;
+  const Node* ours_ = nullptr;  // the first provider named settings_.provider_name
+  std::string ours_path_;
+  std::string ours_file_;
 };
 
 }  // namespace
@@ -650,8 +691,13 @@ bool ConfigReport::ok() const {
                       [](const ConfigFinding& finding) { return !finding.warning; });
 }
 
+ConfigReport check_config(std::span<const ConfigFile> files, const ConfigCheckSettings& settings) {
+  return Checker(settings).check(files);
+}
+
 ConfigReport check_config(std::string_view text, const ConfigCheckSettings& settings) {
-  return Checker(settings).check(text);
+  const std::array<ConfigFile, 1> files = {ConfigFile{"", std::string(text)}};
+  return Checker(settings).check(files);
 }
 
 }  // namespace qcp

@@ -1,5 +1,6 @@
 #include "qcp/environment.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,6 +65,24 @@ std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
   }
 }
 
+std::vector<std::string> directory_entries(const std::string& path) {
+  DIR* directory = ::opendir(path.c_str());
+  if (directory == nullptr) {
+    throw Failure(ExitCode::kUsage, "cannot read " + path + ": " + std::strerror(errno));
+  }
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(directory)) {
+    const std::string name(entry->d_name);
+    struct stat info {};
+    if (name != "." && name != ".." && ::stat((path + "/" + name).c_str(), &info) == 0 &&
+        !S_ISDIR(info.st_mode)) {
+      names.push_back(name);
+    }
+  }
+  ::closedir(directory);
+  return names;
+}
+
 }  // namespace
 
 std::optional<std::string> Environment::get(std::string_view name) const {
@@ -94,6 +113,7 @@ Environment Environment::from_process() {
     return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
   };
   env.read_file = read_whole_file;
+  env.list_directory = directory_entries;
   return env;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,7 @@ struct ConfigCheckSettings {
 };
 
 struct ConfigFinding {
+  std::string file;  // the ConfigFile's name
   int line = 0;      // 1-based; 0 when the file as a whole is meant
   std::string path;  // e.g. providers[0].tokenAttributes.cacheType; empty for the document
   std::string message;
@@ -36,8 +38,18 @@ struct ConfigReport {
   [[nodiscard]] bool ok() const;
 };
 
+struct ConfigFile {
+  std::string name;
+  std::string text;
+};
+
 // Validates a CredentialProviderConfig (YAML or JSON) by the kubelet's decoding and validation
-// rules, then by what this provider needs to work. Never throws on bad input.
+// rules, then by what this provider needs to work. Several files are checked as the kubelet
+// (1.34+) reads a config directory: each decoded on its own, their providers merged in the order
+// given, names unique across them. Never throws on bad input.
+ConfigReport check_config(std::span<const ConfigFile> files, const ConfigCheckSettings& settings);
+
+// One file, named "" in the findings.
 ConfigReport check_config(std::string_view text, const ConfigCheckSettings& settings);
 
 }  // namespace qcp

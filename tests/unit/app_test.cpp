@@ -303,6 +303,14 @@ TEST(Subcommands, CheckConfigReadsTheNamedFile) {
                            {{"/c.json", config}});
   EXPECT_EQ(outcome.exit_code, 1);
   EXPECT_THAT(outcome.out, HasSubstr("/c.json:1: providers: no provider is named \"other\""));
+  // Tags and digests are not part of what the kubelet matches.
+  outcome = run_subcommand({"check-config", "--image", "quay.example.com/team/app:1.0@sha256:ab",
+                            "--image", "quay.example.com:8443/team/app:latest", "/c.json"},
+                           "", {{"/c.json", config}});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_THAT(outcome.out, Not(HasSubstr("\"quay.example.com/team/app")));
+  EXPECT_THAT(outcome.out,
+              HasSubstr("no entry matches the image \"quay.example.com:8443/team/app\","));
   EXPECT_EQ(run_subcommand({"check-config", "/missing.yaml"}).exit_code, 2);
   EXPECT_EQ(run_subcommand({"check-config"}).exit_code, 2);
   EXPECT_EQ(run_subcommand({"check-config", "--kubelet-version", "1.31", "-"}).exit_code, 2);
@@ -310,6 +318,35 @@ TEST(Subcommands, CheckConfigReadsTheNamedFile) {
   outcome = run_subcommand({"check-config", "--help"});
   EXPECT_EQ(outcome.exit_code, 0);
   EXPECT_THAT(outcome.out, HasSubstr("--kubelet-version"));
+}
+
+TEST(Subcommands, CheckConfigReadsADirectoryLikeTheKubelet) {
+  std::istringstream in;
+  std::ostringstream out;
+  std::ostringstream err;
+  test::FakeHttp http(kOk);
+  auto env = test::staged_environment({}, {"/etc/kubernetes/cp.d"});
+  env.list_directory = [](const std::string&) {
+    return std::vector<std::string>{"20-broken.yml", "README", "10-empty.json", "30-x.yaml.bak"};
+  };
+  std::vector<std::string> read;
+  env.read_file = [&read](const std::string& path, std::size_t) {
+    read.push_back(path);
+    return std::string(path.ends_with(".json") ? "{}" : "kind: [");
+  };
+  const std::vector<std::string> args = {"check-config", "/etc/kubernetes/cp.d"};
+  const int code = run(args, Streams{in, out, err}, env, http, test::FixedClock{});
+  EXPECT_EQ(code, 1);
+  // *.json, *.yaml and *.yml only, in lexicographic order.
+  EXPECT_EQ(read, (std::vector<std::string>{"/etc/kubernetes/cp.d/10-empty.json",
+                                            "/etc/kubernetes/cp.d/20-broken.yml"}));
+  EXPECT_THAT(out.str(), HasSubstr("/etc/kubernetes/cp.d/10-empty.json:1: apiVersion: missing"));
+  EXPECT_THAT(out.str(), HasSubstr("/etc/kubernetes/cp.d/20-broken.yml:1: YAML syntax error"));
+
+  env.list_directory = [](const std::string&) { return std::vector<std::string>{"README"}; };
+  std::ostringstream none;
+  EXPECT_EQ(run(args, Streams{in, none, err}, env, http, test::FixedClock{}), 2);
+  EXPECT_THAT(err.str(), HasSubstr("no *.json, *.yaml or *.yml file in /etc/kubernetes/cp.d"));
 }
 
 TEST(Subcommands, PluginModeStillRefusesStrayWords) {

@@ -165,8 +165,7 @@ TEST(CheckConfig, ProviderRules) {
 )");
   EXPECT_THAT(only_error(two), HasSubstr("22: providers[1].name: duplicate provider name"));
   const auto slash = check(replaced(kValid, "name: quay-credential-provider", "name: bin/qcp"));
-  EXPECT_FALSE(slash.ok());
-  EXPECT_THAT(slash.findings.front().message, HasSubstr("must not contain '/' or spaces"));
+  EXPECT_TRUE(has_error(slash, "4: providers[0].name: \"bin/qcp\" must not contain '/' or spaces"));
   EXPECT_THAT(only_error(check(replaced(kValid,
                                         "    matchImages:\n      - quay.example.com\n      - "
                                         "quay.example.com:8443\n",
@@ -276,6 +275,50 @@ TEST(CheckConfig, DocumentLevelProblems) {
   const auto syntax = check("providers: [\n");
   EXPECT_FALSE(syntax.ok());
   EXPECT_THAT(syntax.findings.front().message, HasSubstr("YAML syntax error"));
+}
+
+// A config directory (kubelet 1.34+): files decoded one by one, providers merged.
+TEST(CheckConfig, FilesOfADirectoryAreMerged) {
+  const std::string other = R"(apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+  - name: ecr-credential-provider
+    apiVersion: credentialprovider.kubelet.k8s.io/v1
+    matchImages: ["*.dkr.ecr.*.amazonaws.com"]
+    defaultCacheDuration: 12h
+)";
+  const std::vector<ConfigFile> files = {{"d/10-ecr.yaml", other}, {"d/20-quay.yaml", kValid}};
+  const auto merged = check_config(files, {});
+  EXPECT_TRUE(merged.ok());
+  EXPECT_EQ(merged.provider_names,
+            (std::vector<std::string>{"ecr-credential-provider", "quay-credential-provider"}));
+
+  // Our provider may sit in any file, and the name must be unique across all of them.
+  const std::vector<ConfigFile> duplicated = {{"d/10-quay.yaml", kValid},
+                                              {"d/20-again.yaml", kValid}};
+  const auto twice = check_config(duplicated, {});
+  ASSERT_EQ(twice.findings.size(), 1U);
+  EXPECT_EQ(twice.findings[0].file, "d/20-again.yaml");
+  EXPECT_THAT(twice.findings[0].message, HasSubstr("duplicate provider name"));
+
+  // No file holds our provider: reported once, at the first file.
+  const std::vector<ConfigFile> without = {
+      {"d/10-ecr.yaml", other},
+      {"d/20-ecr.yaml", replaced(other, "ecr-credential", "gcr-credential")}};
+  const auto missing = check_config(without, {});
+  ASSERT_EQ(missing.findings.size(), 1U);
+  EXPECT_EQ(missing.findings[0].file, "d/10-ecr.yaml");
+  EXPECT_THAT(missing.findings[0].message, HasSubstr("no provider is named"));
+
+  // One file's cacheType decides the kubelet version for all of them.
+  const std::vector<ConfigFile> mixed = {
+      {"d/10-quay.yaml", kValid},
+      {"d/20-other.yaml", replaced(replaced(kValid, "name: quay-credential-provider", "name: b"),
+                                   "      cacheType: ServiceAccount\n", "")}};
+  const auto versions = check_config(mixed, {});
+  ASSERT_EQ(versions.findings.size(), 1U);
+  EXPECT_EQ(versions.findings[0].file, "d/20-other.yaml");
+  EXPECT_THAT(versions.findings[0].message, HasSubstr("missing: 1.34+ kubelets require"));
 }
 
 TEST(CheckConfig, MessagesStayOnOneLine) {
