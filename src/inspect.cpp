@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -211,6 +212,14 @@ TokenInspection inspect_token(const JwtClaims& claims, std::string_view robot,
       "or by API, with an OAuth token that has org:admin (the body replaces all bindings):\n"
       "  POST /api/v1/organization/" +
       org + "/robots/" + name + "/federation\n  " + body + "\n";
+  // kubectl create token without --audience gives the API server's own audiences.
+  if (std::any_of(claims.aud.begin(), claims.aud.end(), [](const std::string& audience) {
+        return audience.find("kubernetes.default.svc") != std::string::npos;
+      })) {
+    out +=
+        "note: an audience is the API server's own: was the token created without --audience? "
+        "The kubelet requests tokenAttributes.serviceAccountTokenAudience (e.g. quay)\n";
+  }
   if (!claims.sub.empty() && !claims.sub.starts_with(kServiceAccountPrefix)) {
     out +=
         "note: the subject is not system:serviceaccount:<namespace>:<name>; the kubelet "

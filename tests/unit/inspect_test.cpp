@@ -77,6 +77,15 @@ TEST(Inspect, SaysWhyQuayWouldRefuse) {
   EXPECT_THAT(inspect_token(future, "", kNow).text, HasSubstr("Quay would refuse this token."));
 }
 
+TEST(Inspect, NotesTokensMadeForTheApiServer) {
+  auto api_server = claims();
+  api_server.aud = {"https://kubernetes.default.svc.cluster.local", "k3s"};
+  const auto result = inspect_token(api_server, "", kNow);
+  EXPECT_THAT(result.refusals, IsEmpty());  // Quay before 3.18 ignores aud
+  EXPECT_THAT(result.text, HasSubstr("note: an audience is the API server's own"));
+  EXPECT_THAT(inspect_token(claims(), "", kNow).text, Not(HasSubstr("note:")));
+}
+
 TEST(Inspect, RecognisesClusterInternalIssuers) {
   for (const char* issuer :
        {"https://kubernetes.default.svc", "https://kubernetes.default.svc.cluster.local",
