@@ -45,4 +45,14 @@ code=$?
 set -e
 echo "exit code $code, stdout $(wc -c <"$work/bad.out") bytes"
 
+heading "5. Diagnostics: check the kubelet config, and which federation binding Quay needs"
+# examples/credential-provider-config-1.34.yaml, with the fake Quay's host in matchImages
+sed "s/quay\.example\.com:8443/$host/" examples/credential-provider-config-1.34.yaml >"$work/config.yaml"
+echo "\$ $provider check-config --image $host/team/app $work/config.yaml"
+"$provider" check-config --image "$host/team/app" "$work/config.yaml"
+echo "\$ ... | $provider inspect --robot team+puller -"
+set +e
+# Exit 1 here: the fake issuer lives on loopback, which a real Quay could not reach.
+printf '%s\n' "$token" | "$provider" inspect --robot team+puller -
+set -e
 heading "Done: one static binary ($(du -h "$provider" | cut -f1), $(file -b "$provider" | cut -d, -f1,4 | tr -s ' '))"

@@ -196,6 +196,11 @@ int check_config_command(std::span<const std::string> args, Streams streams,
                  "The providers[].name that runs this binary (its file name in the kubelet's "
                  "--image-credential-provider-bin-dir)")
       ->capture_default_str();
+  std::string bin_dir;
+  app.add_option("--bin-dir", bin_dir,
+                 "The kubelet's --image-credential-provider-bin-dir: check that it holds an "
+                 "executable named after every provider")
+      ->type_name("DIR");
   app.add_option("--image", settings.images,
                  "An image (e.g. quay.example.com:8443/team/app) this provider must be called for "
                  "(repeatable)")
@@ -209,6 +214,22 @@ int check_config_command(std::span<const std::string> args, Streams streams,
   }
   for (auto& image : settings.images) {
     image = without_tag(image);
+  }
+  if (!bin_dir.empty()) {
+    if (!env.is_directory(bin_dir)) {
+      throw Failure(ExitCode::kUsage, "check-config: --bin-dir " + bin_dir +
+                                          " is not a directory (the kubelet refuses to start)");
+    }
+    settings.binary_problem = [&env, &bin_dir](const std::string& name) {
+      const std::string path = bin_dir + (bin_dir.ends_with('/') ? "" : "/") + name;
+      if (env.is_executable_file(path)) {
+        return std::optional<std::string>();
+      }
+      return std::optional<std::string>(
+          (env.is_readable_file(path)
+               ? path + " is not executable: every lookup would fail"
+               : "no executable " + path + ": the kubelet refuses to start without it"));
+    };
   }
   // A directory is read as the kubelet (1.34+) reads one: its *.json, *.yaml and *.yml files in
   // lexicographic order, merged.

@@ -393,6 +393,12 @@ class Checker {
         error(name_line, join(path, "name"), "duplicate provider name " + quoted(name));
       }
       report_.provider_names.push_back(name);
+      if (settings_.binary_problem && name.find_first_of("/ ") == std::string::npos &&
+          name != "." && name != "..") {
+        if (auto problem = settings_.binary_problem(name)) {
+          error(name_line, join(path, "name"), *problem);
+        }
+      }
     }
 
     const auto api_version = string_field(provider, "apiVersion", path);

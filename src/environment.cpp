@@ -112,6 +112,11 @@ Environment Environment::from_process() {
     struct stat info {};
     return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
   };
+  env.is_executable_file = [](const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+           ::access(path.c_str(), X_OK) == 0;
+  };
   env.read_file = read_whole_file;
   env.list_directory = directory_entries;
   return env;

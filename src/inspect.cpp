@@ -152,9 +152,9 @@ TokenInspection inspect_token(const JwtClaims& claims, std::string_view robot,
         "openid-configuration over HTTPS only");
   } else if (is_cluster_internal_issuer(claims.iss)) {
     refuse("the issuer " + printable(claims.iss) +
-           " is cluster-internal: Quay cannot fetch its discovery document and keys. Set the "
-           "API server's --service-account-issuer to a public HTTPS URL that serves them "
-           "(docs/kind.md)");
+           " is cluster-internal (an in-cluster name, loopback or private address): Quay cannot "
+           "fetch its discovery document and keys. Set the API server's "
+           "--service-account-issuer to a public HTTPS URL that serves them (docs/kind.md)");
   }
   if (claims.kid.empty()) {
     refuse("the token header has no kid (Quay: \"Invalid token: Missing `kid` header\")");

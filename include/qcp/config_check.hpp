@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +20,9 @@ struct ConfigCheckSettings {
   std::optional<KubeletGeneration> kubelet;
   // Images (as a pod names them, normalized) that our provider must be called for.
   std::vector<std::string> images;
+  // When set, asked for every provider name: why <bin-dir>/<name> would fail (the kubelet
+  // refuses to start without it), or nullopt.
+  std::function<std::optional<std::string>(const std::string& name)> binary_problem;
 };
 
 struct ConfigFinding {

@@ -16,6 +16,8 @@ struct Environment {
   std::map<std::string, std::string, std::less<>> variables;
   std::function<bool(const std::string& path)> is_readable_file;
   std::function<bool(const std::string& path)> is_directory;
+  // A regular file this process may execute (check-config --bin-dir).
+  std::function<bool(const std::string& path)> is_executable_file;
   // The whole content of a file of at most max_bytes; throws Failure (kUsage) naming the path
   // and the reason. Only the diagnostics subcommands read files.
   std::function<std::string(const std::string& path, std::size_t max_bytes)> read_file;

@@ -349,6 +349,41 @@ TEST(Subcommands, CheckConfigReadsADirectoryLikeTheKubelet) {
   EXPECT_THAT(err.str(), HasSubstr("no *.json, *.yaml or *.yml file in /etc/kubernetes/cp.d"));
 }
 
+TEST(Subcommands, CheckConfigLooksForEveryProvidersBinary) {
+  const std::string config = R"(apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+  - name: quay-credential-provider
+    apiVersion: credentialprovider.kubelet.k8s.io/v1
+    matchImages: [quay.example.com]
+    defaultCacheDuration: 5m
+    tokenAttributes:
+      serviceAccountTokenAudience: quay
+      cacheType: ServiceAccount
+      requireServiceAccount: true
+      requiredServiceAccountAnnotationKeys: [quay.io/federated-robot-account]
+  - name: ecr-credential-provider
+    apiVersion: credentialprovider.kubelet.k8s.io/v1
+    matchImages: ["*.dkr.ecr.*.amazonaws.com"]
+    defaultCacheDuration: 12h
+)";
+  std::istringstream in(config);
+  std::ostringstream out;
+  std::ostringstream err;
+  test::FakeHttp http(kOk);
+  auto env = test::staged_environment({"/bin-dir/ecr-credential-provider"}, {"/bin-dir"});
+  env.is_executable_file = [](const std::string& path) {
+    return path == "/bin-dir/quay-credential-provider";
+  };
+  const std::vector<std::string> args = {"check-config", "--bin-dir", "/bin-dir", "-"};
+  EXPECT_EQ(run(args, Streams{in, out, err}, env, http, test::FixedClock{}), 1);
+  EXPECT_EQ(out.str(),
+            "<stdin>:13: providers[1].name: /bin-dir/ecr-credential-provider is not executable: "
+            "every lookup would fail\n");
+  const std::vector<std::string> missing_dir = {"check-config", "--bin-dir", "/nowhere", "-"};
+  EXPECT_EQ(run(missing_dir, Streams{in, out, err}, env, http, test::FixedClock{}), 2);
+}
+
 TEST(Subcommands, PluginModeStillRefusesStrayWords) {
   // Only a leading word selects a subcommand; the kubelet's args are flags.
   const auto outcome = run_with(request(), kOk, {"--log-level=info", "inspect"});
