@@ -21,7 +21,8 @@ namespace {
 constexpr std::size_t kMaxInputBytes = std::size_t{1} << 20;
 
 // Parses a subcommand's arguments; false when --help was printed instead.
-bool parse_subcommand(CLI::App& app, std::span<const std::string> args, std::ostream& out) {
+bool parse_subcommand(CLI::App& app, std::string_view name, std::span<const std::string> args,
+                      std::ostream& out) {
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
   try {
     app.parse(reversed);
@@ -30,8 +31,8 @@ bool parse_subcommand(CLI::App& app, std::span<const std::string> args, std::ost
     out.flush();
     return false;
   } catch (const CLI::ParseError& error) {
-    throw Failure(ExitCode::kUsage,
-                  app.get_name() + ": " + error.what() + " (see " + app.get_name() + " --help)");
+    throw Failure(ExitCode::kUsage, std::string(name) + ": " + error.what() + " (see " +
+                                        std::string(name) + " --help)");
   }
   return true;
 }
@@ -110,7 +111,7 @@ int inspect_command(std::span<const std::string> args, Streams streams, const Cl
       "audiences and expiry, the exact Quay federation binding that accepts it, and what would "
       "make Quay refuse it. The token itself is never printed. Reads the token, or a whole "
       "CredentialProviderRequest, from stdin when TOKEN is - or absent.",
-      "inspect");
+      std::string(kProgramName) + " inspect");
   app.set_help_flag("-h,--help", "Print this help and exit");
   std::string token_argument;
   std::string robot;
@@ -123,7 +124,7 @@ int inspect_command(std::span<const std::string> args, Streams streams, const Cl
   app.footer("Example: kubectl create token puller -n team-a --audience quay | " +
              std::string(kProgramName) + " inspect --robot team+puller -");
   const WipeOnExit wipe_argument(token_argument);
-  if (!parse_subcommand(app, args, streams.out)) {
+  if (!parse_subcommand(app, "inspect", args, streams.out)) {
     return static_cast<int>(ExitCode::kOk);
   }
   if (!robot.empty() && !is_valid_robot_name(robot)) {
@@ -177,7 +178,7 @@ int check_config_command(std::span<const std::string> args, Streams streams,
       "Validates a kubelet CredentialProviderConfig (YAML or JSON) by the kubelet's own decoding "
       "and validation rules and by what this provider needs. Prints one line per problem and "
       "exits 1 if there is any; 0 means the kubelet will accept the file.",
-      "check-config");
+      std::string(kProgramName) + " check-config");
   app.set_help_flag("-h,--help", "Print this help and exit");
   std::string file;
   std::string version;
@@ -195,6 +196,7 @@ int check_config_command(std::span<const std::string> args, Streams streams,
   app.add_option("--provider-name", settings.provider_name,
                  "The providers[].name that runs this binary (its file name in the kubelet's "
                  "--image-credential-provider-bin-dir)")
+      ->type_name("NAME")
       ->capture_default_str();
   std::string bin_dir;
   app.add_option("--bin-dir", bin_dir,
@@ -206,7 +208,7 @@ int check_config_command(std::span<const std::string> args, Streams streams,
                  "(repeatable)")
       ->type_name("IMAGE")
       ->allow_extra_args(false);
-  if (!parse_subcommand(app, args, streams.out)) {
+  if (!parse_subcommand(app, "check-config", args, streams.out)) {
     return static_cast<int>(ExitCode::kOk);
   }
   if (!version.empty()) {
