@@ -309,6 +309,9 @@ MatchImageVerdict check_match_image(std::string_view pattern) {
   if (url.host.ends_with(':')) {
     return never("the ':' has no port after it");
   }
+  if (!url.host.starts_with('[') && url.host.find(':') != url.host.rfind(':')) {
+    return never("the host has more than one ':' (an IPv6 address needs brackets: [::1]:5000)");
+  }
   if (url.path.find_first_of("*?[") != std::string_view::npos) {
     return never("globs work in the host only: the path \"" + url.path +
                  "\" is a literal prefix, so list the registry host (with its port) instead");

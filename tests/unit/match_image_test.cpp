@@ -65,9 +65,10 @@ TEST(MatchImage, InvalidPatternsStopTheKubelet) {
 }
 
 TEST(MatchImage, PatternsThatCanNeverMatch) {
-  for (const char* pattern : {"quay.example.com/*", "quay.example.com/team/*", "https://quay.io",
-                              "quay.io?x", "quay.io#x", "user@quay.io", "", ":8443",
-                              "quay.example.com:", "quay..io", ".quay.io", "quay.[a.io"}) {
+  for (const char* pattern :
+       {"quay.example.com/*", "quay.example.com/team/*", "https://quay.io", "quay.io?x",
+        "quay.io#x", "user@quay.io", "", ":8443", "quay.example.com:", "quay..io", ".quay.io",
+        "quay.[a.io", "quay.io:80:80", "::1"}) {
     const auto verdict = check_match_image(pattern);
     EXPECT_FALSE(verdict.invalid) << pattern;
     EXPECT_TRUE(verdict.never_matches) << pattern;
