@@ -11,23 +11,23 @@ target_compile_definitions(qcp_logging INTERFACE SPDLOG_FMT_EXTERNAL)
 target_link_libraries(qcp_logging INTERFACE fmt::fmt-header-only Threads::Threads)
 
 # qcp::yaml: libyaml, the C YAML 1.1 parser that go-yaml (and so the kubelet's config decoder)
-# was ported from; check-config reads CredentialProviderConfig files with it. Only its parser is
-# linked, from the static archive in the static build.
-find_path(QCP_YAML_INCLUDE_DIR yaml.h)
+# was ported from; check-config reads CredentialProviderConfig files with it. The system library
+# for development; for the static binary, its parser compiled from Debian's source (StaticYaml).
 if(QCP_STATIC)
-  find_library(QCP_YAML_LIBRARY NAMES libyaml.a)
+  include(StaticYaml)
 else()
+  find_path(QCP_YAML_INCLUDE_DIR yaml.h)
   find_library(QCP_YAML_LIBRARY NAMES yaml)
+  if(NOT QCP_YAML_INCLUDE_DIR OR NOT QCP_YAML_LIBRARY)
+    message(FATAL_ERROR "libyaml (yaml.h, libyaml) not found; run scripts/install-deps.sh (as root)")
+  endif()
+  mark_as_advanced(QCP_YAML_INCLUDE_DIR QCP_YAML_LIBRARY)
+  add_library(qcp_yaml UNKNOWN IMPORTED)
+  set_target_properties(qcp_yaml PROPERTIES
+    IMPORTED_LOCATION "${QCP_YAML_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${QCP_YAML_INCLUDE_DIR}")
+  add_library(qcp::yaml ALIAS qcp_yaml)
 endif()
-if(NOT QCP_YAML_INCLUDE_DIR OR NOT QCP_YAML_LIBRARY)
-  message(FATAL_ERROR "libyaml (yaml.h, libyaml) not found; run scripts/install-deps.sh (as root)")
-endif()
-mark_as_advanced(QCP_YAML_INCLUDE_DIR QCP_YAML_LIBRARY)
-add_library(qcp_yaml UNKNOWN IMPORTED)
-set_target_properties(qcp_yaml PROPERTIES
-  IMPORTED_LOCATION "${QCP_YAML_LIBRARY}"
-  INTERFACE_INCLUDE_DIRECTORIES "${QCP_YAML_INCLUDE_DIR}")
-add_library(qcp::yaml ALIAS qcp_yaml)
 
 # qcp::curl: the system libcurl for development, or a minimal static HTTPS-only libcurl built
 # from Debian's patched curl source for the release binary (see cmake/StaticCurl.cmake).

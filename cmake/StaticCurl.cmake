@@ -67,28 +67,12 @@ mark_as_advanced(QCP_CARES_INCLUDE_DIR QCP_CARES_STATIC_LIBRARY)
 # Fetched at configure time, so a missing deb-src fails early with one message, and the source
 # directory (named after the upstream version) is known to ExternalProject. The script is
 # idempotent: it downloads only when apt's candidate version differs from what is unpacked.
-cmake_path(SET _qcp_fetch_script NORMALIZE "${CMAKE_CURRENT_LIST_DIR}/../scripts/fetch-curl-source.sh")
+include(DebianSource)
 set(_qcp_curl_root "${CMAKE_BINARY_DIR}/_deps/curl")
-execute_process(
-  COMMAND bash "${_qcp_fetch_script}" "${_qcp_curl_root}/download"
-  RESULT_VARIABLE _qcp_rc
-  OUTPUT_VARIABLE _qcp_out
-  ERROR_VARIABLE _qcp_err
-  OUTPUT_STRIP_TRAILING_WHITESPACE)
-if(NOT _qcp_rc EQUAL 0)
-  message(FATAL_ERROR "StaticCurl: cannot get Debian's curl source for QCP_STATIC=ON.\n${_qcp_err}")
-endif()
-string(REGEX MATCH "[^\n]+$" QCP_CURL_SOURCE_DIR "${_qcp_out}")
-if(NOT EXISTS "${QCP_CURL_SOURCE_DIR}/CMakeLists.txt")
-  message(FATAL_ERROR "StaticCurl: ${_qcp_fetch_script} gave no curl source tree:\n${_qcp_out}\n${_qcp_err}")
-endif()
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_qcp_fetch_script}")
-
 # The Debian version (e.g. 7.88.1-10+deb12u15) is handed to curl's configure below, so a new
 # Debian upload changes the configure command and ExternalProject rebuilds curl.
-file(STRINGS "${QCP_CURL_SOURCE_DIR}/debian/changelog" _qcp_changelog LIMIT_COUNT 1)
-string(REGEX REPLACE "^[^ ]+ \\(([^)]+)\\).*" "\\1" QCP_CURL_DEBIAN_VERSION "${_qcp_changelog}")
-message(STATUS "StaticCurl: curl ${QCP_CURL_DEBIAN_VERSION} (Debian source) in ${QCP_CURL_SOURCE_DIR}")
+qcp_debian_source(curl CMakeLists.txt "${_qcp_curl_root}/download"
+                  QCP_CURL_SOURCE_DIR QCP_CURL_DEBIAN_VERSION)
 
 # --- Build libcurl.a -------------------------------------------------------------------------
 # Linked straight from curl's build tree (no install step), so BUILD_BYPRODUCTS names the real

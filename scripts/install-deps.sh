@@ -4,7 +4,7 @@
 #
 #   1. apt-get update
 #   2. enables deb-src for the Debian archive entries (the static build compiles curl from
-#      Debian's patched source, fetched with `apt-get source curl` by scripts/fetch-curl-source.sh),
+#      Debian's patched source, fetched with `apt-get source curl` by scripts/fetch-debian-source.sh),
 #      and runs apt-get update again if that changed anything
 #   3. installs the build/test packages that are not installed yet
 #

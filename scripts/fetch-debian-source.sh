@@ -1,31 +1,32 @@
 #!/usr/bin/env bash
-# fetch-curl-source.sh DEST_DIR
+# fetch-debian-source.sh PACKAGE SENTINEL DEST_DIR
 #
-# Downloads and unpacks Debian's patched curl source (`apt-get source curl`, i.e. upstream curl
-# plus every Debian security patch) into DEST_DIR, and prints the unpacked source directory as
-# the last line on stdout. Everything else goes to stderr.
+# Downloads and unpacks Debian's patched source of PACKAGE (`apt-get source PACKAGE`, i.e. the
+# upstream source plus every Debian security patch) into DEST_DIR, and prints the unpacked source
+# directory as the last line on stdout. Everything else goes to stderr. SENTINEL is a file every
+# good tree holds (e.g. CMakeLists.txt for curl), relative to the source directory.
 #
 # Idempotent: when DEST_DIR already holds the source of the version apt would fetch now, nothing
 # is downloaded. When apt's candidate changes (a new Debian security upload after `apt-get
 # update`), the old tree is replaced so the static build picks up the fix.
 #
 # Needs deb-src entries in the apt sources and dpkg-dev (for dpkg-source); no root needed.
-# Used by cmake/StaticCurl.cmake at configure time.
+# Used at configure time by cmake/StaticCurl.cmake (curl) and cmake/StaticYaml.cmake (libyaml).
 set -euo pipefail
 
-readonly pkg=curl
-readonly marker_name=.qcp-curl-source   # "<dsc file> <source dir name>" of the last fetch
+[[ $# -eq 3 && -n $1 && -n $2 && -n $3 ]] || { echo "usage: $0 PACKAGE SENTINEL DEST_DIR" >&2; exit 2; }
+readonly pkg=$1 sentinel=$2
+readonly marker_name=.qcp-$pkg-source   # "<dsc file> <source dir name>" of the last fetch
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly install_hint="run '${here}/install-deps.sh' (as root) to enable deb-src and install dpkg-dev"
 
 die() {
-  printf 'fetch-curl-source: error: %s\n' "$*" >&2
+  printf 'fetch-debian-source: error: %s\n' "$*" >&2
   exit 1
 }
 
-[[ $# -eq 1 && -n $1 ]] || { echo "usage: $0 DEST_DIR" >&2; exit 2; }
-mkdir -p -- "$1"
-dest="$(cd -- "$1" && pwd)"
+mkdir -p -- "$3"
+dest="$(cd -- "$3" && pwd)"
 cd -- "$dest"
 
 # apt refuses to download into a directory its sandbox user (_apt) cannot write as root, and warns
@@ -50,13 +51,13 @@ have_dsc="" have_dir=""
 if [[ -f $marker_name ]]; then
   read -r have_dsc have_dir <"$marker_name" || true
 fi
-have_tree() { [[ -n $have_dir && -f $dest/$have_dir/debian/changelog && -f $dest/$have_dir/CMakeLists.txt ]]; }
+have_tree() { [[ -n $have_dir && -f $dest/$have_dir/debian/changelog && -f $dest/$have_dir/$sentinel ]]; }
 
 if [[ -z $want_dsc ]]; then
   # No source record: deb-src missing, or package lists not refreshed since enabling it.
   if have_tree; then
     # Offline / no deb-src here, but a previous fetch is available: keep building with it.
-    echo "fetch-curl-source: warning: apt has no source record for '$pkg'; reusing $have_dir" >&2
+    echo "fetch-debian-source: warning: apt has no source record for '$pkg'; reusing $have_dir" >&2
     echo "$dest/$have_dir"
     exit 0
   fi
@@ -65,16 +66,16 @@ if [[ -z $want_dsc ]]; then
 fi
 
 if [[ $want_dsc == "$have_dsc" ]] && have_tree; then
-  echo "fetch-curl-source: $pkg source $want_dsc already unpacked" >&2
+  echo "fetch-debian-source: $pkg source $want_dsc already unpacked" >&2
   echo "$dest/$have_dir"
   exit 0
 fi
 
 command -v dpkg-source >/dev/null || die "dpkg-source not found; ${install_hint}"
 
-# Fresh fetch: remove any older download so exactly one curl-* tree remains.
+# Fresh fetch: remove any older download so exactly one $pkg-* tree remains.
 rm -rf -- "$marker_name" "$pkg"-*/ "$pkg"_*
-echo "fetch-curl-source: downloading $want_dsc into $dest" >&2
+echo "fetch-debian-source: downloading $want_dsc into $dest" >&2
 log="$tmp/apt-get-source.log"
 if ! apt-get "${apt_opts[@]}" source "$pkg" >"$log" 2>&1; then
   tail -n 30 "$log" >&2
@@ -82,7 +83,7 @@ if ! apt-get "${apt_opts[@]}" source "$pkg" >"$log" 2>&1; then
 fi
 
 dirs=("$pkg"-*/)
-[[ ${#dirs[@]} -eq 1 && -d ${dirs[0]} && -f ${dirs[0]}/CMakeLists.txt ]] \
+[[ ${#dirs[@]} -eq 1 && -d ${dirs[0]} && -f ${dirs[0]}/$sentinel ]] \
   || die "unexpected result of 'apt-get source $pkg' in $dest: ${dirs[*]}"
 dir="${dirs[0]%/}"
 printf '%s %s\n' "$want_dsc" "$dir" >"$marker_name"
