@@ -243,7 +243,11 @@ int check_config_command(std::span<const std::string> args, Streams streams,
     std::sort(names.begin(), names.end());
     for (const auto& entry : names) {
       if (entry.ends_with(".json") || entry.ends_with(".yaml") || entry.ends_with(".yml")) {
-        const std::string path = file + (file.ends_with('/') ? "" : "/") + entry;
+        std::string path = file;
+        if (!path.ends_with('/')) {
+          path += '/';
+        }
+        path += entry;
         files.push_back({path, env.read_file(path, kMaxInputBytes)});
       }
     }

@@ -6,23 +6,25 @@
 #include <span>
 #include <utility>
 
+#include "config_fields.hpp"
+#include "provider_needs.hpp"
 #include "qcp/duration.hpp"
-#include "qcp/environment.hpp"
-#include "qcp/failure.hpp"
-#include "qcp/identity.hpp"
 #include "qcp/match_image.hpp"
-#include "qcp/options.hpp"
 #include "qcp/yaml.hpp"
 
 namespace qcp {
 namespace {
 
+using config::index;
+using config::join;
+using config::kRequestV1;
+using config::present;
+using config::quoted;
 using yaml::Node;
 using Kind = Node::Kind;
 
 constexpr std::string_view kConfigGroup = "kubelet.config.k8s.io/";
 constexpr std::string_view kRequestGroup = "credentialprovider.kubelet.k8s.io/";
-constexpr std::string_view kRequestV1 = "credentialprovider.kubelet.k8s.io/v1";
 
 bool is_version(std::string_view text, std::string_view group) {
   if (!text.starts_with(group)) {
@@ -30,18 +32,6 @@ bool is_version(std::string_view text, std::string_view group) {
   }
   const auto version = text.substr(group.size());
   return version == "v1" || version == "v1beta1" || version == "v1alpha1";
-}
-
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      out += '?';  // one line per problem, whatever the file holds
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 bool is_dns_label_char(char c) {
@@ -108,7 +98,7 @@ std::optional<std::string> annotation_key_problem(std::string key) {
   return std::nullopt;
 }
 
-class Checker {
+class Checker : private config::Findings {
  public:
   explicit Checker(const ConfigCheckSettings& settings) : settings_(settings) {}
 
@@ -118,7 +108,7 @@ class Checker {
     documents.reserve(files.size());
     std::vector<std::pair<const ConfigFile*, const Node*>> roots;
     for (const auto& file : files) {
-      current_file_ = file.name;
+      set_file(file.name);
       documents.push_back(yaml::parse(file.text));
       if (const Node* root = usable_root(documents.back())) {
         roots.emplace_back(&file, root);
@@ -126,12 +116,12 @@ class Checker {
     }
     infer_generation(roots);
     for (const auto& [file, root] : roots) {
-      current_file_ = file->name;
+      set_file(file->name);
       check_root(*root);
     }
     // Rules of the merged provider list, reported at the first file's providers.
     if (first_config_ != nullptr) {
-      current_file_ = first_config_file_;
+      set_file(first_config_file_);
       const Node* providers = first_config_->find("providers");
       const int line = providers != nullptr ? providers->line : first_config_->line;
       if (providers_seen_ == 0) {
@@ -145,8 +135,8 @@ class Checker {
       }
     }
     if (ours_) {
-      current_file_ = ours_file_;
-      check_ours(*ours_, ours_path_);
+      set_file(ours_file_);
+      check_provider_needs(*ours_, ours_path_, settings_, *this);
     }
     return finish();
   }
@@ -179,17 +169,8 @@ class Checker {
     return &root;
   }
 
-  void error(int line, std::string path, std::string message) {
-    report_.findings.push_back({current_file_, line, std::move(path), std::move(message), false});
-  }
-  void warn(int line, std::string path, std::string message) {
-    report_.findings.push_back({current_file_, line, std::move(path), std::move(message), true});
-  }
-
   ConfigReport finish() {
-    std::stable_sort(
-        report_.findings.begin(), report_.findings.end(),
-        [](const ConfigFinding& a, const ConfigFinding& b) { return a.line < b.line; });
+    report_.findings = take();
     return std::move(report_);
   }
 
@@ -247,64 +228,6 @@ class Checker {
     }
   }
 
-  static std::string join(const std::string& path, std::string_view key) {
-    return path.empty() ? std::string(key) : path + "." + std::string(key);
-  }
-  static std::string index(const std::string& path, std::size_t i) {
-    return path + "[" + std::to_string(i) + "]";
-  }
-
-  // JSON null leaves a Go field at its zero value, so null reads as absent.
-  static const Node* present(const Node& mapping, std::string_view key) {
-    const Node* value = mapping.find(key);
-    return value == nullptr || value->is(Kind::kNull) ? nullptr : value;
-  }
-
-  bool expect(const Node& value, Kind kind, const std::string& path) {
-    if (value.is(kind)) {
-      return true;
-    }
-    std::string message = "must be " + std::string(yaml::describe(kind)) + ", not " +
-                          std::string(yaml::describe(value.kind));
-    if (kind == Kind::kString && (value.is(Kind::kNumber) || value.is(Kind::kBool))) {
-      message += " (YAML reads " + quoted(value.text) + " as " +
-                 std::string(yaml::describe(value.kind)) + "; quote it)";
-    } else if (kind == Kind::kBool && value.is(Kind::kString)) {
-      message += " (write true or false without quotes)";
-    }
-    error(value.line, path, message);
-    return false;
-  }
-
-  std::optional<std::string> string_field(const Node& mapping, std::string_view key,
-                                          const std::string& path) {
-    const Node* value = present(mapping, key);
-    if (value == nullptr) {
-      return std::nullopt;
-    }
-    if (!expect(*value, Kind::kString, join(path, key))) {
-      return std::string();  // present but unusable: reported
-    }
-    return value->text;
-  }
-
-  // A list of strings; null items are empty strings, as Go decodes them.
-  std::vector<std::pair<std::string, int>> string_list(const Node& mapping, std::string_view key,
-                                                       const std::string& path) {
-    std::vector<std::pair<std::string, int>> items;
-    const Node* value = present(mapping, key);
-    if (value == nullptr || !expect(*value, Kind::kSequence, join(path, key))) {
-      return items;
-    }
-    for (std::size_t i = 0; i < value->items.size(); ++i) {
-      const Node& item = value->items[i];
-      if (item.is(Kind::kNull) || expect(item, Kind::kString, index(join(path, key), i))) {
-        items.emplace_back(item.text, item.line);
-      }
-    }
-    return items;
-  }
-
   void check_root(const Node& root) {
     const auto api_version = string_field(root, "apiVersion", "");
     const auto kind = string_field(root, "kind", "");
@@ -332,7 +255,7 @@ class Checker {
     }
     if (first_config_ == nullptr) {
       first_config_ = &root;
-      first_config_file_ = current_file_;
+      first_config_file_ = file();
     }
     static constexpr std::array<std::string_view, 3> kFields = {"apiVersion", "kind", "providers"};
     check_fields(root, "", kFields);
@@ -356,7 +279,7 @@ class Checker {
         name->text == settings_.provider_name) {
       ours_ = &provider;
       ours_path_ = path;
-      ours_file_ = current_file_;
+      ours_file_ = file();
     }
   }
 
@@ -552,136 +475,8 @@ class Checker {
     }
   }
 
-  // What this provider needs beyond the kubelet's own rules.
-  void check_ours(const Node& ours_node, const std::string& path) {
-    const Node* ours = &ours_node;
-    const auto api_version = string_field(*ours, "apiVersion", path);
-    if (api_version && !api_version->empty() && *api_version != kRequestV1 &&
-        present(*ours, "tokenAttributes") == nullptr) {
-      error(ours->find("apiVersion")->line, join(path, "apiVersion"),
-            "this provider needs credentialprovider.kubelet.k8s.io/v1: older requests carry no "
-            "service-account token");
-    }
-    check_our_attributes(*ours, path);
-    check_our_arguments(*ours, path);
-    check_images(*ours, path);
-  }
-
-  void check_our_attributes(const Node& ours, const std::string& path) {
-    const Node* attributes = present(ours, "tokenAttributes");
-    if (attributes == nullptr) {
-      error(ours.line, join(path, "tokenAttributes"),
-            "missing: without it the kubelet sends no service-account token and every lookup "
-            "fails; see examples/credential-provider-config-1.34.yaml");
-      return;
-    }
-    if (!attributes->is(Kind::kMapping)) {
-      return;
-    }
-    const std::string field = join(path, "tokenAttributes");
-    auto listed = [&](std::string_view key, std::string_view annotation) {
-      const Node* list = present(*attributes, key);
-      return list != nullptr && list->is(Kind::kSequence) &&
-             std::any_of(list->items.begin(), list->items.end(),
-                         [&](const Node& item) { return item.text == annotation; });
-    };
-    const int line = attributes->line;
-    if (!listed("requiredServiceAccountAnnotationKeys", kRobotAnnotation)) {
-      if (listed("optionalServiceAccountAnnotationKeys", kRobotAnnotation)) {
-        warn(line, field + ".optionalServiceAccountAnnotationKeys",
-             std::string(kRobotAnnotation) +
-                 " is optional: pods of service accounts without it still call the provider "
-                 "and fail; make it required so the kubelet skips them");
-      } else {
-        error(line, field + ".requiredServiceAccountAnnotationKeys",
-              "must list " + std::string(kRobotAnnotation) +
-                  ": the kubelet forwards only listed annotations, and the robot name comes "
-                  "from it");
-      }
-    }
-    if (listed("requiredServiceAccountAnnotationKeys", kHostAnnotation)) {
-      warn(line, field + ".requiredServiceAccountAnnotationKeys",
-           std::string(kHostAnnotation) +
-               " is required: service accounts without it get no credentials; list it as "
-               "optional");
-    }
-    const Node* require = present(*attributes, "requireServiceAccount");
-    if (require != nullptr && require->is(Kind::kBool) && !require->boolean) {
-      warn(require->line, field + ".requireServiceAccount",
-           "false: pods without a service account (static pods) call the provider without a "
-           "token and fail");
-    }
-  }
-
-  // The kubelet passes args verbatim and adds env to its own environment: check them with the
-  // parser the plugin itself uses, so a bad flag is found before the first pull fails.
-  void check_our_arguments(const Node& ours, const std::string& path) {
-    Environment env;
-    env.is_readable_file = [](const std::string&) { return true; };
-    env.is_directory = [](const std::string&) { return true; };
-    if (const Node* list = present(ours, "env"); list != nullptr && list->is(Kind::kSequence)) {
-      for (std::size_t i = 0; i < list->items.size(); ++i) {
-        const Node& item = list->items[i];
-        const Node* name = item.is(Kind::kMapping) ? item.find("name") : nullptr;
-        const Node* value = item.is(Kind::kMapping) ? item.find("value") : nullptr;
-        if (name == nullptr || !name->is(Kind::kString)) {
-          continue;
-        }
-        const auto known = environment_variable_names();
-        if (name->text.starts_with("QUAY_CREDENTIAL_PROVIDER_") &&
-            std::find(known.begin(), known.end(), name->text) == known.end()) {
-          error(name->line, index(join(path, "env"), i) + ".name",
-                quoted(name->text) +
-                    " is not a variable this provider reads (see "
-                    "docs/configuration.md); it would be ignored");
-        }
-        env.variables[name->text] = value != nullptr && value->is(Kind::kString) ? value->text : "";
-      }
-    }
-    std::vector<std::string> args;
-    for (auto& [arg, line] : string_list(ours, "args", path)) {
-      static_cast<void>(line);
-      args.push_back(std::move(arg));
-    }
-    const Node* args_node = present(ours, "args");
-    const int line = args_node != nullptr ? args_node->line : ours.line;
-    try {
-      const CommandLine command = parse_command_line(args, env);
-      if (!command.run_plugin) {
-        error(line, join(path, "args"),
-              "--help or --version makes the provider print text instead of a response");
-      }
-    } catch (const Failure& failure) {
-      error(line, join(path, "args"),
-            std::string("the provider would refuse to start: ") + failure.what());
-    }
-  }
-
-  void check_images(const Node& ours, const std::string& path) {
-    std::vector<std::string> patterns;
-    if (const Node* list = present(ours, "matchImages");
-        list != nullptr && list->is(Kind::kSequence)) {
-      for (const auto& item : list->items) {
-        patterns.push_back(item.text);
-      }
-    }
-    for (const auto& image : settings_.images) {
-      const bool matched = std::any_of(patterns.begin(), patterns.end(), [&](const auto& pattern) {
-        return match_image(pattern, image);
-      });
-      if (!matched) {
-        const Node* list = present(ours, "matchImages");
-        error(list != nullptr ? list->line : ours.line, join(path, "matchImages"),
-              "no entry matches the image " + quoted(image) +
-                  ", so the kubelet never calls this provider for it (ports must be listed "
-                  "exactly; path globs never match)");
-      }
-    }
-  }
-
   const ConfigCheckSettings& settings_;
   ConfigReport report_;
-  std::string current_file_;
   std::size_t providers_seen_ = 0;
   const Node* first_config_ = nullptr;  // the first file that is a CredentialProviderConfig
   std::string first_config_file_;

@@ -7,7 +7,8 @@
 
 #include <array>
 #include <cerrno>
-#include <cstring>
+#include <memory>
+#include <system_error>
 #include <thread>
 
 #include "qcp/failure.hpp"
@@ -37,13 +38,18 @@ class FileDescriptor {
   int fd_;
 };
 
+// strerror's text, without strerror's shared buffer.
+std::string system_error_text(int error) {
+  return std::error_code(error, std::generic_category()).message();
+}
+
 std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
   auto failed = [&path](const std::string& why) {
     return Failure(ExitCode::kUsage, "cannot read " + path + ": " + why);
   };
   const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) {
-    throw failed(std::strerror(errno));
+    throw failed(system_error_text(errno));
   }
   std::string data;
   std::array<char, 16384> chunk{};
@@ -53,7 +59,7 @@ std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
       if (errno == EINTR) {
         continue;
       }
-      throw failed(std::strerror(errno));
+      throw failed(system_error_text(errno));
     }
     if (got == 0) {
       return data;
@@ -66,20 +72,23 @@ std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
 }
 
 std::vector<std::string> directory_entries(const std::string& path) {
-  DIR* directory = ::opendir(path.c_str());
-  if (directory == nullptr) {
-    throw Failure(ExitCode::kUsage, "cannot read " + path + ": " + std::strerror(errno));
+  const std::unique_ptr<DIR, int (*)(DIR*)> directory(::opendir(path.c_str()), &::closedir);
+  if (!directory) {
+    throw Failure(ExitCode::kUsage, "cannot read " + path + ": " + system_error_text(errno));
   }
   std::vector<std::string> names;
-  while (const dirent* entry = ::readdir(directory)) {
-    const std::string name(entry->d_name);
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): this DIR stream is ours alone
+  while (const dirent* entry = ::readdir(directory.get())) {
+    std::string name(entry->d_name);
+    std::string entry_path = path;
+    entry_path += '/';
+    entry_path += name;
     struct stat info {};
-    if (name != "." && name != ".." && ::stat((path + "/" + name).c_str(), &info) == 0 &&
+    if (name != "." && name != ".." && ::stat(entry_path.c_str(), &info) == 0 &&
         !S_ISDIR(info.st_mode)) {
-      names.push_back(name);
+      names.push_back(std::move(name));
     }
   }
-  ::closedir(directory);
   return names;
 }
 

@@ -77,7 +77,7 @@ bool is_yaml_float(std::string_view text) {
 }
 
 struct Resolved {
-  Kind kind;
+  Kind kind = Kind::kString;
   bool boolean = false;
 };
 
