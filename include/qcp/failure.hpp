@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 #include <string>
-#include <utility>
 
 namespace qcp {
 
@@ -19,8 +18,7 @@ enum class ExitCode : int {
 // secret bytes or echo unvalidated input.
 class Failure : public std::runtime_error {
  public:
-  Failure(ExitCode code, std::string message)
-      : std::runtime_error(std::move(message)), code_(code) {}
+  Failure(ExitCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
   [[nodiscard]] ExitCode code() const noexcept { return code_; }
 
  private:
