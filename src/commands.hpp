@@ -16,8 +16,8 @@ namespace qcp {
 // it; 1: Quay would refuse it.
 int inspect_command(std::span<const std::string> args, Streams streams, const Clock& clock);
 
-// check-config [--kubelet-version V] [--provider-name NAME] [--image IMAGE]... FILE|DIR|-: validates a
-// CredentialProviderConfig. 0: valid; 1: one line per problem was printed.
+// check-config [--kubelet-version V] [--provider-name NAME] [--image IMAGE]... [--bin-dir DIR]
+// FILE|DIR|-: validates a CredentialProviderConfig. 0: valid; 1: one line per problem printed.
 int check_config_command(std::span<const std::string> args, Streams streams,
                          const Environment& env);
 
