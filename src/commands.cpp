@@ -18,8 +18,6 @@
 namespace qcp {
 namespace {
 
-constexpr std::size_t kMaxInputBytes = std::size_t{1} << 20;
-
 // Parses a subcommand's arguments; false when --help was printed instead.
 bool parse_subcommand(CLI::App& app, std::string_view name, std::span<const std::string> args,
                       std::ostream& out) {
@@ -39,21 +37,20 @@ bool parse_subcommand(CLI::App& app, std::string_view name, std::span<const std:
 
 std::string read_stdin(std::istream& in) {
   try {
-    return read_request(in, kMaxInputBytes);
+    return read_request(in, kMaxRequestBytes);
   } catch (const Failure&) {
     throw Failure(ExitCode::kBadRequest, "stdin could not be read or holds more than 1 MiB");
   }
 }
 
-// File content reaches the terminal: one line per finding, whatever bytes the file holds.
-std::string one_line(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      c = '?';
-    }
+// dir/name, whether or not dir ends with '/'.
+std::string path_in(const std::string& dir, std::string_view name) {
+  std::string path = dir;
+  if (!path.ends_with('/')) {
+    path += '/';
   }
-  return out;
+  path += name;
+  return path;
 }
 
 std::string_view trimmed(std::string_view text) {
@@ -223,7 +220,7 @@ int check_config_command(std::span<const std::string> args, Streams streams,
                                           " is not a directory (the kubelet refuses to start)");
     }
     settings.binary_problem = [&env, &bin_dir](const std::string& name) {
-      const std::string path = bin_dir + (bin_dir.ends_with('/') ? "" : "/") + name;
+      const std::string path = path_in(bin_dir, name);
       if (env.is_executable_file(path)) {
         return std::optional<std::string>();
       }
@@ -243,19 +240,15 @@ int check_config_command(std::span<const std::string> args, Streams streams,
     std::sort(names.begin(), names.end());
     for (const auto& entry : names) {
       if (entry.ends_with(".json") || entry.ends_with(".yaml") || entry.ends_with(".yml")) {
-        std::string path = file;
-        if (!path.ends_with('/')) {
-          path += '/';
-        }
-        path += entry;
-        files.push_back({path, env.read_file(path, kMaxInputBytes)});
+        const std::string path = path_in(file, entry);
+        files.push_back({path, env.read_file(path, kMaxRequestBytes)});
       }
     }
     if (files.empty()) {
       throw Failure(ExitCode::kUsage, "check-config: no *.json, *.yaml or *.yml file in " + file);
     }
   } else {
-    files.push_back({file, env.read_file(file, kMaxInputBytes)});
+    files.push_back({file, env.read_file(file, kMaxRequestBytes)});
   }
   const std::string name = file == "-" ? "<stdin>" : file;
 

@@ -10,6 +10,7 @@
 #include "provider_needs.hpp"
 #include "qcp/duration.hpp"
 #include "qcp/match_image.hpp"
+#include "qcp/request.hpp"
 #include "qcp/yaml.hpp"
 
 namespace qcp {
@@ -24,13 +25,13 @@ using yaml::Node;
 using Kind = Node::Kind;
 
 constexpr std::string_view kConfigGroup = "kubelet.config.k8s.io/";
-constexpr std::string_view kRequestGroup = "credentialprovider.kubelet.k8s.io/";
 
-bool is_version(std::string_view text, std::string_view group) {
-  if (!text.starts_with(group)) {
+// kubelet.config.k8s.io/v1, v1beta1 or v1alpha1 (the request's group has is_supported_api_version).
+bool is_config_version(std::string_view text) {
+  if (!text.starts_with(kConfigGroup)) {
     return false;
   }
-  const auto version = text.substr(group.size());
+  const auto version = text.substr(kConfigGroup.size());
   return version == "v1" || version == "v1beta1" || version == "v1alpha1";
 }
 
@@ -240,7 +241,7 @@ class Checker : private config::Findings {
                 "kubelet's --image-credential-provider-config?");
       return;
     }
-    if (api_version && !api_version->empty() && !is_version(*api_version, kConfigGroup)) {
+    if (api_version && !api_version->empty() && !is_config_version(*api_version)) {
       error(root.find("apiVersion")->line, "apiVersion",
             quoted(*api_version) +
                 " is not a kubelet.config.k8s.io version; use "
@@ -260,7 +261,7 @@ class Checker : private config::Findings {
     static constexpr std::array<std::string_view, 3> kFields = {"apiVersion", "kind", "providers"};
     check_fields(root, "", kFields);
     // v1alpha1 and v1beta1 configs decode, but their types have no tokenAttributes.
-    const bool older_config = api_version && is_version(*api_version, kConfigGroup) &&
+    const bool older_config = api_version && is_config_version(*api_version) &&
                               *api_version != std::string(kConfigGroup) + "v1";
 
     const Node* providers = present(root, "providers");
@@ -296,39 +297,13 @@ class Checker : private config::Findings {
         "args", "env",         "tokenAttributes"};
     check_fields(provider, path, kFields);
 
-    const std::string name = string_field(provider, "name", path).value_or("");
-    const int name_line = provider.find("name") ? provider.find("name")->line : provider.line;
-    const Node* name_node = present(provider, "name");
-    if (name.empty() && (name_node == nullptr || name_node->is(Kind::kString))) {
-      error(name_line, join(path, "name"),
-            "missing: the kubelet runs <image-credential-provider-bin-dir>/<name>");
-    } else if (name == "." || name == "..") {
-      error(name_line, join(path, "name"), "must not be " + quoted(name));
-    } else if (name.find_first_of("/ ") != std::string::npos) {
-      error(name_line, join(path, "name"),
-            quoted(name) +
-                " must not contain '/' or spaces: it is a file name in "
-                "--image-credential-provider-bin-dir");
-    }
-    if (!name.empty()) {
-      if (std::find(report_.provider_names.begin(), report_.provider_names.end(), name) !=
-          report_.provider_names.end()) {
-        error(name_line, join(path, "name"), "duplicate provider name " + quoted(name));
-      }
-      report_.provider_names.push_back(name);
-      if (settings_.binary_problem && name.find_first_of("/ ") == std::string::npos &&
-          name != "." && name != "..") {
-        if (auto problem = settings_.binary_problem(name)) {
-          error(name_line, join(path, "name"), *problem);
-        }
-      }
-    }
+    check_name(provider, path);
 
     const auto api_version = string_field(provider, "apiVersion", path);
     if (!api_version || api_version->empty()) {
       error(provider.line, join(path, "apiVersion"),
             "missing; use credentialprovider.kubelet.k8s.io/v1");
-    } else if (!is_version(*api_version, kRequestGroup)) {
+    } else if (!is_supported_api_version(*api_version)) {
       error(provider.find("apiVersion")->line, join(path, "apiVersion"),
             quoted(*api_version) + " is not supported; use credentialprovider.kubelet.k8s.io/v1");
     }
@@ -347,6 +322,38 @@ class Checker : private config::Findings {
       if (expect(*attributes, Kind::kMapping, join(path, "tokenAttributes"))) {
         check_token_attributes(*attributes, join(path, "tokenAttributes"),
                                api_version.value_or(""));
+      }
+    }
+  }
+
+  // The kubelet execs <bin-dir>/<name>: a file name, unique among the providers.
+  void check_name(const Node& provider, const std::string& path) {
+    const Node* node = provider.find("name");
+    const int line = node != nullptr ? node->line : provider.line;
+    const std::string field = join(path, "name");
+    const std::string name = string_field(provider, "name", path).value_or("");
+    if (node != nullptr && !node->is(Kind::kString) && !node->is(Kind::kNull)) {
+      return;  // the type error is reported
+    }
+    if (name.empty()) {
+      error(line, field, "missing: the kubelet runs <image-credential-provider-bin-dir>/<name>");
+      return;
+    }
+    if (std::find(report_.provider_names.begin(), report_.provider_names.end(), name) !=
+        report_.provider_names.end()) {
+      error(line, field, "duplicate provider name " + quoted(name));
+    }
+    report_.provider_names.push_back(name);
+    if (name == "." || name == "..") {
+      error(line, field, "must not be " + quoted(name));
+    } else if (name.find_first_of("/ ") != std::string::npos) {
+      error(line, field,
+            quoted(name) +
+                " must not contain '/' or spaces: it is a file name in "
+                "--image-credential-provider-bin-dir");
+    } else if (settings_.binary_problem) {
+      if (auto problem = settings_.binary_problem(name)) {
+        error(line, field, *problem);
       }
     }
   }

@@ -2,17 +2,15 @@
 
 #include <algorithm>
 
+#include "qcp/redact.hpp"
+
 namespace qcp::config {
 
 using yaml::Node;
 using Kind = Node::Kind;
 
 std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
-  }
-  return out + "\"";
+  return "\"" + one_line(text) + "\"";
 }
 
 std::string join(const std::string& path, std::string_view key) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "qcp/duration.hpp"
+#include "qcp/redact.hpp"
 
 namespace qcp {
 namespace {
@@ -16,17 +17,10 @@ namespace {
 constexpr std::int64_t kQuayLeewaySeconds = 30;
 constexpr std::string_view kServiceAccountPrefix = "system:serviceaccount:";
 
-// Claims come from the token's author: keep each on one printable line.
+// Claims come from the token's author: each on one printable line of bounded length.
 std::string printable(std::string_view text) {
   constexpr std::size_t kMaxLength = 300;
-  std::string out;
-  for (const char c : text.substr(0, kMaxLength)) {
-    out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
-  }
-  if (text.size() > kMaxLength) {
-    out += "...";
-  }
-  return out;
+  return one_line(text.substr(0, kMaxLength)) + (text.size() > kMaxLength ? "..." : "");
 }
 
 std::string rfc3339(std::int64_t seconds) {

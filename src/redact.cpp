@@ -48,6 +48,16 @@ void Redactor::add_secret(std::string_view secret) {
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 }
 
+std::string one_line(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
 std::string Redactor::scrub(std::string_view text, std::size_t max_length) const {
   std::string out;
   out.reserve(std::min(text.size(), max_length + 3));

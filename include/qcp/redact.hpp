@@ -36,6 +36,10 @@ class WipeOnExit {
   std::string& secret_;
 };
 
+// Text from outside (claims, config files) as one printable line: control characters become '?',
+// so it can neither add output lines nor steer a terminal.
+std::string one_line(std::string_view text);
+
 // First 12 hex digits of SHA-256: lets logs tell tokens apart without revealing them.
 std::string short_hash(std::string_view secret);
 

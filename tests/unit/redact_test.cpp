@@ -27,6 +27,12 @@ TEST(Redactor, RemovesUnknownTokenShapedRuns) {
       "issuer https://oidc.example.com/realms/x not configured for this robot");
 }
 
+TEST(OneLine, ReplacesControlCharactersOnly) {
+  EXPECT_EQ(one_line("a\nb\r\tc\x1b[31m\x7f d"), "a?b??c?[31m? d");
+  EXPECT_EQ(one_line("plain text, ümlaut"), "plain text, ümlaut");
+  EXPECT_EQ(one_line(""), "");
+}
+
 TEST(Redactor, KeepsOneLineAndCapsLength) {
   EXPECT_EQ(Redactor{}.scrub("a\nb\r\x1b[31mc"), "a b  [31mc");
   EXPECT_EQ(Redactor{}.scrub(std::string(500, 'x') + " y", 20), "[redacted] y");
