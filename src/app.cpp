@@ -1,9 +1,11 @@
 #include "qcp/app.hpp"
 
+#include <cerrno>
 #include <initializer_list>
 #include <istream>
 #include <new>
 #include <ostream>
+#include <system_error>
 
 #include "commands.hpp"
 #include "log.hpp"
@@ -44,10 +46,35 @@ std::string user_agent() {
   return std::string(kProgramName) + "/" + std::string(kVersion);
 }
 
-// request -> identity -> exchange -> response. Returns the response text for stdout.
-std::string lookup(std::istream& in, const Options& options, const Environment& env,
-                   HttpClient& http, const Clock& clock, spdlog::logger& log) {
-  std::string raw_request = read_request(in);
+struct LookupResult {
+  std::string response;  // for stdout; holds the robot token
+  std::string summary;   // for the log once the response is out; no secret in it
+};
+
+// Throws when the deadline passes before stdin has reached its end.
+std::function<void()> stdin_waiter(const Streams& streams, const Clock& clock,
+                                   std::chrono::steady_clock::time_point deadline,
+                                   std::chrono::milliseconds timeout) {
+  if (!streams.wait_for_input) {
+    return {};
+  }
+  return [&streams, &clock, deadline, timeout] {
+    const auto left = std::chrono::floor<std::chrono::milliseconds>(deadline - clock.monotonic());
+    if (left < std::chrono::milliseconds{1} || !streams.wait_for_input(left)) {
+      throw Failure(ExitCode::kBadRequest,
+                    "stdin was not closed within --timeout " +
+                        format_human(std::chrono::ceil<std::chrono::seconds>(timeout)) +
+                        ": the kubelet writes one request and closes stdin");
+    }
+  };
+}
+
+// request -> identity -> exchange -> response, all under one deadline.
+LookupResult lookup(const Streams& streams, const Options& options, const Environment& env,
+                    HttpClient& http, const Clock& clock, spdlog::logger& log) {
+  const auto deadline = clock.monotonic() + options.timeout;
+  std::string raw_request = read_request(streams.in, kMaxRequestBytes,
+                                         stdin_waiter(streams, clock, deadline, options.timeout));
   const WipeOnExit wipe_raw(raw_request);
   CredentialProviderRequest request = parse_request(raw_request);
   wipe(raw_request);
@@ -81,6 +108,7 @@ std::string lookup(std::istream& in, const Options& options, const Environment& 
   settings.connect_timeout = options.connect_timeout;
   settings.attempt_timeout = options.attempt_timeout;
   settings.total_timeout = options.timeout;
+  settings.deadline = deadline;
   settings.retries = options.retries;
   settings.on_retry = [&log](const std::string& why) { log.debug("{}", why); };
   settings.user_agent = user_agent();
@@ -98,15 +126,33 @@ std::string lookup(std::istream& in, const Options& options, const Environment& 
   }
   const auto cache_for = cache_duration_for(token.expires_at, clock.now(), options.cache_margin,
                                             options.max_cache_duration);
-  log.info("credential for robot {} on {}: Quay token sha256={}, cached for {}", identity.robot,
-           identity.registry, short_hash(token.value), format_human(cache_for));
-  return render_response(Credential{
-      .api_version = request.api_version,
-      .registry = identity.registry,
-      .username = identity.robot,
-      .password = token.value,
-      .cache_duration = cache_for,
-  });
+  return {
+      .response = render_response(Credential{
+          .api_version = request.api_version,
+          .registry = identity.registry,
+          .username = identity.robot,
+          .password = token.value,
+          .cache_duration = cache_for,
+      }),
+      .summary = "credential for robot " + identity.robot + " on " + identity.registry +
+                 ": Quay token sha256=" + short_hash(token.value) + ", cached for " +
+                 format_human(cache_for),
+  };
+}
+
+// The only write to stdout in plugin mode. errno names what went wrong: a full disk (ENOSPC),
+// a reader that has gone away (EPIPE; SIGPIPE is ignored in main), ...
+void write_response(std::ostream& out, const std::string& response) {
+  errno = 0;
+  out.write(response.data(), static_cast<std::streamsize>(response.size()));
+  out.flush();
+  if (!out) {
+    const int error = errno;
+    throw Failure(ExitCode::kLookupFailed,
+                  "the response could not be written to stdout" +
+                      (error != 0 ? ": " + std::error_code(error, std::generic_category()).message()
+                                  : std::string()));
+  }
 }
 
 void report(std::ostream& err, std::string_view message) {
@@ -133,15 +179,10 @@ int run(std::span<const std::string> args, Streams streams, const Environment& e
       return command.exit_code;
     }
     const auto log = make_logger(streams.err, command.options.log_level);
-    std::string response = lookup(streams.in, command.options, env, http, clock, *log);
-    const WipeOnExit wipe_response(response);
-    // The only write to stdout in plugin mode, and only once everything has succeeded.
-    streams.out.write(response.data(), static_cast<std::streamsize>(response.size()));
-    streams.out.flush();
-    if (!streams.out) {
-      report(streams.err, "the response could not be written to stdout");
-      return static_cast<int>(ExitCode::kLookupFailed);
-    }
+    LookupResult result = lookup(streams, command.options, env, http, clock, *log);
+    const WipeOnExit wipe_response(result.response);
+    write_response(streams.out, result.response);
+    log->info("{}", result.summary);  // only now: a failed write must not be logged as success
     return static_cast<int>(ExitCode::kOk);
   } catch (const Failure& failure) {
     report(streams.err, failure.what());

@@ -102,6 +102,11 @@ CurlHttpClient::~CurlHttpClient() {
 }
 
 HttpResult CurlHttpClient::get(const HttpRequest& request) {
+  // libcurl reads 0 as "no timeout" and a negative one as ~49 days: never hand it either.
+  if (request.total_timeout < std::chrono::milliseconds{1} ||
+      request.connect_timeout < std::chrono::milliseconds{1}) {
+    return TransportError{TransportError::Kind::kTimeout, "no time left for the request"};
+  }
   EasyHandle handle(curl_easy_init());
   if (!handle) {
     return TransportError{TransportError::Kind::kOther, "libcurl could not create a handle"};

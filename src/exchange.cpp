@@ -220,7 +220,7 @@ Failure deadline_failure(const Identity& identity, const ExchangeSettings& setti
 }
 
 Failure with_attempts(const Failure& failure, int attempts) {
-  if (attempts == 1) {
+  if (attempts <= 1) {
     return failure;
   }
   return {failure.code(),
@@ -253,12 +253,21 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
   }
 
   using std::chrono::milliseconds;
-  const auto deadline = clock.monotonic() + settings.total_timeout;
+  const auto deadline = settings.deadline.value_or(clock.monotonic() + settings.total_timeout);
+  // Whole milliseconds left, rounded down: an attempt never gets more time than is left, and
+  // under 1 ms counts as none (libcurl reads a timeout of 0 as "no timeout at all").
   const auto remaining = [&] {
-    return std::chrono::duration_cast<milliseconds>(deadline - clock.monotonic());
+    return std::chrono::floor<milliseconds>(deadline - clock.monotonic());
   };
+  std::optional<Failure> last_failure;
   for (int attempt = 1;; ++attempt) {
-    request.total_timeout = std::min(settings.attempt_timeout, remaining());
+    const milliseconds left = remaining();
+    if (left < milliseconds{1}) {
+      const std::string detail =
+          last_failure ? std::string(last_failure->what()) : "no time left for a first attempt";
+      throw with_attempts(deadline_failure(identity, settings, detail), attempt - 1);
+    }
+    request.total_timeout = std::min(settings.attempt_timeout, left);
     request.connect_timeout = std::min(settings.connect_timeout, request.total_timeout);
     const HttpResult result = http.get(request);
 
@@ -269,7 +278,7 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
       if (!is_retryable(*error)) {
         throw with_attempts(*failure, attempt);
       }
-      if (remaining() <= milliseconds{0}) {
+      if (remaining() < milliseconds{1}) {
         throw with_attempts(deadline_failure(identity, settings, redactor.scrub(error->detail)),
                             attempt);
       }
@@ -306,6 +315,7 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
                         "); retrying in " + std::to_string(wait.count()) + "ms");
     }
     clock.sleep_for(wait);
+    last_failure = failure;  // the wake-up may be late: the next turn checks the time left first
   }
 }
 

@@ -1,4 +1,7 @@
 #include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <iostream>
 #include <string>
@@ -6,10 +9,13 @@
 
 #include "qcp/app.hpp"
 #include "qcp/curl_http.hpp"
+#include "qcp/fd_input.hpp"
 
 int main(int argc, char** argv) {
   // Tokens pass through this process's memory: keep it out of core dumps and ptrace by others.
   static_cast<void>(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+  // A reader of stdout that went away is reported as EPIPE in one line, not a silent death.
+  static_cast<void>(std::signal(SIGPIPE, SIG_IGN));
   std::ios::sync_with_stdio(false);
 
   const std::vector<std::string> args(argv + 1, argv + argc);
@@ -17,7 +23,12 @@ int main(int argc, char** argv) {
   const qcp::SystemClock clock;
   try {
     qcp::CurlHttpClient http;
-    return qcp::run(args, qcp::Streams{std::cin, std::cout, std::cerr}, env, http, clock);
+    qcp::FdInputBuffer stdin_buffer(STDIN_FILENO);
+    std::istream in(&stdin_buffer);
+    const qcp::Streams streams{in, std::cout, std::cerr, [&stdin_buffer](auto timeout) {
+                                 return stdin_buffer.wait_readable(timeout);
+                               }};
+    return qcp::run(args, streams, env, http, clock);
   } catch (const std::exception&) {
     std::cerr << "quay-credential-provider: libcurl could not be initialised\n";
     return 1;

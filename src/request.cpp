@@ -1,5 +1,8 @@
 #include "qcp/request.hpp"
 
+#include <openssl/crypto.h>
+
+#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 
@@ -44,22 +47,33 @@ bool is_supported_api_version(std::string_view api_version) {
   return false;
 }
 
-std::string read_request(std::istream& in, std::size_t max_bytes) {
+std::string read_request(std::istream& in, std::size_t max_bytes,
+                         const std::function<void()>& wait_for_input) {
   std::string data;
   std::array<char, 16384> chunk{};
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    const auto got = static_cast<std::size_t>(in.gcount());
+  const WipeOnExit wipe_partial(data);  // on every way out; what is returned is a copy
+  std::streambuf* buffer = in.rdbuf();
+  while (true) {
+    if (wait_for_input) {
+      wait_for_input();
+    }
+    // sgetc() fills the buffer with one read at most; in_avail() is then what it holds.
+    if (buffer == nullptr || buffer->sgetc() == std::char_traits<char>::eof()) {
+      break;
+    }
+    const auto available = std::min<std::streamsize>(
+        std::max<std::streamsize>(buffer->in_avail(), 1), static_cast<std::streamsize>(chunk.size()));
+    const auto got = static_cast<std::size_t>(buffer->sgetn(chunk.data(), available));
     if (data.size() + got > max_bytes) {
+      OPENSSL_cleanse(chunk.data(), chunk.size());
       throw bad_request("more than " + std::to_string(max_bytes) +
                         " bytes; the kubelet sends a few KiB");
     }
     data.append(chunk.data(), got);
   }
-  if (in.bad()) {
-    throw bad_request("stdin could not be read");
-  }
-  return data;
+  OPENSSL_cleanse(chunk.data(), chunk.size());
+  std::string result = data;
+  return result;
 }
 
 CredentialProviderRequest parse_request(std::string_view json) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "qcp/environment.hpp"
@@ -20,8 +21,11 @@ struct ExchangeSettings {
   std::string no_proxy;  // from NO_PROXY/no_proxy
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds attempt_timeout{10000};
-  // One deadline for everything: attempts, waits between them, Retry-After.
+  // One deadline for everything: attempts, waits between them, Retry-After. total_timeout names
+  // it in messages; `deadline` (monotonic) is when it ends, default: now + total_timeout, so a
+  // caller that already spent time (reading stdin) passes the deadline it started.
   std::chrono::milliseconds total_timeout{20000};
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   int retries = 3;  // further attempts after the first, for transport errors, 5xx and 429 only
   std::chrono::milliseconds backoff_base{250};
   std::chrono::milliseconds backoff_cap{4000};

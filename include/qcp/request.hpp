@@ -19,8 +19,12 @@ struct CredentialProviderRequest {
 
 inline constexpr std::size_t kMaxRequestBytes = std::size_t{1} << 20;
 
-// Reads stdin to EOF, refusing more than max_bytes (the kubelet sends a few KiB).
-std::string read_request(std::istream& in, std::size_t max_bytes = kMaxRequestBytes);
+// Reads stdin to EOF, refusing more than max_bytes (the kubelet sends a few KiB). Before each
+// read, `wait_for_input` (when set) returns once bytes or EOF are there, or throws a Failure
+// when the deadline has passed, so a writer that never closes stdin cannot hold the process.
+// Each read takes only what the stream has buffered, never blocking for a full chunk.
+std::string read_request(std::istream& in, std::size_t max_bytes = kMaxRequestBytes,
+                         const std::function<void()>& wait_for_input = {});
 
 // Decodes and checks one request. Unknown fields are ignored (forward compatibility); a wrong
 // kind or apiVersion, a missing image or wrongly typed fields are refused. Error messages never

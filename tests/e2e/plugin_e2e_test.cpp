@@ -10,66 +10,13 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
-#include "fake_quay.hpp"
 #include "kubelet_decoder.hpp"
-#include "pki.hpp"
-#include "subprocess.hpp"
+#include "plugin_fixture.hpp"
 
 namespace qcp::test {
 namespace {
 
 using ::testing::HasSubstr;
-
-const std::string kBinary = QCP_BINARY;
-constexpr const char* kRobot = "team+puller";
-constexpr const char* kV1 = "credentialprovider.kubelet.k8s.io/v1";
-
-// The kubelet's encoding: compact, kind and apiVersion first, then a newline (protocol §3).
-std::string kubelet_request(const std::string& image, const std::string& token,
-                            const std::string& robot, const std::string& api_version = kV1) {
-  nlohmann::ordered_json json;
-  json["kind"] = "CredentialProviderRequest";
-  json["apiVersion"] = api_version;
-  json["image"] = image;
-  if (!token.empty()) {
-    json["serviceAccountToken"] = token;
-  }
-  if (!robot.empty()) {
-    json["serviceAccountAnnotations"] = {{"quay.io/federated-robot-account", robot}};
-  }
-  return json.dump() + "\n";
-}
-
-class PluginBinary : public ::testing::Test {
- protected:
-  PluginBinary() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "qcp-e2e-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
-    ca_file_ = pki_.write_ca(dir_).string();
-    quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:app:puller", {}}});
-    token_ = quay_.mint_service_account_token("app", "puller");
-  }
-  ~PluginBinary() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  PluginBinary(const PluginBinary&) = delete;
-  PluginBinary& operator=(const PluginBinary&) = delete;
-  PluginBinary(PluginBinary&&) = delete;
-  PluginBinary& operator=(PluginBinary&&) = delete;
-
-  // argv and env as a provider config would give them; no SSL_CERT_* from the test runner.
-  ProcessResult exec(const std::string& input, std::vector<std::string> args = {}) {
-    args.insert(args.begin(), {"--ca-file", ca_file_});
-    return run_process(kBinary, args, {"PATH=/usr/bin:/bin"}, input);
-  }
-
-  std::filesystem::path dir_;
-  TestPki pki_;
-  std::string ca_file_;
-  FakeQuay quay_{pki_};
-  std::string token_;
-};
 
 TEST_F(PluginBinary, AnswersWithOneResponseTheKubeletAccepts) {
   const auto result = exec(kubelet_request(quay_.host() + "/team/app", token_, kRobot));

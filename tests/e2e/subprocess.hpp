@@ -12,6 +12,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,17 +20,37 @@
 namespace qcp::test {
 
 struct ProcessResult {
-  int exit_code = -1;  // -1: killed at the deadline
+  int exit_code = -1;  // -1: killed at the deadline or by a signal
+  int signal = 0;      // the signal that ended the process, if one did
   std::string out;
   std::string err;
   std::chrono::milliseconds elapsed{};
 };
+
+struct ProcessOptions {
+  std::chrono::milliseconds deadline{30'000};  // then SIGKILL
+  bool keep_stdin_open = false;  // write the input, then never close stdin (a stuck writer)
+  std::string stdout_path;       // stdout to this file (e.g. /dev/full) instead of a pipe
+  bool stdout_reader_gone = false;  // stdout is a pipe whose read end is already closed
+  std::function<void(pid_t)> on_spawn;  // e.g. to stop and continue the child
+};
+
+inline ProcessResult run_process(const std::string& binary, const std::vector<std::string>& args,
+                                 const std::vector<std::string>& environment,
+                                 const std::string& input, const ProcessOptions& options);
 
 inline ProcessResult run_process(const std::string& binary, const std::vector<std::string>& args,
                                  const std::vector<std::string>& environment,
                                  const std::string& input,
                                  std::chrono::milliseconds deadline = std::chrono::milliseconds{
                                      30'000}) {
+  return run_process(binary, args, environment, input, ProcessOptions{.deadline = deadline});
+}
+
+inline ProcessResult run_process(const std::string& binary, const std::vector<std::string>& args,
+                                 const std::vector<std::string>& environment,
+                                 const std::string& input, const ProcessOptions& options) {
+  const auto deadline = options.deadline;
   std::array<int, 2> in_pipe{};
   std::array<int, 2> out_pipe{};
   std::array<int, 2> err_pipe{};
@@ -37,10 +58,18 @@ inline ProcessResult run_process(const std::string& binary, const std::vector<st
       ::pipe2(err_pipe.data(), O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
   }
+  if (options.stdout_reader_gone) {
+    ::close(out_pipe[0]);
+    out_pipe[0] = -1;
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  if (options.stdout_path.empty()) {
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 1, options.stdout_path.c_str(), O_WRONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
 
   std::vector<std::string> argv_strings = {binary};
@@ -67,18 +96,31 @@ inline ProcessResult run_process(const std::string& binary, const std::vector<st
   ::close(err_pipe[1]);
   if (spawned != 0) {
     ::close(in_pipe[1]);
-    ::close(out_pipe[0]);
+    if (out_pipe[0] >= 0) {
+      ::close(out_pipe[0]);
+    }
     ::close(err_pipe[0]);
     throw std::runtime_error("posix_spawn failed for " + binary);
+  }
+  if (options.on_spawn) {
+    options.on_spawn(pid);
   }
 
   // Feed stdin and drain both outputs together, so no pipe buffer can deadlock the child.
   ProcessResult result;
   std::size_t written = 0;
   int in_fd = in_pipe[1];
-  if (input.empty()) {
+  int held_stdin = -1;  // keep_stdin_open: the write end, closed only after the child ended
+  if (input.empty() && !options.keep_stdin_open) {
     ::close(in_fd);
     in_fd = -1;
+  } else if (input.empty()) {
+    held_stdin = in_fd;
+    in_fd = -1;
+  }
+  if (!options.stdout_path.empty()) {
+    ::close(out_pipe[0]);
+    out_pipe[0] = -1;
   }
   int out_fd = out_pipe[0];
   int err_fd = err_pipe[0];
@@ -103,7 +145,11 @@ inline ProcessResult run_process(const std::string& binary, const std::vector<st
         written += static_cast<std::size_t>(n);
       }
       if (n < 0 || written == input.size()) {
-        ::close(in_fd);
+        if (options.keep_stdin_open && n >= 0) {
+          held_stdin = in_fd;
+        } else {
+          ::close(in_fd);
+        }
         in_fd = -1;
       }
     }
@@ -130,9 +176,13 @@ inline ProcessResult run_process(const std::string& binary, const std::vector<st
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
+  if (held_stdin >= 0) {
+    ::close(held_stdin);
+  }
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   result.exit_code = (!killed && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
+  result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   return result;
 }
 

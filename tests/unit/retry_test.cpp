@@ -159,6 +159,62 @@ TEST(Retries, EveryAttemptFitsInsideTheTotalDeadline) {
   EXPECT_LE(http.requests.back().connect_timeout, http.requests.back().total_timeout);
 }
 
+// A wait that ends just inside the deadline, and a wake-up that comes late (a busy node, a
+// paused process): the next attempt must not start with 0 ms or less, which libcurl would read
+// as "no timeout at all".
+class LateWakeUp : public ::testing::TestWithParam<std::chrono::microseconds> {};
+
+TEST_P(LateWakeUp, NoAttemptStartsWithoutTimeLeft) {
+  test::FixedClock clock;
+  clock.late = GetParam();
+  // The first attempt costs 500 ms of a 1 s deadline; the backoff then waits 499 ms.
+  test::FakeHttp http(std::vector<HttpResult>{status(503)}, &clock, 500ms);
+  auto s = settings(3);
+  s.total_timeout = 1s;
+  s.attempt_timeout = 1s;
+  s.backoff_base = 500ms;
+  s.backoff_cap = 500ms;
+  s.uniform = [] { return 0.999; };
+  const auto message = failure(http, clock, s);
+  EXPECT_THAT(message, HasSubstr("did not answer within the deadline"));
+  EXPECT_THAT(message, HasSubstr("HTTP 503"));
+  ASSERT_EQ(clock.sleeps, std::vector<std::chrono::milliseconds>{499ms});
+  EXPECT_EQ(http.requests.size(), 1U);
+  for (const auto& request : http.requests) {
+    EXPECT_GE(request.total_timeout, 1ms);
+    EXPECT_GE(request.connect_timeout, 1ms);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Retries, LateWakeUp,
+                         ::testing::Values(std::chrono::microseconds{500},
+                                           std::chrono::microseconds{5000}));
+
+TEST(Retries, AnAttemptGetsTheWholeMillisecondsLeftAndNoMore) {
+  test::FixedClock clock;
+  clock.late = 250us;
+  test::FakeHttp http(std::vector<HttpResult>{status(503), kOk}, &clock, 500ms);
+  auto s = settings(3);
+  s.total_timeout = 1s;
+  s.attempt_timeout = 1s;
+  s.backoff_base = 400ms;
+  s.backoff_cap = 400ms;
+  s.uniform = [] { return 0.5; };
+  static_cast<void>(exchange_token(http, kIdentity, kSaToken, s, clock));
+  ASSERT_EQ(http.requests.size(), 2U);
+  // 1000 - 500 - 200 - 0.25 = 299.75 ms left: 299 ms, never rounded up past the deadline.
+  EXPECT_EQ(http.requests[1].total_timeout, 299ms);
+}
+
+TEST(Retries, ADeadlineSpentBeforeTheExchangeMakesNoRequest) {
+  const test::FixedClock clock;
+  test::FakeHttp http(kOk);
+  auto s = settings();
+  s.deadline = clock.monotonic();  // e.g. all of it went on reading stdin
+  EXPECT_THAT(failure(http, clock, s), HasSubstr("no time left"));
+  EXPECT_TRUE(http.requests.empty());
+}
+
 TEST(Retries, ProxySettingsReachTheRequest) {
   const test::FixedClock clock;
   test::FakeHttp http(kOk);
