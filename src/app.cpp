@@ -15,6 +15,7 @@
 #include "qcp/identity.hpp"
 #include "qcp/jwt.hpp"
 #include "qcp/options.hpp"
+#include "qcp/proxy.hpp"
 #include "qcp/redact.hpp"
 #include "qcp/request.hpp"
 #include "qcp/response.hpp"
@@ -32,11 +33,16 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
+struct Variable {
+  std::string_view name;
+  std::string value;
+};
+
 // The first non-empty variable, in the order libcurl and Go's net/http give precedence.
-std::string first_set(const Environment& env, std::initializer_list<std::string_view> names) {
+Variable first_set(const Environment& env, std::initializer_list<std::string_view> names) {
   for (const auto name : names) {
     if (auto value = env.get(name); value && !value->empty()) {
-      return *value;
+      return {name, *value};
     }
   }
   return {};
@@ -103,8 +109,15 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
   const Identity identity = resolve_identity(request, options.allowed_hosts);
   ExchangeSettings settings;
   settings.trust = discover_trust(options.ca_file, options.ca_dir, env);
-  settings.proxy = first_set(env, {"https_proxy", "HTTPS_PROXY"});
-  settings.no_proxy = first_set(env, {"no_proxy", "NO_PROXY"});
+  const Variable proxy_variable = first_set(env, {"https_proxy", "HTTPS_PROXY"});
+  std::string proxy_display;
+  if (!proxy_variable.value.empty()) {
+    const ProxyUrl proxy = parse_proxy_url(proxy_variable.value, proxy_variable.name);
+    settings.proxy = proxy.url;
+    settings.proxy_userinfo = proxy.userinfo;
+    proxy_display = proxy.display;
+  }
+  settings.no_proxy = first_set(env, {"no_proxy", "NO_PROXY"}).value;
   settings.connect_timeout = options.connect_timeout;
   settings.attempt_timeout = options.attempt_timeout;
   settings.total_timeout = options.timeout;
@@ -113,8 +126,7 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
   settings.on_retry = [&log](const std::string& why) { log.debug("{}", why); };
   settings.user_agent = user_agent();
   if (!settings.proxy.empty()) {
-    // Only that a proxy is used: its URL may carry credentials.
-    log.debug("connecting through the proxy from https_proxy/HTTPS_PROXY");
+    log.debug("connecting through proxy {} (from {})", proxy_display, proxy_variable.name);
   }
   log.debug("exchanging for robot {} at https://{}{} (registry {}, CAs from {})", identity.robot,
             identity.quay_host, kFederationPath, identity.registry, settings.trust.source);
@@ -156,7 +168,7 @@ void write_response(std::ostream& out, const std::string& response) {
 }
 
 void report(std::ostream& err, std::string_view message) {
-  err << kProgramName << ": " << message << '\n';
+  err << kProgramName << ": " << one_line(message) << '\n';
   err.flush();
 }
 

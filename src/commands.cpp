@@ -6,6 +6,7 @@
 #include <istream>
 #include <ostream>
 
+#include "cli_parse.hpp"
 #include "qcp/config_check.hpp"
 #include "qcp/failure.hpp"
 #include "qcp/identity.hpp"
@@ -21,16 +22,12 @@ namespace {
 // Parses a subcommand's arguments; false when --help was printed instead.
 bool parse_subcommand(CLI::App& app, std::string_view name, std::span<const std::string> args,
                       std::ostream& out) {
-  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
   try {
-    app.parse(reversed);
+    parse_arguments(app, args, name);
   } catch (const CLI::CallForHelp&) {
     out << app.help();
     out.flush();
     return false;
-  } catch (const CLI::ParseError& error) {
-    throw Failure(ExitCode::kUsage, std::string(name) + ": " + error.what() + " (see " +
-                                        std::string(name) + " --help)");
   }
   return true;
 }

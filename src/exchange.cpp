@@ -244,6 +244,13 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
 
   Redactor redactor;
   redactor.add_secret(service_account_token);
+  if (!settings.proxy_userinfo.empty()) {
+    redactor.add_literal(settings.proxy_userinfo);
+    if (const auto colon = settings.proxy_userinfo.find(':');
+        colon != std::string::npos && settings.proxy_userinfo.size() - colon > 4) {
+      redactor.add_literal(std::string_view(settings.proxy_userinfo).substr(colon + 1));
+    }
+  }
   std::function<double()> uniform = settings.uniform;
   if (!uniform) {
     uniform = [engine = std::mt19937_64(std::random_device{}()),

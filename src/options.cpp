@@ -7,11 +7,13 @@
 #include <array>
 #include <utility>
 
+#include "cli_parse.hpp"
 #include "qcp/duration.hpp"
 #include "qcp/exchange.hpp"
 #include "qcp/failure.hpp"
 #include "qcp/identity.hpp"
 #include "qcp/image.hpp"
+#include "qcp/redact.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp {
@@ -154,19 +156,15 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
       ->type_name("HOST[:PORT]")
       ->allow_extra_args(false);
 
-  // CLI11 consumes its argument vector from the back.
-  std::vector<std::string> reversed(args.rbegin(), args.rend());
   CommandLine result;
   try {
-    app.parse(reversed);
+    parse_arguments(app, args, "");
   } catch (const CLI::CallForHelp&) {
     result.text = app.help();
     return result;
   } catch (const CLI::CallForVersion&) {
     result.text = version_text();
     return result;
-  } catch (const CLI::ParseError& error) {
-    throw usage(std::string(error.what()) + " (see --help)");
   }
 
   std::array<Setting, 9> settings = {{
@@ -243,7 +241,7 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
     if (!is_valid_host_port(host)) {
       throw usage((app.count("--allowed-host") > 0 ? std::string("--allowed-host")
                                                    : std::string(kAllowedHostsVariable)) +
-                  " value \"" + host + "\" is not HOST[:PORT] (no scheme, no path)");
+                  " value \"" + Redactor{}.scrub(host, 80) + "\" is not HOST[:PORT] (no scheme, no path)");
     }
   }
   options.allowed_hosts = std::move(allowed_hosts);

@@ -17,7 +17,8 @@ inline constexpr std::chrono::seconds kQuayTokenLifetime{3600};
 
 struct ExchangeSettings {
   TrustStore trust;
-  std::string proxy;     // from HTTPS_PROXY/https_proxy; empty: direct
+  std::string proxy;     // from HTTPS_PROXY/https_proxy, checked (parse_proxy_url); empty: direct
+  std::string proxy_userinfo;  // its "user:password", scrubbed from every message
   std::string no_proxy;  // from NO_PROXY/no_proxy
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds attempt_timeout{10000};

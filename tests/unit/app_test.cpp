@@ -9,61 +9,14 @@
 #include "fakes.hpp"
 #include "qcp/failure.hpp"
 #include "qcp/redact.hpp"
+#include "run_fixture.hpp"
 
 namespace qcp {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-const std::string kSaSignature = "U0Etc2lnbmF0dXJlLW5ldmVyLXByaW50ZWQ";
-const std::string kSaToken = test::make_jwt({{"iss", "https://oidc.example.com"},
-                                             {"sub", "system:serviceaccount:app:puller"},
-                                             {"aud", {"quay"}},
-                                             {"exp", test::kNow + 3600}},
-                                            kSaSignature);
-const std::string kQuaySignature = "UVVBWS1zaWduYXR1cmUtbmV2ZXItcHJpbnRlZA";
-const std::string kQuayToken = test::make_jwt(
-    {{"iss", "quay"}, {"sub", "team+puller"}, {"exp", test::kNow + 3600}}, kQuaySignature);
-
-std::string request(const std::string& image = "quay.example.com:8443/team/app",
-                    const std::string& token = kSaToken, const std::string& robot = "team+puller") {
-  nlohmann::json json = {{"kind", "CredentialProviderRequest"},
-                         {"apiVersion", "credentialprovider.kubelet.k8s.io/v1"},
-                         {"image", image}};
-  if (!token.empty()) {
-    json["serviceAccountToken"] = token;
-  }
-  if (!robot.empty()) {
-    json["serviceAccountAnnotations"] = {{"quay.io/federated-robot-account", robot}};
-  }
-  return json.dump();
-}
-
-struct Outcome {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-Outcome run_with(const std::string& stdin_text, HttpResult answer,
-                 std::vector<std::string> args = {"--log-level=trace"}) {
-  std::istringstream in(stdin_text);
-  std::ostringstream out;
-  std::ostringstream err;
-  test::FakeHttp http(std::move(answer));
-  const auto env = test::staged_environment();
-  const int code = run(args, Streams{in, out, err}, env, http, test::FixedClock{});
-  return {code, out.str(), err.str()};
-}
-
-void expect_no_secret(const Outcome& outcome) {
-  for (const auto& secret : {kSaSignature, kQuaySignature, kSaToken.substr(0, kSaToken.find('.')),
-                             kSaToken.substr(kSaToken.find('.') + 1, 20)}) {
-    EXPECT_THAT(outcome.err, Not(HasSubstr(secret)));
-  }
-  EXPECT_THAT(outcome.err, Not(HasSubstr("Authorization")));
-}
+using namespace test;  // NOLINT(google-build-using-namespace): the run() fixture
 
 TEST(Run, WritesExactlyOneResponseOnSuccess) {
   const auto outcome = run_with(request(), test::json_response(200, {{"token", kQuayToken}}));

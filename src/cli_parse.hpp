@@ -1,0 +1,15 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace qcp {
+
+// Parses `args` into `app`. A usage error names flags but never quotes a value that could be a
+// token (a stray argument, a flag's value) and is one printable line. CLI::CallForHelp and
+// CLI::CallForVersion pass through for the caller to answer.
+void parse_arguments(CLI::App& app, std::span<const std::string> args, std::string_view command);
+
+}  // namespace qcp
