@@ -52,6 +52,10 @@ std::string user_agent() {
   return std::string(kProgramName) + "/" + std::string(kVersion);
 }
 
+// Kubernetes service-account tokens are 1-3 KiB; proxies and Quay's nginx refuse headers of
+// 8-64 KiB. Larger is a broken request, refused before any network use.
+constexpr std::size_t kMaxServiceAccountTokenBytes = std::size_t{64} << 10;
+
 struct LookupResult {
   std::string response;  // for stdout; holds the robot token
   std::string summary;   // for the log once the response is out; no secret in it
@@ -95,6 +99,13 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
                   "CredentialProviderConfig, with apiVersion credentialprovider.kubelet.k8s.io/v1 "
                   "and the kubelet feature gate KubeletServiceAccountTokenForCredentialProviders "
                   "(Kubernetes 1.33+)");
+  }
+  if (request.service_account_token.size() > kMaxServiceAccountTokenBytes) {
+    throw Failure(ExitCode::kBadRequest,
+                  "serviceAccountToken is " + std::to_string(request.service_account_token.size()) +
+                      " bytes, more than the " + std::to_string(kMaxServiceAccountTokenBytes) +
+                      " accepted: service-account tokens are a few KiB, and Quay's web server "
+                      "refuses such a header");
   }
   const auto sa_claims = decode_jwt_claims(request.service_account_token);
   if (!sa_claims) {

@@ -25,6 +25,25 @@ struct BodySink {
   bool overflowed = false;
 };
 
+// Counts every header line libcurl hands over, trailers after the last chunk included: libcurl
+// keeps each one for curl_easy_header(), so an endless stream of them would grow without bound.
+struct HeaderBudget {
+  std::size_t limit;
+  std::size_t used = 0;
+  bool overflowed = false;
+};
+
+std::size_t count_header(char* /*data*/, std::size_t size, std::size_t count, void* context) {
+  auto* budget = static_cast<HeaderBudget*>(context);
+  const std::size_t bytes = size * count;
+  budget->used += bytes;
+  if (budget->used > budget->limit) {
+    budget->overflowed = true;
+    return 0;  // makes curl abort with CURLE_WRITE_ERROR
+  }
+  return bytes;
+}
+
 // Enforces the body cap while reading: a huge answer fails fast instead of being buffered.
 std::size_t write_body(char* data, std::size_t size, std::size_t count, void* context) {
   auto* sink = static_cast<BodySink*>(context);
@@ -158,6 +177,9 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
   set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body_bytes));
   set(CURLOPT_WRITEFUNCTION, &write_body);
   set(CURLOPT_WRITEDATA, &sink);
+  HeaderBudget header_budget{request.max_header_bytes};
+  set(CURLOPT_HEADERFUNCTION, &count_header);
+  set(CURLOPT_HEADERDATA, &header_budget);
   if (set.result() != CURLE_OK) {
     return TransportError{TransportError::Kind::kOther, std::string("libcurl refused an option: ") +
                                                             curl_easy_strerror(set.result())};
@@ -172,6 +194,17 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
     }
     const std::string detail =
         error_buffer[0] != '\0' ? error_buffer.data() : curl_easy_strerror(code);
+    if (header_budget.overflowed || detail.starts_with("Too large response headers")) {
+      return TransportError{TransportError::Kind::kTooLarge,
+                            "the answer's headers are larger than " +
+                                std::to_string(request.max_header_bytes) + " bytes"};
+    }
+    if (code == CURLE_OUT_OF_MEMORY) {
+      // libcurl's way of refusing one header line over 100 KiB; this process has no other
+      // allocation that large.
+      return TransportError{TransportError::Kind::kTooLarge,
+                            "the answer has a header line longer than libcurl accepts (100 KiB)"};
+    }
     return TransportError{classify(code), detail};
   }
 

@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
 #include <cerrno>
 #include <memory>
 #include <system_error>
+#include <utility>
+#include <vector>
 #include <thread>
 
 #include "qcp/failure.hpp"
@@ -129,6 +132,26 @@ Environment Environment::from_process() {
   env.read_file = read_whole_file;
   env.list_directory = directory_entries;
   return env;
+}
+
+bool isolate_process_environment() {
+  std::vector<std::pair<std::string, std::string>> kept;
+  for (const auto name : kLibraryVariables) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): called once in main, before any thread exists
+    if (const char* value = std::getenv(std::string(name).c_str()); value != nullptr) {
+      kept.emplace_back(name, value);
+    }
+  }
+  if (::clearenv() != 0) {
+    return false;
+  }
+  for (const auto& [name, value] : kept) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): as above
+    if (::setenv(name.c_str(), value.c_str(), 1) != 0) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void SystemClock::sleep_for(std::chrono::milliseconds duration) const {

@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
 
   const std::vector<std::string> args(argv + 1, argv + argc);
   const qcp::Environment env = qcp::Environment::from_process();
+  if (!qcp::isolate_process_environment()) {
+    std::cerr << "quay-credential-provider: the process environment could not be cleared\n";
+    return 1;
+  }
   const qcp::SystemClock clock;
   try {
     qcp::CurlHttpClient http;

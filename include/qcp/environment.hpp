@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -29,6 +30,17 @@ struct Environment {
   // The real process environment and file system.
   static Environment from_process();
 };
+
+// Variables libraries may still read from the process environment after from_process(): the
+// resolver's search domains and options, as glibc's resolver also honours them.
+inline constexpr std::array<std::string_view, 2> kLibraryVariables = {"LOCALDOMAIN",
+                                                                       "RES_OPTIONS"};
+
+// Empties the process environment but for kLibraryVariables, once from_process() has taken what
+// the program reads: libcurl, OpenSSL and c-ares must not change behaviour behind our back
+// (SSLKEYLOGFILE would write the TLS secrets to disk; OPENSSL_CONF, SSL_CERT_*, *_proxy,
+// HOSTALIASES and CURL_* alter trust, routing or output). Returns false if it could not.
+bool isolate_process_environment();
 
 class Clock {
  public:

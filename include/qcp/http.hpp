@@ -32,6 +32,8 @@ struct HttpRequest {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{20000};
   std::size_t max_body_bytes = std::size_t{1} << 20;
+  // Status line, headers and trailers together: Quay's are about 1 KiB.
+  std::size_t max_header_bytes = std::size_t{64} << 10;
 };
 
 struct HttpResponse {

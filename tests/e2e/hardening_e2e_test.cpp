@@ -76,5 +76,54 @@ TEST_F(PluginBinary, AReaderThatWentAwayIsEpipeInOneLineNotSigpipe) {
   EXPECT_EQ(lines(result.err), 1) << result.err;
 }
 
+// libcurl writes the TLS traffic secrets to $SSLKEYLOGFILE; with a capture they reveal both
+// tokens. Nothing the libraries could read from the environment may change what they do.
+TEST_F(PluginBinary, TheLibrariesSeeNoEnvironmentThatChangesBehaviour) {
+  const auto keylog = dir_ / "keys.log";
+  const auto result = exec(request(), {}, {},
+                           {"SSLKEYLOGFILE=" + keylog.string(), "CURL_CA_BUNDLE=/nonexistent",
+                            "SSL_CERT_FILE=" + ca_file_, "HOSTALIASES=/nonexistent",
+                            "OPENSSL_CONF=/nonexistent/openssl.cnf"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(keylog)) << "TLS secrets written to " << keylog;
+}
+
+// Whatever the server sends, memory stays bounded and an oversized answer is named as such.
+TEST_F(PluginBinary, MemoryStaysBoundedAgainstAnyAnswer) {
+  constexpr std::size_t k512MiB = std::size_t{512} << 20;
+  Reply long_line = Reply::json(200, {{"token", "x"}});
+  long_line.headers.emplace_back("X-Long", std::string(std::size_t{200} << 10, 'a'));
+  Reply many_headers = Reply::json(200, {{"token", "x"}});
+  for (int i = 0; i < 5000; ++i) {
+    many_headers.headers.emplace_back("X-Many-" + std::to_string(i), std::string(100, 'b'));
+  }
+  const std::vector<std::pair<std::string, Reply>> answers = {
+      {"endless trailers", Reply::endless_trailers(k512MiB)},
+      {"a 200 KiB header line", long_line},
+      {"500 KiB of headers", many_headers},
+      {"a 512 MiB body", Reply::huge(k512MiB)},
+      {"a 512 MiB body without length", Reply::huge(k512MiB, false)},
+  };
+  for (const auto& [name, reply] : answers) {
+    quay_.set_handler([reply = reply](const RecordedRequest&) { return std::optional(reply); });
+    const auto result = exec(request(), {"--timeout", "20s"}, ProcessOptions{.deadline = 40s});
+    EXPECT_EQ(result.exit_code, 1) << name << ": " << result.err;
+    EXPECT_THAT(result.err, HasSubstr("sent an oversized answer")) << name;
+    EXPECT_THAT(result.err, Not(HasSubstr("out of memory"))) << name;
+    EXPECT_THAT(result.err, Not(HasSubstr("Out of memory"))) << name;
+    EXPECT_LT(result.max_rss_kib, 32 * 1024) << name;
+    EXPECT_EQ(lines(result.err), 1) << name << ": " << result.err;
+  }
+}
+
+TEST_F(PluginBinary, AnOversizedTokenIsABadRequestNotOutOfMemory) {
+  const std::string huge_token = token_ + std::string(std::size_t{900} << 10, 'A');
+  const auto result = exec(kubelet_request(quay_.host() + "/team/app", huge_token, kRobot));
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("serviceAccountToken is"));
+  EXPECT_EQ(quay_.request_count(), 0U);
+  EXPECT_EQ(lines(result.err), 1) << result.err;
+}
+
 }  // namespace
 }  // namespace qcp::test

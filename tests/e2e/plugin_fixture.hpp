@@ -54,9 +54,11 @@ class PluginBinary : public ::testing::Test {
 
   // argv and env as a provider config would give them; no SSL_CERT_* from the test runner.
   ProcessResult exec(const std::string& input, std::vector<std::string> args = {},
-                     const ProcessOptions& options = {}) {
+                     const ProcessOptions& options = {},
+                     std::vector<std::string> environment = {}) {
     args.insert(args.begin(), {"--ca-file", ca_file_});
-    return run_process(kBinary, args, {"PATH=/usr/bin:/bin"}, input, options);
+    environment.emplace_back("PATH=/usr/bin:/bin");
+    return run_process(kBinary, args, environment, input, options);
   }
   [[nodiscard]] std::string request() const {
     return kubelet_request(quay_.host() + "/team/app", token_, kRobot);

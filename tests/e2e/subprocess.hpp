@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@ namespace qcp::test {
 struct ProcessResult {
   int exit_code = -1;  // -1: killed at the deadline or by a signal
   int signal = 0;      // the signal that ended the process, if one did
+  long max_rss_kib = 0;  // peak resident set size
   std::string out;
   std::string err;
   std::chrono::milliseconds elapsed{};
@@ -175,7 +177,9 @@ inline ProcessResult run_process(const std::string& binary, const std::vector<st
     ::close(in_fd);
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  rusage usage{};
+  ::wait4(pid, &status, 0, &usage);
+  result.max_rss_kib = usage.ru_maxrss;
   if (held_stdin >= 0) {
     ::close(held_stdin);
   }

@@ -23,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -825,6 +826,12 @@ Reply Reply::huge(std::size_t bytes, bool with_content_length) {
   return r;
 }
 
+Reply Reply::endless_trailers(std::size_t bytes) {
+  Reply r = json(200, {{"token", "x"}});
+  r.generated_trailer_bytes = bytes;
+  return r;
+}
+
 // ------------------------------------------------------------------------------------------
 
 struct FakeQuay::Impl {
@@ -1200,7 +1207,10 @@ struct FakeQuay::Impl {
     if (!no_body && body_size > 0 && !has_header(reply.headers, "Content-Type")) {
       head += "Content-Type: text/plain; charset=utf-8\r\n";
     }
-    if (!no_body && reply.content_length) {
+    const bool chunked = reply.generated_trailer_bytes.has_value();
+    if (chunked) {
+      head += "Transfer-Encoding: chunked\r\nTrailer: X-Filler\r\n";
+    } else if (!no_body && reply.content_length) {
       head += "Content-Length: " + std::to_string(body_size) + "\r\n";
     }
     if (close) {
@@ -1216,6 +1226,9 @@ struct FakeQuay::Impl {
     if (reply.action == Reply::Action::kHangAfterHeaders) {
       conn.hang(reply.hang_limit);
       return After::kDone;
+    }
+    if (chunked) {
+      return write_chunked_with_trailers(conn, reply) ? After::kClose : After::kDone;
     }
     if (req.method != "HEAD" && !no_body) {
       if (reply.generated_body_bytes) {
@@ -1233,6 +1246,30 @@ struct FakeQuay::Impl {
       }
     }
     return close ? After::kClose : After::kKeepAlive;
+  }
+
+  // The body as one chunk, the last chunk, then trailer lines until the budget is spent.
+  static bool write_chunked_with_trailers(TlsConn& conn, const Reply& reply) {
+    std::ostringstream size;
+    size << std::hex << reply.body.size();
+    if (!conn.write_all(size.str() + "\r\n" + reply.body + "\r\n0\r\n")) {
+      return false;
+    }
+    const std::string filler(100, 'a');
+    std::string batch;
+    std::size_t left = *reply.generated_trailer_bytes;
+    for (std::size_t line = 0; left > 0; ++line) {
+      const std::string text = "X-Filler-" + std::to_string(line) + ": " + filler + "\r\n";
+      batch += text;
+      left -= std::min(left, text.size());
+      if (batch.size() >= kChunk || left == 0) {
+        if (!conn.write_all(batch)) {
+          return false;  // the client gave up reading: fine
+        }
+        batch.clear();
+      }
+    }
+    return conn.write_all("\r\n");
   }
 
   // ---------------------------------------------------------------------------------------

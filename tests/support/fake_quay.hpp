@@ -80,6 +80,8 @@ struct Reply {
   std::optional<std::size_t> generated_body_bytes;
   // false: omit Content-Length and delimit the body by closing the connection.
   bool content_length = true;
+  // Send the body chunked, then this many bytes of trailer lines after the last chunk, streamed.
+  std::optional<std::size_t> generated_trailer_bytes;
   std::chrono::milliseconds delay{0};            // wait before acting (interruptible)
   std::chrono::milliseconds hang_limit{60'000};  // bound for kHang / kHangAfterHeaders
 
@@ -92,6 +94,8 @@ struct Reply {
   static Reply close_without_response();
   // 200 application/json with `bytes` filler bytes.
   static Reply huge(std::size_t bytes, bool with_content_length = true);
+  // 200 with a chunked JSON body followed by `bytes` of trailer lines ("X-Filler-N: aaa...").
+  static Reply endless_trailers(std::size_t bytes);
 };
 
 struct FederationBinding {
