@@ -6,6 +6,9 @@
 #include <memory>
 #include <stdexcept>
 
+#include "curl_errors.hpp"
+#include "tls_policy.hpp"
+
 namespace qcp {
 namespace {
 
@@ -56,39 +59,6 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* co
   return bytes;
 }
 
-TransportError::Kind classify(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-      return TransportError::Kind::kResolve;
-    case CURLE_COULDNT_CONNECT:
-      return TransportError::Kind::kConnect;
-    case CURLE_OPERATION_TIMEDOUT:
-      return TransportError::Kind::kTimeout;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-      return TransportError::Kind::kTls;
-    case CURLE_FILESIZE_EXCEEDED:
-      return TransportError::Kind::kTooLarge;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-      return TransportError::Kind::kProtocol;
-    default:
-      return TransportError::Kind::kOther;
-  }
-}
-
 // Collects setopt results so one failed option (e.g. a feature missing from the linked libcurl)
 // is reported instead of silently weakening the request.
 class Setter {
@@ -125,6 +95,11 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
   if (request.total_timeout < std::chrono::milliseconds{1} ||
       request.connect_timeout < std::chrono::milliseconds{1}) {
     return TransportError{TransportError::Kind::kTimeout, "no time left for the request"};
+  }
+  if (!descriptors_available()) {
+    return TransportError{TransportError::Kind::kNoDescriptors,
+                          "fewer than " + std::to_string(kDescriptorsForARequest) +
+                              " file descriptors are free"};
   }
   EasyHandle handle(curl_easy_init());
   if (!handle) {
@@ -164,6 +139,16 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
   if (!request.trust.ca_dir.empty()) {
     set(CURLOPT_CAPATH, request.trust.ca_dir.c_str());
   }
+  // An HTTPS proxy is verified against the same trusted CAs, never against nothing.
+  if (!request.trust.ca_file.empty()) {
+    set(CURLOPT_PROXY_CAINFO, request.trust.ca_file.c_str());
+  }
+  if (!request.trust.ca_dir.empty()) {
+    set(CURLOPT_PROXY_CAPATH, request.trust.ca_dir.c_str());
+  }
+  set(CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+  set(CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+  set(CURLOPT_SSL_CTX_FUNCTION, &require_subject_alt_name);
   if (!request.basic_user.empty()) {
     set(CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
     set(CURLOPT_USERNAME, request.basic_user.c_str());
@@ -185,6 +170,7 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
                                                             curl_easy_strerror(set.result())};
   }
 
+  leaf_without_san_seen() = false;
   const CURLcode code = curl_easy_perform(handle.get());
   if (code != CURLE_OK) {
     if (sink.overflowed || code == CURLE_FILESIZE_EXCEEDED) {
@@ -205,7 +191,12 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
       return TransportError{TransportError::Kind::kTooLarge,
                             "the answer has a header line longer than libcurl accepts (100 KiB)"};
     }
-    return TransportError{classify(code), detail};
+    long proxy_verify_result = 0;
+    curl_easy_getinfo(handle.get(), CURLINFO_PROXY_SSL_VERIFYRESULT, &proxy_verify_result);
+    return describe_curl_failure(CurlFailure{.code = code,
+                                             .detail = detail,
+                                             .proxy_certificate = proxy_verify_result != 0,
+                                             .leaf_without_san = leaf_without_san_seen()});
   }
 
   curl_easy_getinfo(handle.get(), CURLINFO_RESPONSE_CODE, &response.status);

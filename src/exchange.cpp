@@ -128,30 +128,48 @@ Failure unreachable(const TransportError& error, const Identity& identity,
                     const ExchangeSettings& settings, const Redactor& redactor) {
   const std::string detail = redactor.scrub(error.detail);
   const std::string where = "Quay at " + identity.quay_host;
+  const auto failed = [](std::string message) {
+    return Failure(ExitCode::kLookupFailed, message);
+  };
   switch (error.kind) {
+    case TransportError::Kind::kCertificate:
+      return failed("TLS certificate problem with " + where + " (trusted CAs from " +
+                    settings.trust.source + "): " + detail +
+                    " - pass --ca-file with the CA that signed Quay's certificate");
+    case TransportError::Kind::kProxyCertificate:
+      return failed("TLS certificate problem with the HTTPS proxy, not Quay (trusted CAs from " +
+                    settings.trust.source + "): " + detail +
+                    " - the proxy's certificate must be signed by a trusted CA");
+    case TransportError::Kind::kTlsInterrupted:
+      return failed("the TLS handshake with " + where + " was cut off: " + detail);
+    case TransportError::Kind::kNotTls:
+      return failed(where + " did not answer in TLS (" + detail +
+                    "): is that port plain HTTP? The image (or quay.io/host) must name Quay's "
+                    "HTTPS port");
+    case TransportError::Kind::kTlsVersion:
+      return failed(where + " offers no TLS 1.2 or 1.3 (" + detail +
+                    "); this provider speaks nothing older");
     case TransportError::Kind::kTls:
-      return {ExitCode::kLookupFailed,
-              "TLS certificate problem with " + where + " (trusted CAs from " +
-                  settings.trust.source + "): " + detail +
-                  " - pass --ca-file with the CA that signed Quay's certificate"};
+      return failed("the TLS handshake with " + where + " failed: " + detail);
+    case TransportError::Kind::kNoDescriptors:
+      return failed("this process is out of file descriptors (" + detail +
+                    ") - raise the open-file limit of the kubelet (LimitNOFILE)");
     case TransportError::Kind::kTimeout:
-      return {ExitCode::kLookupFailed,
-              where + " did not answer within --attempt-timeout " +
-                  format_human(
-                      std::chrono::duration_cast<std::chrono::seconds>(settings.attempt_timeout)) +
-                  ": " + detail};
+      return failed(
+          where + " did not answer within --attempt-timeout " +
+          format_human(std::chrono::duration_cast<std::chrono::seconds>(settings.attempt_timeout)) +
+          ": " + detail);
     case TransportError::Kind::kResolve:
-      return {ExitCode::kLookupFailed, "cannot resolve " + where + ": " + detail};
+      return failed("cannot resolve " + where + ": " + detail);
     case TransportError::Kind::kConnect:
-      return {ExitCode::kLookupFailed, "cannot connect to " + where + ": " + detail};
+      return failed("cannot connect to " + where + ": " + detail);
     case TransportError::Kind::kTooLarge:
-      return {ExitCode::kLookupFailed,
-              where + " sent an oversized answer (" + detail + "); is this host Quay?"};
+      return failed(where + " sent an oversized answer (" + detail + "); is this host Quay?");
     case TransportError::Kind::kProtocol:
     case TransportError::Kind::kOther:
       break;
   }
-  return {ExitCode::kLookupFailed, "request to " + where + " failed: " + detail};
+  return failed("request to " + where + " failed: " + detail);
 }
 
 QuayToken read_token(const HttpResponse& response, const Identity& identity, const Clock& clock) {
@@ -195,9 +213,15 @@ bool is_retryable(const TransportError& error) {
     case TransportError::Kind::kResolve:
     case TransportError::Kind::kConnect:
     case TransportError::Kind::kTimeout:
+    case TransportError::Kind::kTlsInterrupted:  // a reset in the handshake, as after connect
     case TransportError::Kind::kProtocol:
       return true;
-    case TransportError::Kind::kTls:       // a certificate does not fix itself
+    case TransportError::Kind::kCertificate:  // a certificate does not fix itself
+    case TransportError::Kind::kProxyCertificate:
+    case TransportError::Kind::kNotTls:
+    case TransportError::Kind::kTlsVersion:
+    case TransportError::Kind::kTls:
+    case TransportError::Kind::kNoDescriptors:
     case TransportError::Kind::kTooLarge:  // nor does an oversized answer
     case TransportError::Kind::kOther:
       return false;

@@ -45,7 +45,21 @@ struct HttpResponse {
 
 // A request that got no HTTP answer. A value, not an exception: callers decide what it means.
 struct TransportError {
-  enum class Kind { kResolve, kConnect, kTimeout, kTls, kTooLarge, kProtocol, kOther };
+  enum class Kind {
+    kResolve,
+    kConnect,
+    kTimeout,
+    kCertificate,       // Quay's certificate failed verification (chain, name, no SAN)
+    kProxyCertificate,  // the HTTPS proxy's own certificate failed verification
+    kTlsInterrupted,    // reset or closed during the handshake: transient, like a reset
+    kNotTls,            // the peer answered in plain text (HTTP on the HTTPS port)
+    kTlsVersion,        // the peer offers no TLS 1.2 or 1.3
+    kTls,               // any other handshake failure (no common cipher, bad alert)
+    kNoDescriptors,     // this process is out of file descriptors
+    kTooLarge,
+    kProtocol,
+    kOther
+  };
   Kind kind = Kind::kOther;
   std::string detail;  // the transport's own words; never contains credentials
 };

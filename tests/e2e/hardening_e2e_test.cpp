@@ -125,5 +125,17 @@ TEST_F(PluginBinary, AnOversizedTokenIsABadRequestNotOutOfMemory) {
   EXPECT_EQ(lines(result.err), 1) << result.err;
 }
 
+// With the open-file limit nearly used up, libcurl would report a connect or CA-file failure.
+TEST_F(PluginBinary, RunningOutOfFileDescriptorsIsNamed) {
+  const auto result =
+      run_process("/usr/bin/prlimit", {"--nofile=8:8", kBinary, "--ca-file", ca_file_},
+                  {"PATH=/usr/bin:/bin"}, request());
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("out of file descriptors"));
+  EXPECT_THAT(result.err, Not(HasSubstr("certificate")));
+  EXPECT_EQ(lines(result.err), 1) << result.err;
+  EXPECT_EQ(quay_.request_count(), 0U);
+}
+
 }  // namespace
 }  // namespace qcp::test

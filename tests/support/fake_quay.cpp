@@ -569,6 +569,27 @@ class TlsConn {
     fd_.reset();
   }
 
+  // Below TLS: waits for the client's first bytes (its ClientHello) and discards them.
+  bool read_raw_once() {
+    if (wait(POLLIN, deadline()) != Wait::kReady) {
+      return false;
+    }
+    std::array<char, kChunk> tmp{};
+    return ::read(fd_.get(), tmp.data(), tmp.size()) > 0;
+  }
+
+  // Below TLS: writes bytes as they are, then closes (FIN).
+  void write_raw_and_close(std::string_view bytes) {
+    while (!bytes.empty() && wait(POLLOUT, deadline()) == Wait::kReady) {
+      const auto n = ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) {
+        break;
+      }
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    fd_.reset();
+  }
+
  private:
   enum class Wait { kReady, kStop, kTimeout, kError };
 
@@ -864,6 +885,18 @@ struct FakeQuay::Impl {
   std::set<std::string> registry_tokens;
 
   std::atomic<bool> stall_handshakes{false};
+  std::mutex fault_mutex;
+  std::deque<HandshakeFault> handshake_faults;
+
+  std::optional<HandshakeFault> take_handshake_fault() {
+    const std::lock_guard lock(fault_mutex);
+    if (handshake_faults.empty()) {
+      return std::nullopt;
+    }
+    const HandshakeFault fault = handshake_faults.front();
+    handshake_faults.pop_front();
+    return fault;
+  }
   std::atomic<std::size_t> accepted{0};
   std::atomic<std::size_t> attempted{0};
   std::atomic<std::size_t> completed{0};
@@ -910,8 +943,16 @@ struct FakeQuay::Impl {
   void make_ssl_ctx(const TestPki& pki) {
     ssl_ctx.reset(SSL_CTX_new(TLS_server_method()));
     detail::check(ssl_ctx != nullptr, "SSL_CTX_new");
-    detail::check(SSL_CTX_set_min_proto_version(ssl_ctx.get(), TLS1_2_VERSION) == 1,
-                  "SSL_CTX_set_min_proto_version");
+    if (options.only_tls_1_1) {
+      // An old server: TLS 1.0/1.1 only, which OpenSSL 3 allows only at security level 0.
+      detail::check(SSL_CTX_set_min_proto_version(ssl_ctx.get(), TLS1_VERSION) == 1 &&
+                        SSL_CTX_set_max_proto_version(ssl_ctx.get(), TLS1_1_VERSION) == 1 &&
+                        SSL_CTX_set_cipher_list(ssl_ctx.get(), "DEFAULT:@SECLEVEL=0") == 1,
+                    "TLS 1.1 only");
+    } else {
+      detail::check(SSL_CTX_set_min_proto_version(ssl_ctx.get(), TLS1_2_VERSION) == 1,
+                    "SSL_CTX_set_min_proto_version");
+    }
     const detail::BioPtr cert_bio(BIO_new_mem_buf(pki.server_cert_pem().data(),
                                                   static_cast<int>(pki.server_cert_pem().size())));
     const detail::X509Ptr cert(
@@ -1033,6 +1074,26 @@ struct FakeQuay::Impl {
     TlsConn conn(std::move(fd), ssl_ctx.get(), stop_fd.get(), options.io_timeout);
     if (stall_handshakes.load()) {
       conn.hang(milliseconds{60'000});
+      return;
+    }
+    if (const auto fault = take_handshake_fault()) {
+      attempted.fetch_add(1);
+      if (!conn.read_raw_once()) {
+        return;
+      }
+      switch (*fault) {
+        case HandshakeFault::kReset:
+          conn.reset();
+          break;
+        case HandshakeFault::kClose:
+          conn.write_raw_and_close("");
+          break;
+        case HandshakeFault::kPlainHttp:
+          conn.write_raw_and_close(
+              "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 44\r\n"
+              "Connection: close\r\n\r\nThis port speaks HTTP, not HTTPS, you know.\n");
+          break;
+      }
       return;
     }
     attempted.fetch_add(1);
@@ -1651,6 +1712,11 @@ std::size_t FakeQuay::pending_replies() const {
 void FakeQuay::set_handler(Handler handler) {
   const std::lock_guard lock(impl_->mu);
   impl_->handler = std::move(handler);
+}
+
+void FakeQuay::fail_handshakes(HandshakeFault fault, std::size_t connections) {
+  const std::lock_guard lock(impl_->fault_mutex);
+  impl_->handshake_faults.insert(impl_->handshake_faults.end(), connections, fault);
 }
 
 void FakeQuay::set_stall_handshakes(bool stall) {

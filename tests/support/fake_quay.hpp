@@ -98,6 +98,12 @@ struct Reply {
   static Reply endless_trailers(std::size_t bytes);
 };
 
+enum class HandshakeFault {
+  kReset,      // RST (SO_LINGER 0)
+  kClose,      // FIN without a word
+  kPlainHttp,  // a plain HTTP/1.1 400 answer, as an HTTP server on the port would send
+};
+
 struct FederationBinding {
   FederationBinding(std::string issuer_url, std::string subject_name,
                     std::vector<std::string> audience_list = {})
@@ -118,6 +124,7 @@ struct FakeQuayOptions {
   bool quay_3_18 = false;                // verify nbf, enforce binding audiences
   std::chrono::seconds clock_offset{0};  // the fake's clock = system clock + offset
   std::chrono::milliseconds io_timeout{10'000};  // per read/write/handshake on a connection
+  bool only_tls_1_1 = false;  // speak TLS 1.0/1.1 only, as an outdated server does
   // Keys to reuse (RSA-2048 generation costs ~0.15 s each); default: freshly generated.
   std::optional<RsaSigner> issuer_key;    // the own issuer's signing key
   std::optional<RsaSigner> instance_key;  // Quay's instance service key
@@ -174,6 +181,8 @@ class FakeQuay {
   void set_handler(Handler handler);
   // true: accept TCP connections but never start TLS (for connect-vs-handshake timeout tests).
   void set_stall_handshakes(bool stall);
+  // The next `connections` connections: read the ClientHello, then do `fault` instead of TLS.
+  void fail_handshakes(HandshakeFault fault, std::size_t connections = 1);
 
   // --- observation ---------------------------------------------------------------------------
   [[nodiscard]] std::vector<RecordedRequest> requests() const;

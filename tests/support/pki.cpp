@@ -127,19 +127,22 @@ TestPki::TestPki(const TestPkiOptions& options) : impl_(std::make_unique<Impl>()
     san += san.empty() ? "DNS:" : ",DNS:";
     san += name;
   }
-  if (san.empty()) {
+  if (san.empty() && !options.common_name_only) {
     throw std::invalid_argument("TestPki: the server certificate needs at least one SAN");
   }
   const detail::PkeyPtr leaf_key = generate_p256();
   const detail::X509Ptr leaf = options.expired_server_cert
                                    ? new_cert(leaf_key.get(), -2 * kDay, -kDay)
                                    : new_cert(leaf_key.get(), -kHour, kDay);
-  set_common_name(X509_get_subject_name(leaf.get()), "qcp tests", "fake quay");
+  set_common_name(X509_get_subject_name(leaf.get()), "qcp tests",
+                  options.common_name_only ? "127.0.0.1" : "fake quay");
   check(X509_set_issuer_name(leaf.get(), ca_name) == 1, "X509_set_issuer_name");
   add_extension(leaf.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_extension(leaf.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
   add_extension(leaf.get(), ca.get(), NID_ext_key_usage, "serverAuth");
-  add_extension(leaf.get(), ca.get(), NID_subject_alt_name, san);
+  if (!options.common_name_only) {
+    add_extension(leaf.get(), ca.get(), NID_subject_alt_name, san);
+  }
   add_extension(leaf.get(), ca.get(), NID_subject_key_identifier, "hash");
   add_extension(leaf.get(), ca.get(), NID_authority_key_identifier, "keyid:always");
   check(X509_sign(leaf.get(), ca_key.get(), EVP_sha256()) > 0, "X509_sign(leaf)");

@@ -18,6 +18,8 @@ struct TestPkiOptions {
   bool default_sans = true;
   // true: the server certificate's validity is now-2d .. now-1d (CA stays valid).
   bool expired_server_cert = false;
+  // true: no subjectAltName at all; the name is only the subject's CN, "127.0.0.1".
+  bool common_name_only = false;
 };
 
 class TestPki {

@@ -163,7 +163,7 @@ TEST(Exchange, RejectsSuccessfulAnswersWithoutAUsableToken) {
 
 TEST(Exchange, TransportFailuresSayWhatAndWhere) {
   EXPECT_THAT(failure_for(TransportError{
-                  TransportError::Kind::kTls,
+                  TransportError::Kind::kCertificate,
                   "SSL certificate problem: unable to get local issuer certificate"}),
               HasSubstr("TLS certificate problem with Quay at quay.example.com:8443 (trusted CAs "
                         "from --ca-file /ca.pem)"));

@@ -123,7 +123,7 @@ TEST(Retries, ClientErrorsAreFinal) {
 }
 
 TEST(Retries, CertificateAndSizeProblemsAreFinal) {
-  for (auto kind : {TransportError::Kind::kTls, TransportError::Kind::kTooLarge}) {
+  for (auto kind : {TransportError::Kind::kCertificate, TransportError::Kind::kTooLarge}) {
     const test::FixedClock clock;
     test::FakeHttp http(std::vector<HttpResult>{TransportError{kind, "x"}, kOk});
     static_cast<void>(failure(http, clock, settings()));
