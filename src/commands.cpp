@@ -40,6 +40,9 @@ std::string read_stdin(std::istream& in) {
   }
 }
 
+// All the files of a config directory together: bounded, as one file is.
+constexpr std::size_t kMaxConfigDirectoryBytes = std::size_t{4} << 20;
+
 // dir/name, whether or not dir ends with '/'.
 std::string path_in(const std::string& dir, std::string_view name) {
   std::string path = dir;
@@ -235,10 +238,18 @@ int check_config_command(std::span<const std::string> args, Streams streams,
   } else if (env.is_directory && env.is_directory(file)) {
     auto names = env.list_directory(file);
     std::sort(names.begin(), names.end());
+    std::size_t total = 0;
     for (const auto& entry : names) {
       if (entry.ends_with(".json") || entry.ends_with(".yaml") || entry.ends_with(".yml")) {
         const std::string path = path_in(file, entry);
         files.push_back({path, env.read_file(path, kMaxRequestBytes)});
+        total += files.back().text.size();
+        if (total > kMaxConfigDirectoryBytes) {
+          throw Failure(ExitCode::kUsage,
+                        "check-config: the config files in " + file + " hold more than " +
+                            std::to_string(kMaxConfigDirectoryBytes >> 20) +
+                            " MiB; a kubelet's credential provider config is a few KiB");
+        }
       }
     }
     if (files.empty()) {

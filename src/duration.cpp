@@ -1,5 +1,6 @@
 #include "qcp/duration.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -85,6 +86,27 @@ std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view text)
   }
   const auto nanoseconds = static_cast<std::int64_t>(total);
   return std::chrono::nanoseconds{negative ? -nanoseconds : nanoseconds};
+}
+
+std::chrono::system_clock::time_point from_unix_seconds(std::int64_t seconds) {
+  using std::chrono::system_clock;
+  constexpr auto kMax = std::chrono::duration_cast<std::chrono::seconds>(
+                            system_clock::duration::max())
+                            .count() -
+                        1;
+  const auto clamped = std::clamp<std::int64_t>(seconds, -kMax, kMax);
+  return system_clock::time_point(
+      std::chrono::duration_cast<system_clock::duration>(std::chrono::seconds(clamped)));
+}
+
+std::chrono::seconds seconds_between(std::chrono::system_clock::time_point a,
+                                     std::chrono::system_clock::time_point b) {
+  // In nanoseconds the difference of two extreme times overflows; in microseconds it cannot
+  // (each side is within +-2^63 ns, so within +-2^54 us).
+  using std::chrono::microseconds;
+  const auto from = std::chrono::floor<microseconds>(a.time_since_epoch());
+  const auto to = std::chrono::floor<microseconds>(b.time_since_epoch());
+  return std::chrono::floor<std::chrono::seconds>(to - from);
 }
 
 std::string format_seconds(std::chrono::seconds value) {

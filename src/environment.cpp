@@ -50,9 +50,17 @@ std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
   auto failed = [&path](const std::string& why) {
     return Failure(ExitCode::kUsage, "cannot read " + path + ": " + why);
   };
-  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // Non-blocking open: a FIFO would otherwise block here until a writer comes, maybe forever.
+  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (file.get() < 0) {
     throw failed(system_error_text(errno));
+  }
+  struct stat info {};
+  if (::fstat(file.get(), &info) != 0) {
+    throw failed(system_error_text(errno));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    throw failed("not a regular file (a FIFO, socket or device may never end)");
   }
   std::string data;
   std::array<char, 16384> chunk{};

@@ -198,10 +198,10 @@ QuayToken read_token(const HttpResponse& response, const Identity& identity, con
   using std::chrono::seconds;
   using std::chrono::system_clock;
   if (claims->exp) {
-    result.expires_at = system_clock::time_point(seconds(*claims->exp));
+    result.expires_at = from_unix_seconds(*claims->exp);
   } else {
     // Quay's lifetime is fixed at one hour; without exp, count it from iat or from now.
-    const auto issued = claims->iat ? system_clock::time_point(seconds(*claims->iat)) : clock.now();
+    const auto issued = claims->iat ? from_unix_seconds(*claims->iat) : clock.now();
     result.expires_at = issued + kQuayTokenLifetime;
     result.expiry_assumed = true;
   }

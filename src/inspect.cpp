@@ -101,8 +101,22 @@ bool is_cluster_internal_issuer(std::string_view issuer) {
          ends_with_label(".localhost") || is_private_address(host);
 }
 
-TokenInspection inspect_token(const JwtClaims& claims, std::string_view robot,
+// Dates as decode_jwt_claims bounds them, whoever built the claims: every sum and difference
+// below stays far inside int64.
+std::optional<std::int64_t> bounded(std::optional<std::int64_t> date) {
+  constexpr std::int64_t kLimit = 1'000'000'000'000'000;
+  if (date) {
+    *date = std::clamp(*date, -kLimit, kLimit);
+  }
+  return date;
+}
+
+TokenInspection inspect_token(const JwtClaims& raw_claims, std::string_view robot,
                               std::chrono::system_clock::time_point now) {
+  JwtClaims claims = raw_claims;
+  claims.exp = bounded(claims.exp);
+  claims.iat = bounded(claims.iat);
+  claims.nbf = bounded(claims.nbf);
   TokenInspection result;
   const std::int64_t now_seconds =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();

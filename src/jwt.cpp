@@ -1,5 +1,6 @@
 #include "qcp/jwt.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <initializer_list>
@@ -24,21 +25,27 @@ constexpr std::array<int, 256> make_decode_table() {
   return table;
 }
 constexpr auto kDecodeTable = make_decode_table();
+constexpr std::int64_t kNumericDateLimit = 1'000'000'000'000'000;
 
+// A NumericDate, saturated to +-kNumericDateLimit seconds (some 31 million years): arithmetic on
+// it (leeway, "expires in") can never overflow, and a date that far is as good as never.
 std::optional<std::int64_t> numeric_date(const nlohmann::json& claims, const char* key) {
   const auto it = claims.find(key);
   if (it == claims.end()) {
     return std::nullopt;
   }
+  if (it->is_number_unsigned()) {
+    return std::min(it->get<std::uint64_t>(), static_cast<std::uint64_t>(kNumericDateLimit));
+  }
   if (it->is_number_integer()) {
-    return it->get<std::int64_t>();
+    return std::clamp(it->get<std::int64_t>(), -kNumericDateLimit, kNumericDateLimit);
   }
   if (it->is_number_float()) {
     // NumericDate may carry a fraction (RFC 7519 §2); whole seconds are all we need.
     const double value = it->get<double>();
-    constexpr double kLimit = 1e15;
-    if (std::isfinite(value) && std::fabs(value) < kLimit) {
-      return static_cast<std::int64_t>(std::floor(value));
+    if (std::isfinite(value)) {
+      const auto limit = static_cast<double>(kNumericDateLimit);
+      return static_cast<std::int64_t>(std::floor(std::clamp(value, -limit, limit)));
     }
   }
   return std::nullopt;

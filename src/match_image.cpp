@@ -238,46 +238,50 @@ bool well_formed(std::string_view pattern) {
   return true;
 }
 
-std::optional<bool> glob_from(std::string_view pattern, std::string_view text) {
-  while (!pattern.empty()) {
-    if (pattern.front() == '*') {
-      while (!pattern.empty() && pattern.front() == '*') {
-        pattern.remove_prefix(1);
-      }
-      // '*' matches any run without '/'; try every split point.
-      for (std::size_t take = 0; take <= text.size(); ++take) {
-        if (take > 0 && text[take - 1] == '/') {
-          break;
-        }
-        const auto rest = glob_from(pattern, text.substr(take));
-        if (!rest) {
-          return std::nullopt;
-        }
-        if (*rest) {
-          return true;
-        }
-      }
-      return false;
-    }
-    if (text.empty()) {
-      return well_formed(pattern) ? std::optional<bool>(false) : std::nullopt;
-    }
-    const auto element = match_element(pattern, text.front());
-    if (!element) {
-      return std::nullopt;
-    }
-    if (!*element) {
-      return well_formed(pattern) ? std::optional<bool>(false) : std::nullopt;
-    }
-    text.remove_prefix(1);
-  }
-  return text.empty();
-}
-
 }  // namespace
 
+// Go's path.Match as the kubelet uses it per host label: '*' matches any run without '/', '?'
+// one character, [...] a class, '\\' escapes; a malformed pattern is an error (nullopt) however
+// the text reads. In O(pattern x text): on a mismatch only the last '*' takes one more
+// character, which is enough since the pieces between stars have a fixed width. (Trying every
+// split at every star, as before, took seconds at 7 stars and never ended at 9.)
 std::optional<bool> glob_match(std::string_view pattern, std::string_view text) {
-  return glob_from(pattern, text);
+  if (!well_formed(pattern)) {
+    return std::nullopt;
+  }
+  const auto skip_stars = [](std::string_view& rest) {
+    while (!rest.empty() && rest.front() == '*') {
+      rest.remove_prefix(1);
+    }
+  };
+  std::string_view rest = pattern;
+  std::size_t at = 0;
+  std::optional<std::string_view> after_star;
+  std::size_t star_start = 0;  // the text the last '*' has taken ends here
+  while (at < text.size()) {
+    if (!rest.empty() && rest.front() == '*') {
+      skip_stars(rest);
+      after_star = rest;
+      star_start = at;
+      continue;
+    }
+    if (!rest.empty()) {
+      std::string_view element = rest;
+      if (match_element(element, text[at]).value_or(false)) {
+        rest = element;
+        ++at;
+        continue;
+      }
+    }
+    if (after_star && text[star_start] != '/') {
+      at = ++star_start;  // the last '*' takes one more character and the rest starts over
+      rest = *after_star;
+      continue;
+    }
+    return false;
+  }
+  skip_stars(rest);
+  return rest.empty();
 }
 
 MatchImageVerdict check_match_image(std::string_view pattern) {

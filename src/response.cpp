@@ -1,8 +1,10 @@
 #include "qcp/response.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "qcp/duration.hpp"
+#include "qcp/exchange.hpp"
 #include "qcp/failure.hpp"
 #include "qcp/redact.hpp"
 
@@ -12,8 +14,9 @@ std::chrono::seconds cache_duration_for(std::chrono::system_clock::time_point ex
                                         std::chrono::system_clock::time_point now,
                                         std::chrono::seconds margin,
                                         std::optional<std::chrono::seconds> max_duration) {
-  // Floor, never round up: caching a second too long would outlive the token.
-  const auto remaining = std::chrono::floor<std::chrono::seconds>(expires_at - now);
+  // Floor, never round up: caching a second too long would outlive the token. Never more than
+  // Quay's fixed lifetime, whatever exp says (a far-future exp is a broken token, not a licence).
+  const auto remaining = std::min(seconds_between(now, expires_at), kQuayTokenLifetime);
   const auto usable = remaining - margin;
   if (usable <= std::chrono::seconds{0}) {
     throw Failure(ExitCode::kLookupFailed,

@@ -22,7 +22,7 @@ int digits(std::string_view text, std::size_t at, std::size_t count) {
 
 // IMF-fixdate (RFC 9110 §5.6.7), the only HTTP date form a server may send, e.g.
 // "Sun, 06 Nov 1994 08:49:37 GMT". Parsed by hand: exact, and no locale-dependent strptime.
-std::optional<std::chrono::system_clock::time_point> parse_imf_fixdate(std::string_view text) {
+std::optional<std::chrono::sys_seconds> parse_imf_fixdate(std::string_view text) {
   constexpr std::array<std::string_view, 7> kDays = {"Mon", "Tue", "Wed", "Thu",
                                                      "Fri", "Sat", "Sun"};
   constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -88,8 +88,13 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
   if (!at) {
     return std::nullopt;
   }
-  return std::max(std::chrono::milliseconds{0},
-                  std::chrono::duration_cast<std::chrono::milliseconds>(*at - now));
+  // In milliseconds, not system_clock's nanoseconds, which end in 2262 (an HTTP date may say
+  // 9999). A wait beyond a day is beyond any deadline: capped there.
+  using std::chrono::milliseconds;
+  constexpr milliseconds kDay{86'400'000};
+  const auto now_ms = std::chrono::floor<milliseconds>(now.time_since_epoch());
+  const auto at_ms = std::chrono::duration_cast<milliseconds>(at->time_since_epoch());
+  return std::clamp(at_ms - now_ms, milliseconds{0}, kDay);
 }
 
 }  // namespace qcp

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,14 @@ std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view text)
 
 // The response's cacheDuration: whole seconds, "<n>s", the form the kubelet can never misread.
 std::string format_seconds(std::chrono::seconds value);
+
+// Unix seconds as a wall-clock time, saturated to what system_clock (nanoseconds, 1677-2262)
+// can hold: a token "expiring in 2500" must not wrap around into the past.
+std::chrono::system_clock::time_point from_unix_seconds(std::int64_t seconds);
+
+// b - a in whole seconds (rounded down), computed without overflow whatever a and b are.
+std::chrono::seconds seconds_between(std::chrono::system_clock::time_point a,
+                                     std::chrono::system_clock::time_point b);
 
 // For humans (logs, messages): "55m0s", "1h0m0s", "42s", like Go's Duration.String.
 std::string format_human(std::chrono::seconds value);

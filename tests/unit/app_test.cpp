@@ -40,6 +40,13 @@ TEST(Run, MarginAndCapFlagsShapeTheCacheDuration) {
   EXPECT_EQ(nlohmann::json::parse(outcome.out)["cacheDuration"], "3600s");
 }
 
+TEST(Run, AQuayTokenExpiringIn2200IsCachedForAtMostAnHour) {
+  const auto far = make_jwt({{"sub", "team+puller"}, {"exp", 7'258'118'400}});
+  const auto outcome = run_with(request(), json_response(200, {{"token", far}}));
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_EQ(nlohmann::json::parse(outcome.out)["cacheDuration"], "3300s");
+}
+
 TEST(Run, DefaultLogLevelKeepsSuccessQuietButForOneSummary) {
   const auto outcome = run_with(request(), test::json_response(200, {{"token", kQuayToken}}), {});
   EXPECT_EQ(outcome.exit_code, 0);

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "fakes.hpp"
 
 namespace qcp {
@@ -75,6 +77,19 @@ TEST(Inspect, SaysWhyQuayWouldRefuse) {
   future.iat = test::kNow + 600;
   EXPECT_THAT(inspect_token(future, "", kNow).refusals, ElementsAre(HasSubstr("clock")));
   EXPECT_THAT(inspect_token(future, "", kNow).text, HasSubstr("Quay would refuse this token."));
+}
+
+TEST(Inspect, ExtremeDatesAreShownWithoutOverflow) {
+  auto c = claims();
+  c.exp = std::numeric_limits<std::int64_t>::max();
+  c.iat = std::numeric_limits<std::int64_t>::min();
+  c.nbf = std::numeric_limits<std::int64_t>::max();
+  const auto far = inspect_token(c, "team+puller", kNow);
+  EXPECT_THAT(far.text, HasSubstr("expires:"));
+  EXPECT_THAT(far.text, Not(HasSubstr("ago)\nexpires")));
+  c.exp = std::numeric_limits<std::int64_t>::min();
+  const auto past = inspect_token(c, "team+puller", kNow);
+  EXPECT_THAT(past.refusals, ::testing::Contains(HasSubstr("expired")));
 }
 
 TEST(Inspect, NotesTokensMadeForTheApiServer) {

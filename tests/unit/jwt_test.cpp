@@ -64,6 +64,18 @@ TEST(DecodeJwtClaims, MissingOrMistypedExpIsAbsentNotAnError) {
   EXPECT_FALSE(claims->exp);
 }
 
+TEST(DecodeJwtClaims, FarDatesSaturateInsteadOfOverflowing) {
+  const std::string header = test::base64url(R"({"alg":"RS256"})");
+  const auto claims_of = [&](const std::string& payload) {
+    return decode_jwt_claims(header + "." + test::base64url(payload) + ".c2ln");
+  };
+  const auto huge = claims_of(R"({"exp":18446744073709551615,"iat":-9223372036854775808,"nbf":1e300})");
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(*huge->exp, 1'000'000'000'000'000);
+  EXPECT_EQ(*huge->iat, -1'000'000'000'000'000);
+  EXPECT_EQ(*huge->nbf, 1'000'000'000'000'000);
+}
+
 TEST(DecodeJwtClaims, RejectsWhatIsNotAJwt) {
   const auto payload = test::base64url(R"({"exp":1})");
   const auto header = test::base64url(R"({"alg":"RS256"})");

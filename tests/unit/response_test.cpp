@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
+
+#include "qcp/duration.hpp"
 #include "qcp/failure.hpp"
 
 namespace qcp {
@@ -18,6 +21,16 @@ const system_clock::time_point kNow{std::chrono::seconds(1767222000)};
 TEST(CacheDuration, IsRemainingLifetimeLessTheMargin) {
   EXPECT_EQ(cache_duration_for(kNow + 3600s, kNow, 300s, std::nullopt), 3300s);
   EXPECT_EQ(cache_duration_for(kNow + 3600s, kNow, 0s, std::nullopt), 3600s);
+}
+
+TEST(CacheDuration, NeverExceedsQuaysOneHourWhateverExpSays) {
+  // A token "expiring in 2200" (and beyond system_clock's 2262) is cached as long as any other.
+  for (const std::int64_t exp : {std::int64_t{7'258'118'400}, std::int64_t{1'000'000'000'000'000},
+                                 std::numeric_limits<std::int64_t>::max()}) {
+    EXPECT_EQ(cache_duration_for(from_unix_seconds(exp), kNow, 300s, std::nullopt), 3300s) << exp;
+  }
+  EXPECT_LT(from_unix_seconds(std::numeric_limits<std::int64_t>::min()), kNow);
+  EXPECT_GT(from_unix_seconds(std::numeric_limits<std::int64_t>::max()), kNow);
 }
 
 TEST(CacheDuration, RoundsDownSubSecondRemainders) {

@@ -81,6 +81,13 @@ TEST(RetryAfter, ReadsSecondsAndHttpDates) {
   }
 }
 
+TEST(RetryAfter, DatesBeyond2262AreCappedNotOverflowed) {
+  const auto now = std::chrono::system_clock::time_point{std::chrono::seconds(test::kNow)};
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), 24h);
+  EXPECT_EQ(parse_retry_after("Sat, 01 Jan 2500 00:00:00 GMT", now), 24h);
+  EXPECT_EQ(parse_retry_after("Mon, 01 Jan 0001 00:00:00 GMT", now), 0ms);
+}
+
 TEST(Retries, ServerErrorsThenSuccess) {
   const test::FixedClock clock;
   test::FakeHttp http(std::vector<HttpResult>{status(500), status(503), status(502), kOk});

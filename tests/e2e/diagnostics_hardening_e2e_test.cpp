@@ -1,0 +1,85 @@
+// check-config under hostile input: FIFOs, huge directories, globs built to explode.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "subprocess.hpp"
+
+namespace qcp::test {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+const std::string kBinary = QCP_BINARY;
+const std::filesystem::path kExamples = QCP_EXAMPLES_DIR;
+
+class CheckConfigHostile : public ::testing::Test {
+ protected:
+  CheckConfigHostile() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "qcp-cc-XXXXXX").string();
+    dir_ = ::mkdtemp(pattern.data());
+  }
+  ~CheckConfigHostile() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  CheckConfigHostile(const CheckConfigHostile&) = delete;
+  CheckConfigHostile& operator=(const CheckConfigHostile&) = delete;
+  CheckConfigHostile(CheckConfigHostile&&) = delete;
+  CheckConfigHostile& operator=(CheckConfigHostile&&) = delete;
+
+  static ProcessResult check(const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"check-config"};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_process(kBinary, all, {}, "", ProcessOptions{.deadline = 20s});
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(CheckConfigHostile, AFifoIsRefusedNotWaitedOn) {
+  const auto fifo = dir_ / "config.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const auto& target : {fifo, dir_}) {  // as FILE, and as a *.yaml in a directory
+    const auto result = check({target.string()});
+    EXPECT_EQ(result.exit_code, 2) << target << ": " << result.out << result.err;
+    EXPECT_THAT(result.err, HasSubstr("not a regular file"));
+    EXPECT_LT(result.elapsed, 5s);
+  }
+}
+
+TEST_F(CheckConfigHostile, ADirectoryOfManyLargeFilesIsBounded) {
+  const std::string filler = "# " + std::string((std::size_t{1} << 20) - 16, 'x') + "\n";
+  for (int i = 0; i < 40; ++i) {
+    std::ofstream(dir_ / ("c" + std::to_string(100 + i) + ".yaml")) << filler;
+  }
+  const auto result = check({dir_.string()});
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  EXPECT_THAT(result.err, HasSubstr("hold more than 4 MiB"));
+  EXPECT_LT(result.max_rss_kib, 48 * 1024);
+}
+
+TEST_F(CheckConfigHostile, GlobsWithManyStarsMatchInPolynomialTime) {
+  std::string text;
+  {
+    std::ifstream example(kExamples / "credential-provider-config-1.34.yaml");
+    text.assign(std::istreambuf_iterator<char>(example), {});
+  }
+  // A label of 12 stars between a's, against an image host label of 60 a's and no b.
+  const std::string glob = "*a*a*a*a*a*a*a*a*a*a*a*a*b";
+  const auto at = text.find("matchImages:");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(text.find('\n', at) + 1, "      - \"" + glob + ".example.com\"\n");
+  std::ofstream(dir_ / "stars.yaml") << text;
+  const auto result = check({"--image", std::string(60, 'a') + ".example.com/team/app",
+                             (dir_ / "stars.yaml").string()});
+  EXPECT_NE(result.exit_code, -1) << "killed at the deadline";
+  EXPECT_LT(result.elapsed, 5s);
+}
+
+}  // namespace
+}  // namespace qcp::test
