@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "curl_errors.hpp"
+#include "qcp/http_answer.hpp"
 #include "tls_policy.hpp"
 
 namespace qcp {
@@ -22,41 +23,17 @@ struct HeaderListDeleter {
 };
 using HeaderList = std::unique_ptr<curl_slist, HeaderListDeleter>;
 
-struct BodySink {
-  std::string* body;
-  std::size_t limit;
-  bool overflowed = false;
-};
-
-// Counts every header line libcurl hands over, trailers after the last chunk included: libcurl
-// keeps each one for curl_easy_header(), so an endless stream of them would grow without bound.
-struct HeaderBudget {
-  std::size_t limit;
-  std::size_t used = 0;
-  bool overflowed = false;
-};
-
-std::size_t count_header(char* /*data*/, std::size_t size, std::size_t count, void* context) {
-  auto* budget = static_cast<HeaderBudget*>(context);
+// libcurl's callbacks hand every header line (trailers after the last chunk included: libcurl
+// also keeps each one for curl_easy_header(), so an endless stream would grow without bound) and
+// every body chunk to the collector, which bounds both while they arrive.
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* context) {
   const std::size_t bytes = size * count;
-  budget->used += bytes;
-  if (budget->used > budget->limit) {
-    budget->overflowed = true;
-    return 0;  // makes curl abort with CURLE_WRITE_ERROR
-  }
-  return bytes;
+  return static_cast<AnswerCollector*>(context)->add_header_line({data, bytes}) ? bytes : 0;
 }
 
-// Enforces the body cap while reading: a huge answer fails fast instead of being buffered.
-std::size_t write_body(char* data, std::size_t size, std::size_t count, void* context) {
-  auto* sink = static_cast<BodySink*>(context);
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* context) {
   const std::size_t bytes = size * count;
-  if (sink->body->size() + bytes > sink->limit) {
-    sink->overflowed = true;
-    return 0;  // makes curl abort with CURLE_WRITE_ERROR
-  }
-  sink->body->append(data, bytes);
-  return bytes;
+  return static_cast<AnswerCollector*>(context)->add_body({data, bytes}) ? bytes : 0;
 }
 
 // Collects setopt results so one failed option (e.g. a feature missing from the linked libcurl)
@@ -105,8 +82,7 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
   if (!handle) {
     return TransportError{TransportError::Kind::kOther, "libcurl could not create a handle"};
   }
-  HttpResponse response;
-  BodySink sink{&response.body, request.max_body_bytes};
+  AnswerCollector answer(request.max_header_bytes, request.max_body_bytes);
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
 
   HeaderList headers;
@@ -160,11 +136,10 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
     set(CURLOPT_NOPROXY, request.no_proxy.c_str());
   }
   set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body_bytes));
-  set(CURLOPT_WRITEFUNCTION, &write_body);
-  set(CURLOPT_WRITEDATA, &sink);
-  HeaderBudget header_budget{request.max_header_bytes};
-  set(CURLOPT_HEADERFUNCTION, &count_header);
-  set(CURLOPT_HEADERDATA, &header_budget);
+  set(CURLOPT_WRITEFUNCTION, &on_body);
+  set(CURLOPT_WRITEDATA, &answer);
+  set(CURLOPT_HEADERFUNCTION, &on_header);
+  set(CURLOPT_HEADERDATA, &answer);
   if (set.result() != CURLE_OK) {
     return TransportError{TransportError::Kind::kOther, std::string("libcurl refused an option: ") +
                                                             curl_easy_strerror(set.result())};
@@ -173,14 +148,14 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
   leaf_without_san_seen() = false;
   const CURLcode code = curl_easy_perform(handle.get());
   if (code != CURLE_OK) {
-    if (sink.overflowed || code == CURLE_FILESIZE_EXCEEDED) {
+    if (answer.body_overflowed() || code == CURLE_FILESIZE_EXCEEDED) {
       return TransportError{
           TransportError::Kind::kTooLarge,
           "the answer is larger than " + std::to_string(request.max_body_bytes) + " bytes"};
     }
     const std::string detail =
         error_buffer[0] != '\0' ? error_buffer.data() : curl_easy_strerror(code);
-    if (header_budget.overflowed || detail.starts_with("Too large response headers")) {
+    if (answer.headers_overflowed() || detail.starts_with("Too large response headers")) {
       return TransportError{TransportError::Kind::kTooLarge,
                             "the answer's headers are larger than " +
                                 std::to_string(request.max_header_bytes) + " bytes"};
@@ -199,18 +174,8 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
                                              .leaf_without_san = leaf_without_san_seen()});
   }
 
+  HttpResponse response = answer.take();
   curl_easy_getinfo(handle.get(), CURLINFO_RESPONSE_CODE, &response.status);
-  const char* content_type = nullptr;
-  if (curl_easy_getinfo(handle.get(), CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK &&
-      content_type != nullptr) {
-    response.content_type = content_type;
-  }
-  curl_header* retry_after = nullptr;
-  if (curl_easy_header(handle.get(), "Retry-After", 0, CURLH_HEADER, -1, &retry_after) ==
-          CURLHE_OK &&
-      retry_after != nullptr) {
-    response.retry_after = retry_after->value;
-  }
   return response;
 }
 

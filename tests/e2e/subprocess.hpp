@@ -29,6 +29,14 @@ struct ProcessResult {
   std::chrono::milliseconds elapsed{};
 };
 
+// Peak RSS a bounded run may reach: ASan's shadow memory and quarantine alone take ~70 MiB, so a
+// sanitized binary gets a looser bound that still catches unbounded growth (~800 MiB).
+#ifdef QCP_SANITIZED_BINARY
+inline constexpr long kRssBoundKib = 160L * 1024;
+#else
+inline constexpr long kRssBoundKib = 32L * 1024;
+#endif
+
 struct ProcessOptions {
   std::chrono::milliseconds deadline{30'000};  // then SIGKILL
   bool keep_stdin_open = false;  // write the input, then never close stdin (a stuck writer)
