@@ -79,6 +79,17 @@ TEST(Inspect, SaysWhyQuayWouldRefuse) {
   EXPECT_THAT(inspect_token(future, "", kNow).text, HasSubstr("Quay would refuse this token."));
 }
 
+TEST(Inspect, ClaimsWithC1ControlsAndBidiOverridesAreEscaped) {
+  auto c = claims();
+  c.iss = "https://oidc.example.com/\xc2\x9b" "2J\xe2\x80\xae" "evil";
+  c.sub = "system:serviceaccount:team-a:puller\r\nexpires:    never";
+  const auto result = inspect_token(c, "team+puller", kNow);
+  EXPECT_THAT(result.text, HasSubstr("https://oidc.example.com/\\u009b2J\\u202eevil"));
+  EXPECT_THAT(result.text, HasSubstr("puller\\x0d\\x0aexpires:    never"));
+  EXPECT_THAT(result.text, Not(HasSubstr("\xc2\x9b")));
+  EXPECT_THAT(result.text, Not(HasSubstr("\xe2\x80\xae")));
+}
+
 TEST(Inspect, ExtremeDatesAreShownWithoutOverflow) {
   auto c = claims();
   c.exp = std::numeric_limits<std::int64_t>::max();
