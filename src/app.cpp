@@ -79,6 +79,22 @@ std::function<void()> stdin_waiter(const Streams& streams, const Clock& clock,
   };
 }
 
+// Quay signs iat with its own clock; a large difference from ours breaks other things (the
+// service-account token's exp and iat are checked on Quay's clock), so say so once.
+void warn_about_clock_skew(const QuayToken& token, const Clock& clock, spdlog::logger& log) {
+  constexpr std::chrono::seconds kTolerated{60};
+  if (!token.issued_at) {
+    return;
+  }
+  const auto ahead = seconds_between(from_unix_seconds(*token.issued_at), clock.now());
+  if (ahead > kTolerated || ahead < -kTolerated) {
+    log.warn("this node's clock is {} {} Quay's (by the robot token's iat); the cache duration "
+             "counts Quay's own token lifetime, but synchronise the clocks (NTP)",
+             format_human(ahead < std::chrono::seconds{0} ? -ahead : ahead),
+             ahead < std::chrono::seconds{0} ? "behind" : "ahead of");
+  }
+}
+
 // request -> identity -> exchange -> response, all under one deadline.
 LookupResult lookup(const Streams& streams, const Options& options, const Environment& env,
                     HttpClient& http, const Clock& clock, spdlog::logger& log) {
@@ -95,10 +111,10 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
   if (request.service_account_token.empty()) {
     throw Failure(ExitCode::kBadRequest,
                   "the request has no serviceAccountToken: give this provider tokenAttributes "
-                  "(serviceAccountTokenAudience, requireServiceAccount: true) in the kubelet's "
-                  "CredentialProviderConfig, with apiVersion credentialprovider.kubelet.k8s.io/v1 "
-                  "and the kubelet feature gate KubeletServiceAccountTokenForCredentialProviders "
-                  "(Kubernetes 1.33+)");
+                  "(serviceAccountTokenAudience, requireServiceAccount: true, and on 1.34+ "
+                  "cacheType) in the kubelet's CredentialProviderConfig, with apiVersion "
+                  "credentialprovider.kubelet.k8s.io/v1 and, on 1.33, the kubelet feature gate "
+                  "KubeletServiceAccountTokenForCredentialProviders");
   }
   if (request.service_account_token.size() > kMaxServiceAccountTokenBytes) {
     throw Failure(ExitCode::kBadRequest,
@@ -147,8 +163,10 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
   if (token.expiry_assumed) {
     log.warn("Quay's token has no exp claim; assuming Quay's fixed one-hour lifetime");
   }
-  const auto cache_for = cache_duration_for(token.expires_at, clock.now(), options.cache_margin,
-                                            options.max_cache_duration);
+  warn_about_clock_skew(token, clock, log);
+  const auto cache_for =
+      cache_duration_for(token.lifetime, token.requested_at, token.expires_at, clock.now(),
+                         clock.monotonic(), options.cache_margin, options.max_cache_duration);
   return {
       .response = render_response(Credential{
           .api_version = request.api_version,

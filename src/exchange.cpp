@@ -21,8 +21,14 @@ struct Hint {
   std::string_view advice;
 };
 
-// What each of Quay's 400 messages means for the operator (quay-federation.md §3).
-constexpr std::array<Hint, 10> kHints = {{
+constexpr std::string_view kDiscoveryIssuerDiffers =
+    "the issuer's discovery document (<iss>/.well-known/openid-configuration) names another "
+    "issuer than the token's iss: publish it with \"issuer\" equal to the API server's "
+    "--service-account-issuer";
+
+// What each of Quay's 400 messages means for the operator (quay-federation.md §3), the specific
+// "Invalid token: ..." ones before the generic one.
+constexpr std::array<Hint, 13> kHints = {{
     {"Could not find robot",
      "create the robot in Quay or fix the service account's quay.io/federated-robot-account"},
     {"Robot does not have federated login configured",
@@ -34,13 +40,22 @@ constexpr std::array<Hint, 10> kHints = {{
     {"Token does not match robot",
      "the binding's subject must be system:serviceaccount:<namespace>:<service account> of the "
      "pod"},
-    {"Token audience is not allowed",
-     "make tokenAttributes.serviceAccountTokenAudience one of the binding's audiences"},
-    {"Ambiguous federation binding", "remove the duplicate binding from the robot"},
+    {"Invalid token: Audience doesn't match",
+     "the token's audience is tokenAttributes.serviceAccountTokenAudience in the kubelet's "
+     "config; the robot's federation binding audiences must contain it"},
+    {"Invalid token: Issuer '", kDiscoveryIssuerDiffers},   // Quay 3.18
+    {"Invalid token: Invalid issuer", kDiscoveryIssuerDiffers},  // Quay 3.13-3.17
     {"Invalid token: Signature has expired",
      "the service-account token was expired when Quay checked it: compare the node's and Quay's "
      "clocks"},
-    {"Invalid token: The token is not yet valid", "compare the node's and Quay's clocks"},
+    {"Invalid token: Issued At claim (iat) cannot be in the future",
+     "the token was issued in Quay's future: compare the clocks of the API server, this node and "
+     "Quay (NTP)"},
+    {"Invalid token: The specified alg value is not allowed",
+     "Quay verifies RS256 and RS384 only: the API server's service-account signing key must be "
+     "RSA"},
+    {"Invalid token: Missing `kid` header",
+     "the token names no signing key (kid): it is not a Kubernetes service-account token"},
     {"Invalid token",
      "Quay could not verify the service-account token with its issuer's published keys: the "
      "issuer's discovery document and JWKS must be reachable from Quay over HTTPS"},
@@ -93,10 +108,13 @@ std::string status_advice(long status) {
   if (status == 429) {
     return "Quay is rate limiting; the kubelet retries on the next pull";
   }
-  if (status >= 500) {
-    return "Quay failed while verifying the token; typical causes: the service-account issuer's "
-           "discovery document or JWKS is not reachable from Quay over HTTPS, or its key is not "
-           "RSA";
+  if (status == 500) {
+    return "Quay failed while verifying the token: it cannot fetch the issuer's discovery "
+           "document or JWKS over HTTPS, or the token's kid is not in that JWKS (a token from "
+           "another cluster, or a rotated key), or the key is not RSA (e.g. ES256)";
+  }
+  if (status > 500) {
+    return "Quay or a gateway in front of it is unavailable";
   }
   if (status >= 300 && status < 400) {
     return "redirects are not followed; point the image (or quay.io/host) at Quay's canonical host";
@@ -197,6 +215,12 @@ QuayToken read_token(const HttpResponse& response, const Identity& identity, con
   }
   using std::chrono::seconds;
   using std::chrono::system_clock;
+  result.issued_at = claims->iat;
+  if (claims->exp && claims->iat) {
+    // Both on Quay's clock: its lifetime is right whatever the node's clock says.
+    result.lifetime = seconds(std::clamp<std::int64_t>(*claims->exp - *claims->iat, 0,
+                                                       kQuayTokenLifetime.count() * 24));
+  }
   if (claims->exp) {
     result.expires_at = from_unix_seconds(*claims->exp);
   } else {
@@ -230,8 +254,13 @@ bool is_retryable(const TransportError& error) {
 }
 
 // Quay's 400 and 401 are final answers about configuration; only overload and outages retry.
-bool is_retryable(long status) {
-  return status == 429 || status >= 500;
+// Quay's 500 is mostly permanent (issuer unreachable, unknown kid, non-RSA key) and costs it a
+// discovery and JWKS fetch each time: retried once, where 502/503/504 and 429 get the backoff.
+bool is_retryable(long status, int earlier_500s) {
+  if (status == 500) {
+    return earlier_500s == 0;
+  }
+  return status == 429 || status > 500;
 }
 
 Failure deadline_failure(const Identity& identity, const ExchangeSettings& settings,
@@ -291,6 +320,7 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
     return std::chrono::floor<milliseconds>(deadline - clock.monotonic());
   };
   std::optional<Failure> last_failure;
+  int server_errors = 0;  // HTTP 500 answers so far
   for (int attempt = 1;; ++attempt) {
     const milliseconds left = remaining();
     if (left < milliseconds{1}) {
@@ -300,6 +330,7 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
     }
     request.total_timeout = std::min(settings.attempt_timeout, left);
     request.connect_timeout = std::min(settings.connect_timeout, request.total_timeout);
+    const auto sent_at = clock.monotonic();
     const HttpResult result = http.get(request);
 
     std::optional<Failure> failure;
@@ -316,12 +347,15 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
     } else {
       const auto& response = std::get<HttpResponse>(result);
       if (response.status == 200) {
-        return read_token(response, identity, clock);
+        QuayToken token = read_token(response, identity, clock);
+        token.requested_at = sent_at;
+        return token;
       }
       failure = refusal(response, identity, redactor);
-      if (!is_retryable(response.status)) {
+      if (!is_retryable(response.status, server_errors)) {
         throw with_attempts(*failure, attempt);
       }
+      server_errors += response.status == 500 ? 1 : 0;
       if (response.retry_after) {
         asked_wait = parse_retry_after(*response.retry_after, clock.now());
       }

@@ -13,7 +13,7 @@
 namespace qcp {
 namespace {
 
-// Quay's leeway for exp, iat and nbf (JWT_CLOCK_SKEW_SECONDS).
+// Quay's leeway for exp and iat (JWT_CLOCK_SKEW_SECONDS); it never checks nbf.
 constexpr std::int64_t kQuayLeewaySeconds = 30;
 constexpr std::string_view kServiceAccountPrefix = "system:serviceaccount:";
 
@@ -85,7 +85,9 @@ bool is_private_address(const std::string& host) {
 
 }  // namespace
 
-bool is_cluster_internal_issuer(std::string_view issuer) {
+namespace {
+
+std::string lower_host(std::string_view issuer) {
   std::string host = issuer_host(issuer);
   for (auto& c : host) {
     c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
@@ -93,12 +95,24 @@ bool is_cluster_internal_issuer(std::string_view issuer) {
   if (host.ends_with('.')) {
     host.pop_back();
   }
-  const auto ends_with_label = [&host](std::string_view suffix) {
-    return host == suffix.substr(1) || host.ends_with(suffix);
-  };
+  return host;
+}
+
+bool ends_with_label(const std::string& host, std::string_view suffix) {
+  return host == suffix.substr(1) || host.ends_with(suffix);
+}
+
+}  // namespace
+
+bool is_cluster_internal_issuer(std::string_view issuer) {
+  const std::string host = lower_host(issuer);
   return host.empty() || host == "kubernetes" || host == "kubernetes.default" ||
-         ends_with_label(".svc") || ends_with_label(".cluster.local") ||
-         ends_with_label(".localhost") || is_private_address(host);
+         ends_with_label(host, ".svc") || ends_with_label(host, ".cluster.local");
+}
+
+bool is_local_or_private_issuer(std::string_view issuer) {
+  const std::string host = lower_host(issuer);
+  return ends_with_label(host, ".localhost") || is_private_address(host);
 }
 
 // Dates as decode_jwt_claims bounds them, whoever built the claims: every sum and difference
@@ -121,6 +135,7 @@ TokenInspection inspect_token(const JwtClaims& raw_claims, std::string_view robo
   const std::int64_t now_seconds =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   auto refuse = [&result](std::string why) { result.refusals.push_back(std::move(why)); };
+  auto warn = [&result](std::string why) { result.warnings.push_back(std::move(why)); };
   std::string& out = result.text;
   auto line = [&out](std::string_view label, const std::string& value) {
     out += std::string(label) + std::string(12 - std::min<std::size_t>(label.size(), 11), ' ') +
@@ -133,7 +148,7 @@ TokenInspection inspect_token(const JwtClaims& raw_claims, std::string_view robo
   if (claims.iat)
     line("issued:", rfc3339(*claims.iat) + " (" + relative(*claims.iat, now_seconds) + ")");
   if (claims.nbf)
-    line("not before:", rfc3339(*claims.nbf));
+    line("not before:", rfc3339(*claims.nbf) + " (Quay never checks nbf)");
   line("expires:", claims.exp
                        ? rfc3339(*claims.exp) + " (" + relative(*claims.exp, now_seconds) + ")"
                        : "(none)");
@@ -160,17 +175,21 @@ TokenInspection inspect_token(const JwtClaims& raw_claims, std::string_view robo
         "openid-configuration over HTTPS only");
   } else if (is_cluster_internal_issuer(claims.iss)) {
     refuse("the issuer " + printable(claims.iss) +
-           " is cluster-internal (an in-cluster name, loopback or private address): Quay cannot "
-           "fetch its discovery document and keys. Set the API server's "
-           "--service-account-issuer to a public HTTPS URL that serves them (docs/kind.md)");
+           " is a name that resolves only inside a cluster: Quay cannot fetch its discovery "
+           "document and keys. Set the API server's --service-account-issuer to an HTTPS URL "
+           "that Quay can reach and that serves them (docs/kind.md)");
+  } else if (is_local_or_private_issuer(claims.iss)) {
+    warn("the issuer " + printable(claims.iss) +
+         " is a loopback or private address: Quay must be able to reach it (Quay has no address "
+         "filter, but from Quay's host loopback is Quay itself)");
   }
   if (claims.kid.empty()) {
     refuse("the token header has no kid (Quay: \"Invalid token: Missing `kid` header\")");
   }
   if (!claims.alg.empty() && claims.alg != "RS256" && claims.alg != "RS384") {
     refuse("the token is signed with " + printable(claims.alg) +
-           ": Quay verifies RSA (RS256) signatures only; the API server's service-account "
-           "signing key must be RSA");
+           ": Quay verifies RSA signatures (RS256, RS384) only; the API server's "
+           "service-account signing key must be RSA");
   }
   if (!claims.exp) {
     refuse("the token has no exp claim (Quay: \"Token is missing the \\\"exp\\\" claim\")");
@@ -184,9 +203,6 @@ TokenInspection inspect_token(const JwtClaims& raw_claims, std::string_view robo
   } else if (*claims.iat > now_seconds + kQuayLeewaySeconds) {
     refuse("the token is issued " + relative(*claims.iat, now_seconds) +
            ": this machine's clock and the API server's disagree");
-  }
-  if (claims.nbf && *claims.nbf > now_seconds + kQuayLeewaySeconds) {
-    refuse("the token is not valid before " + rfc3339(*claims.nbf) + " (Quay 3.18+ checks nbf)");
   }
   if (claims.sub.empty()) {
     refuse("the token has no sub claim: a federation binding matches issuer and subject");
@@ -203,19 +219,15 @@ TokenInspection inspect_token(const JwtClaims& raw_claims, std::string_view robo
          " (Quay UI: the robot account's \"Set robot federation\"):\n";
   line("  issuer:", printable(claims.iss));
   line("  subject:", printable(claims.sub));
-  if (!claims.aud.empty()) {
-    line("  audience:", printable(claims.aud.front()) + " (Quay 3.18+ checks it)");
-  }
+  line("  audiences:",
+       "none: Quay through 3.18 stores no audience for a binding (its API drops an "
+       "\"audiences\" key, its UI has no field), so it checks none");
   // Quay's field order; dump() escapes whatever the claims hold.
   auto json_string = [](const std::string& text) {
     return nlohmann::json(text).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
   };
-  std::string body =
-      "[{\"issuer\":" + json_string(claims.iss) + ",\"subject\":" + json_string(claims.sub);
-  if (!claims.aud.empty()) {
-    body += ",\"audiences\":[" + json_string(claims.aud.front()) + "]";
-  }
-  body += "}]";
+  const std::string body =
+      "[{\"issuer\":" + json_string(claims.iss) + ",\"subject\":" + json_string(claims.sub) + "}]";
   out +=
       "or by API, with an OAuth token that has org:admin (the body replaces all bindings):\n"
       "  POST /api/v1/organization/" +
@@ -235,6 +247,9 @@ TokenInspection inspect_token(const JwtClaims& raw_claims, std::string_view robo
   }
 
   out += "\n";
+  for (const auto& why : result.warnings) {
+    out += "warning: " + why + "\n";
+  }
   for (const auto& why : result.refusals) {
     out += "problem: " + why + "\n";
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -37,7 +38,11 @@ struct ExchangeSettings {
 
 struct QuayToken {
   std::string value;
-  std::chrono::system_clock::time_point expires_at;
+  // exp - iat: the lifetime Quay gave the token, on Quay's own clock; nullopt without both.
+  std::optional<std::chrono::seconds> lifetime;
+  std::chrono::steady_clock::time_point requested_at;  // when the answering request was sent
+  std::optional<std::int64_t> issued_at;                // iat, on Quay's clock
+  std::chrono::system_clock::time_point expires_at;     // exp on the node's clock (fallback)
   bool expiry_assumed = false;  // the token had no exp: Quay's fixed one-hour lifetime was assumed
 };
 

@@ -15,6 +15,17 @@ std::chrono::seconds cache_duration_for(std::chrono::system_clock::time_point ex
                                         std::chrono::seconds margin,
                                         std::optional<std::chrono::seconds> max_duration);
 
+// The same from Quay's own lifetime (exp - iat, both on Quay's clock) counted from when the
+// request was sent (monotonic): right however far the node's clock is from Quay's. Without a
+// lifetime (no iat), falls back to expires_at on the node's clock.
+std::chrono::seconds cache_duration_for(std::optional<std::chrono::seconds> lifetime,
+                                        std::chrono::steady_clock::time_point requested_at,
+                                        std::chrono::system_clock::time_point expires_at,
+                                        std::chrono::system_clock::time_point now,
+                                        std::chrono::steady_clock::time_point monotonic_now,
+                                        std::chrono::seconds margin,
+                                        std::optional<std::chrono::seconds> max_duration);
+
 struct Credential {
   std::string_view api_version;  // echo of the request's: the kubelet demands an exact match
   std::string_view registry;     // auth key: the image's host[:port]

@@ -419,8 +419,22 @@ std::optional<std::int64_t> claim_int(const nlohmann::json& payload, const char*
   return std::nullopt;
 }
 
+// Whether the token's aud (a string or a list) names one of `allowed`.
+bool any_audience_in(const nlohmann::json& payload, const std::vector<std::string>& allowed) {
+  const auto aud = payload.find("aud");
+  if (aud == payload.end()) {
+    return false;
+  }
+  const auto listed = [&allowed](const nlohmann::json& value) {
+    return value.is_string() &&
+           std::find(allowed.begin(), allowed.end(), value.get<std::string>()) != allowed.end();
+  };
+  return listed(*aud) || (aud->is_array() && std::any_of(aud->begin(), aud->end(), listed));
+}
+
 // PyJWT's claim validation as Quay configures it: exp and iat required, 30 s leeway, nbf only
-// when asked. Returns the PyJWT message on failure.
+// when asked (the registry's check; the federation endpoint never asks). Returns Quay's message
+// on failure.
 std::optional<std::string> validate_time_claims(const nlohmann::json& payload, std::int64_t now,
                                                 bool verify_nbf) {
   for (const char* name : {"exp", "iat"}) {
@@ -433,7 +447,7 @@ std::optional<std::string> validate_time_claims(const nlohmann::json& payload, s
     return "Issued At claim (iat) must be an integer.";
   }
   if (*iat > now + kLeewaySeconds) {
-    return "The token is not yet valid (iat)";
+    return "Issued At claim (iat) cannot be in the future.";
   }
   if (verify_nbf && payload.contains("nbf")) {
     const auto nbf = claim_int(payload, "nbf");
@@ -1438,7 +1452,12 @@ struct FakeQuay::Impl {
     if (for_issuer.empty()) {
       return bad_request("issuer " + iss + " not configured for this robot");
     }
-    // 7. "Discovery": the issuer must be known to the fake.
+    // 7. The header must name a key: checked before any discovery (observed in Quay 3.18).
+    const auto kid_it = unverified->header.find("kid");
+    if (kid_it == unverified->header.end() || kid_it->is_null()) {
+      return bad_request("Invalid token: Missing `kid` header");
+    }
+    // 8. "Discovery": the issuer must be known to the fake.
     std::vector<RsaSigner> keys;
     {
       const std::lock_guard lock(mu);
@@ -1448,64 +1467,48 @@ struct FakeQuay::Impl {
       }
       keys = it->second;
     }
-    // 8. Key by kid.
-    const auto kid_it = unverified->header.find("kid");
-    if (kid_it == unverified->header.end() || kid_it->is_null()) {
-      return bad_request("Invalid token: Missing `kid` header");
-    }
+    // 9. Key by kid; an EC-signed token stands for an EC key in the JWKS, which Quay cannot use.
     const std::string kid = json_scalar_text(*kid_it);
     const auto key =
         std::find_if(keys.begin(), keys.end(), [&](const RsaSigner& k) { return k.kid() == kid; });
     if (key == keys.end()) {
       return internal_error();
     }
-    // 9. Signature (RS256 only).
-    if (unverified->header.value("alg", "") != "RS256") {
+    const std::string alg = unverified->header.value("alg", "");
+    if (alg.starts_with("ES")) {
+      return internal_error();
+    }
+    // 10. Signature: RS256 or RS384.
+    if (alg != "RS256" && alg != "RS384") {
       return bad_request("Invalid token: The specified alg value is not allowed");
     }
     const auto payload = RsaSigner::verify(basic.password, *key);
     if (!payload) {
       return bad_request("Invalid token: Signature verification failed");
     }
-    // 10. Time claims, 30 s leeway.
-    if (const auto problem = validate_time_claims(*payload, now(), options.quay_3_18)) {
+    // 10. Time claims, 30 s leeway; nbf is never checked (observed in every version).
+    if (const auto problem = validate_time_claims(*payload, now(), /*verify_nbf=*/false)) {
       return bad_request("Invalid token: " + *problem);
+    }
+    // 10. Audiences (3.18+), in the same decode, so before the subject: only when a binding
+    // for this issuer stores some.
+    if (options.quay_3_18) {
+      std::vector<std::string> allowed;
+      for (const FederationBinding& b : for_issuer) {
+        allowed.insert(allowed.end(), b.audiences.begin(), b.audiences.end());
+      }
+      if (!allowed.empty() && !any_audience_in(*payload, allowed)) {
+        return bad_request("Invalid token: Audience doesn't match");
+      }
     }
     // 11. Subject.
     const auto sub_it = payload->find("sub");
-    const FederationBinding* match = nullptr;
-    if (sub_it != payload->end() && sub_it->is_string()) {
-      for (const FederationBinding& b : for_issuer) {
-        if (b.subject == sub_it->get<std::string>()) {
-          match = &b;
-          break;
-        }
-      }
-    }
-    if (match == nullptr) {
+    const bool bound =
+        sub_it != payload->end() && sub_it->is_string() &&
+        std::any_of(for_issuer.begin(), for_issuer.end(),
+                    [&](const FederationBinding& b) { return b.subject == sub_it->get<std::string>(); });
+    if (!bound) {
       return bad_request("Token does not match robot");
-    }
-    // 12. Audiences (3.18+, only when the binding lists some).
-    if (options.quay_3_18 && !match->audiences.empty()) {
-      std::vector<std::string> token_aud;
-      if (const auto aud = payload->find("aud"); aud != payload->end()) {
-        if (aud->is_string()) {
-          token_aud.push_back(aud->get<std::string>());
-        } else if (aud->is_array()) {
-          for (const auto& a : *aud) {
-            if (a.is_string()) {
-              token_aud.push_back(a.get<std::string>());
-            }
-          }
-        }
-      }
-      const bool allowed = std::any_of(token_aud.begin(), token_aud.end(), [&](const auto& a) {
-        return std::find(match->audiences.begin(), match->audiences.end(), a) !=
-               match->audiences.end();
-      });
-      if (!allowed) {
-        return bad_request("Token audience is not allowed for this robot");
-      }
     }
     return Reply::json(200, {{"token", issue_robot_token(basic.user)}});
   }
@@ -1582,6 +1585,15 @@ struct FakeQuay::Impl {
       }
     }
     if (const auto problem = robot_token_problem(user, *req.basic_password)) {
+      // Quay's robot verification raises unmapped exceptions for these: 500 HTML, not 401
+      // (observed), so a credential cached past exp fails the pull with a 500.
+      for (const std::string_view unmapped :
+           {"Unknown service key", "Invalid audience for robot token", "Signature has expired",
+            "Token was signed for more than"}) {
+        if (problem->starts_with(unmapped)) {
+          return internal_error();
+        }
+      }
       return registry_error(401, "UNAUTHORIZED", *problem);
     }
     const std::string owner = user.substr(0, user.find('+'));

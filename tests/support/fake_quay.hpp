@@ -1,8 +1,11 @@
 #pragma once
 // FakeQuay: a fake Quay + OIDC issuer over real HTTPS (TLS 1.2+) on loopback, for integration
 // and end-to-end tests. GET /oauth2/federation/robot/token follows the Quay federation reference
-// (quay-federation.md §3, §4, §7): same validation order, statuses and bodies, Quay 3.13-3.17
-// by default and 3.18 (nbf, binding audiences) with FakeQuayOptions::quay_3_18.
+// (quay-federation.md §3, §4, §7, rows observed by running Quay): same validation order,
+// statuses and bodies, Quay 3.13-3.17 by default and 3.18 (binding audiences, checked before the
+// subject) with FakeQuayOptions::quay_3_18. RS256 and RS384; an ES* token is a 500 (an EC key in
+// the JWKS); nbf is never checked; /v2/auth answers 500 HTML for an expired, unknown-key,
+// wrong-audience or over-long robot token.
 //
 // Routes:
 //   GET|HEAD /oauth2/federation/robot/token      the exchange (OPTIONS → 200, others → 405 HTML)
@@ -16,7 +19,7 @@
 //  - Issuer keys are looked up in-process (add_issuer) instead of fetching
 //    <iss>/.well-known/openid-configuration and jwks_uri on every exchange. A bound but
 //    unregistered issuer behaves like failed discovery (500); an unknown kid is 500 as in Quay.
-//    The missing-`kid` check (400) runs after "discovery", before the key lookup.
+//    The missing-`kid` check (400) runs before "discovery", as in Quay.
 //  - JSON bodies are Flask's jsonify output: compact, sorted keys, trailing "\n".
 //  - /v2/auth only knows Quay-issued robot tokens (no static robot tokens); its errors use the
 //    Docker registry format {"errors":[{"code","message","detail"}]}; a scope outside the
@@ -121,7 +124,7 @@ struct FakeQuayOptions {
   std::uint16_t port = 0;  // 0: ephemeral
   std::chrono::seconds token_lifetime{3600};
   std::string server_hostname;           // SERVER_HOSTNAME (aud of issued tokens); default host()
-  bool quay_3_18 = false;                // verify nbf, enforce binding audiences
+  bool quay_3_18 = false;                // enforce binding audiences (nbf is never checked)
   std::chrono::seconds clock_offset{0};  // the fake's clock = system clock + offset
   std::chrono::milliseconds io_timeout{10'000};  // per read/write/handshake on a connection
   bool only_tls_1_1 = false;  // speak TLS 1.0/1.1 only, as an outdated server does

@@ -346,7 +346,7 @@ TEST_F(FakeQuayTest, ExpiryWithinLeewayIsAccepted) {
   EXPECT_EQ(exchange(kRobot, issuer_key_->sign(c)).status, 200);
 }
 
-TEST_F(FakeQuayTest, NbfIsIgnoredBefore318) {
+TEST_F(FakeQuayTest, NbfIsNeverChecked) {
   json c = claims();
   c["nbf"] = now_s() + 600;
   EXPECT_EQ(exchange(kRobot, issuer_key_->sign(c)).status, 200);
@@ -453,6 +453,23 @@ TEST_F(FakeQuayTest, MissingKid) {
                  "Invalid token: Missing `kid` header");
 }
 
+TEST_F(FakeQuayTest, MissingKidIsCheckedBeforeDiscovery) {
+  // Quay looks at the header before fetching discovery: even an unreachable issuer gets the 400.
+  const std::string iss = "https://unreachable.example";
+  quay_->add_robot("team+lost", {{iss, kSubject}});
+  json c = claims();
+  c["iss"] = iss;
+  expect_message(exchange("team+lost", issuer_key_->sign({{"kid", nullptr}}, c)), 400,
+                 "Invalid token: Missing `kid` header");
+}
+
+TEST_F(FakeQuayTest, Rs384IsAcceptedAndEcKeysAre500) {
+  EXPECT_EQ(exchange(kRobot, issuer_key_->sign({{"alg", "RS384"}}, claims())).status, 200);
+  const Http ec = exchange(kRobot, issuer_key_->sign({{"alg", "ES256"}}, claims()));
+  EXPECT_EQ(ec.status, 500);
+  EXPECT_NE(ec.body.find("<title>500 Internal Server Error</title>"), std::string::npos);
+}
+
 TEST_F(FakeQuayTest, UnknownKidIs500) {
   const RsaSigner stranger;
   EXPECT_EQ(exchange(kRobot, stranger.sign(claims())).status, 500);
@@ -492,7 +509,7 @@ TEST_F(FakeQuayTest, IssuedInTheFuture) {
   json c = claims();
   c["iat"] = now_s() + 120;
   expect_message(exchange(kRobot, issuer_key_->sign(c)), 400,
-                 "Invalid token: The token is not yet valid (iat)");
+                 "Invalid token: Issued At claim (iat) cannot be in the future.");
 }
 
 TEST_F(FakeQuayTest, MissingExp) {
@@ -507,18 +524,25 @@ TEST_F(FakeQuayTest, SubjectNotBound) {
                  "Token does not match robot");
 }
 
-TEST_F(FakeQuayTest, Quay318VerifiesNbfAndAudiences) {
+TEST_F(FakeQuayTest, Quay318ChecksStoredAudiencesBeforeTheSubjectAndNeverNbf) {
   FakeQuayOptions options;
   options.quay_3_18 = true;
   start(options);
   quay_->add_robot(kRobot, {{quay_->issuer_url(), kSubject, {"quay"}}});
+  quay_->add_robot("team+open", {{quay_->issuer_url(), kSubject}});
 
   json c = claims();
   c["nbf"] = now_s() + 600;
-  expect_message(exchange(kRobot, issuer_key_->sign(c)), 400,
-                 "Invalid token: The token is not yet valid (nbf)");
+  EXPECT_EQ(exchange(kRobot, issuer_key_->sign(c)).status, 200);
   expect_message(exchange(kRobot, quay_->mint_service_account_token("demo", "puller", "other")),
-                 400, "Token audience is not allowed for this robot");
+                 400, "Invalid token: Audience doesn't match");
+  // Before the subject: a wrong audience and a wrong subject give the audience message.
+  expect_message(exchange(kRobot, quay_->mint_service_account_token("demo", "intruder", "other")),
+                 400, "Invalid token: Audience doesn't match");
+  // A binding without audiences (all the API can store) checks none.
+  EXPECT_EQ(exchange("team+open", quay_->mint_service_account_token("demo", "puller", "other"))
+                .status,
+            200);
   EXPECT_EQ(exchange(kRobot, sa_token()).status, 200);
 }
 
@@ -648,8 +672,29 @@ TEST_F(FakeQuayTest, RegistryRejectsTokenForAnotherAudience) {
   Call c = federation(basic(kRobot, token));
   c.url = quay_->base_url() + "/v2/auth?scope=repository:team/app:pull";
   const Http r = perform(c);
-  EXPECT_EQ(r.status, 401);
-  EXPECT_NE(r.body.find("Invalid audience for robot token"), std::string::npos) << r.body;
+  EXPECT_EQ(r.status, 500);  // observed: an unmapped exception, not 401
+  EXPECT_NE(r.body.find("<title>500 Internal Server Error</title>"), std::string::npos) << r.body;
+}
+
+TEST_F(FakeQuayTest, RegistryAnswers500ForExpiredOrOverlongRobotTokens) {
+  const RsaSigner& key = quay_->instance_signer();
+  const std::int64_t t = now_s();
+  const auto robot_token = [&](std::int64_t iat, std::int64_t exp) {
+    return key.sign({{"iss", "quay"},
+                     {"aud", quay_->server_hostname()},
+                     {"sub", kRobot},
+                     {"nbf", iat},
+                     {"iat", iat},
+                     {"exp", exp}});
+  };
+  for (const auto& token : {robot_token(t - 3700, t - 100), robot_token(t, t + 3661)}) {
+    Call c = federation(basic(kRobot, token));
+    c.url = quay_->base_url() + "/v2/auth?scope=repository:team/app:pull";
+    EXPECT_EQ(perform(c).status, 500);
+  }
+  Call fresh = federation(basic(kRobot, robot_token(t, t + 3600)));
+  fresh.url = quay_->base_url() + "/v2/auth?scope=repository:team/app:pull";
+  EXPECT_EQ(perform(fresh).status, 200);
 }
 
 // --- fault injection ----------------------------------------------------------------------------

@@ -129,12 +129,17 @@ detail::PkeyPtr pkey_from_jwk(const nlohmann::json& jwk) {
 
 std::optional<nlohmann::json> verify_with(std::string_view token, EVP_PKEY* key) {
   const auto jwt = decode_jwt_unverified(token);
-  if (!jwt || key == nullptr || jwt->header.value("alg", "") != "RS256") {
+  if (!jwt || key == nullptr) {
     return std::nullopt;
   }
+  const std::string alg = jwt->header.value("alg", "");
+  if (alg != "RS256" && alg != "RS384") {
+    return std::nullopt;
+  }
+  const EVP_MD* digest = alg == "RS384" ? EVP_sha384() : EVP_sha256();
   const detail::MdCtxPtr md(EVP_MD_CTX_new());
   const bool ok =
-      md != nullptr && EVP_DigestVerifyInit(md.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
+      md != nullptr && EVP_DigestVerifyInit(md.get(), nullptr, digest, nullptr, key) == 1 &&
       EVP_DigestVerify(md.get(), detail::as_uchar(jwt->signature), jwt->signature.size(),
                        detail::as_uchar(jwt->signing_input), jwt->signing_input.size()) == 1;
   ERR_clear_error();
@@ -265,7 +270,8 @@ std::string RsaSigner::sign(const nlohmann::json& header_extra,
       base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
   const detail::MdCtxPtr md(EVP_MD_CTX_new());
   check(md != nullptr, "EVP_MD_CTX_new");
-  check(EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key_.get()) == 1,
+  const EVP_MD* digest = header.value("alg", "") == "RS384" ? EVP_sha384() : EVP_sha256();
+  check(EVP_DigestSignInit(md.get(), nullptr, digest, nullptr, key_.get()) == 1,
         "EVP_DigestSignInit");
   std::size_t len = 0;
   check(EVP_DigestSign(md.get(), nullptr, &len, detail::as_uchar(signing_input),

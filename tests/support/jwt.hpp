@@ -50,7 +50,7 @@ class RsaSigner {
 
   // Header = {"alg":"RS256","typ":"JWT","kid":kid()} updated with header_extra; a null value in
   // header_extra removes that member (e.g. {{"kid", nullptr}} for a token without kid). The
-  // signature is always RS256, whatever "alg" says.
+  // signature is RS384 when "alg" says so, RS256 whatever else it says.
   [[nodiscard]] std::string sign(const nlohmann::json& header_extra,
                                  const nlohmann::json& claims) const;
   [[nodiscard]] std::string sign(const nlohmann::json& claims) const {
@@ -62,7 +62,7 @@ class RsaSigner {
   // {"keys":[jwk()]}
   [[nodiscard]] nlohmann::json jwks() const;
 
-  // Checks alg == RS256 and the signature; returns the payload. Does NOT check kid or any
+  // Checks alg (RS256 or RS384) and the signature; returns the payload. Does NOT check kid or any
   // claim (exp, iss, ...): callers do that.
   static std::optional<nlohmann::json> verify(std::string_view token, const nlohmann::json& jwk);
   static std::optional<nlohmann::json> verify(std::string_view token, const RsaSigner& signer);

@@ -40,8 +40,11 @@ TEST(Inspect, PrintsClaimsAndTheExactBinding) {
   EXPECT_THAT(result.text, HasSubstr("account:    team-a/puller\n"));
   EXPECT_THAT(result.text, HasSubstr("POST /api/v1/organization/team/robots/puller/federation\n"
                                      "  [{\"issuer\":\"https://oidc.example.com/cluster-a\","
-                                     "\"subject\":\"system:serviceaccount:team-a:puller\","
-                                     "\"audiences\":[\"quay\"]}]\n"));
+                                     "\"subject\":\"system:serviceaccount:team-a:puller\"}]\n"));
+  // Quay through 3.18 drops "audiences" from a binding: never print a body that pretends.
+  EXPECT_THAT(result.text, Not(HasSubstr("\"audiences\"]")));
+  EXPECT_THAT(result.text, Not(HasSubstr("\"audiences\":")));
+  EXPECT_THAT(result.text, HasSubstr("stores no audience for a binding"));
   EXPECT_THAT(result.text, HasSubstr("Quay can accept this token"));
   EXPECT_THAT(inspect_token(claims(), "", kNow).text,
               HasSubstr("/api/v1/organization/<org>/robots/<robot>/federation"));
@@ -51,7 +54,19 @@ TEST(Inspect, SaysWhyQuayWouldRefuse) {
   auto internal = claims();
   internal.iss = "https://kubernetes.default.svc.cluster.local";
   EXPECT_THAT(inspect_token(internal, "", kNow).refusals,
-              ElementsAre(HasSubstr("is cluster-internal")));
+              ElementsAre(HasSubstr("resolves only inside a cluster")));
+  // Quay has no address filter: a loopback or private issuer may work if Quay can reach it.
+  auto private_issuer = claims();
+  private_issuer.iss = "https://10.0.0.5:6443";
+  const auto on_private = inspect_token(private_issuer, "", kNow);
+  EXPECT_THAT(on_private.refusals, IsEmpty());
+  EXPECT_THAT(on_private.warnings, ElementsAre(HasSubstr("Quay must be able to reach it")));
+  EXPECT_THAT(on_private.text, HasSubstr("warning: the issuer https://10.0.0.5:6443 is a loopback"));
+  // Quay never checks nbf.
+  auto not_before = claims();
+  not_before.nbf = test::kNow + 3000;
+  EXPECT_THAT(inspect_token(not_before, "", kNow).refusals, IsEmpty());
+  EXPECT_THAT(inspect_token(not_before, "", kNow).text, HasSubstr("(Quay never checks nbf)"));
   auto expired = claims();
   expired.exp = test::kNow - 120;
   EXPECT_THAT(inspect_token(expired, "", kNow).refusals,
@@ -116,15 +131,22 @@ TEST(Inspect, RecognisesClusterInternalIssuers) {
   for (const char* issuer :
        {"https://kubernetes.default.svc", "https://kubernetes.default.svc.cluster.local",
         "https://kubernetes.default.svc.cluster.local.", "https://KUBERNETES.default.svc",
-        "https://kubernetes", "https://oidc.team.svc:8443/x", "https://127.0.0.1:6443",
-        "https://10.96.0.1", "https://192.168.1.4/issuer", "https://172.20.0.2:6443",
-        "https://[::1]:6443", "https://[fd00::1]", "https://localhost:6443", ""}) {
+        "https://kubernetes", "https://oidc.team.svc:8443/x", ""}) {
     EXPECT_TRUE(is_cluster_internal_issuer(issuer)) << issuer;
+    EXPECT_FALSE(is_local_or_private_issuer(issuer)) << issuer;
+  }
+  for (const char* issuer :
+       {"https://127.0.0.1:6443", "https://10.96.0.1", "https://192.168.1.4/issuer",
+        "https://172.20.0.2:6443", "https://[::1]:6443", "https://[fd00::1]",
+        "https://localhost:6443", "https://api.localhost"}) {
+    EXPECT_FALSE(is_cluster_internal_issuer(issuer)) << issuer;
+    EXPECT_TRUE(is_local_or_private_issuer(issuer)) << issuer;
   }
   for (const char* issuer :
        {"https://oidc.example.com", "https://storage.googleapis.com/bucket", "https://172.32.0.1",
         "https://8.8.8.8", "https://[2001:db8::1]", "https://svc.example.com"}) {
     EXPECT_FALSE(is_cluster_internal_issuer(issuer)) << issuer;
+    EXPECT_FALSE(is_local_or_private_issuer(issuer)) << issuer;
   }
 }
 

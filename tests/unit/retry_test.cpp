@@ -88,6 +88,24 @@ TEST(RetryAfter, DatesBeyond2262AreCappedNotOverflowed) {
   EXPECT_EQ(parse_retry_after("Mon, 01 Jan 0001 00:00:00 GMT", now), 0ms);
 }
 
+// Quay's 500 is mostly permanent and makes it fetch the issuer's discovery and JWKS again.
+TEST(Retries, AQuay500IsRetriedOnceGatewayErrorsWithBackoff) {
+  const test::FixedClock clock;
+  test::FakeHttp always_500(std::vector<HttpResult>{status(500)});
+  EXPECT_THAT(failure(always_500, clock, settings(10)), HasSubstr("(after 2 attempts)"));
+  EXPECT_EQ(always_500.requests.size(), 2U);
+  test::FakeHttp once(std::vector<HttpResult>{status(500), kOk});
+  static_cast<void>(exchange_token(once, kIdentity, kSaToken, settings(3), clock));
+  EXPECT_EQ(once.requests.size(), 2U);
+  for (const long gateway : {502L, 503L, 504L, 429L}) {
+    test::FakeHttp http(std::vector<HttpResult>{status(gateway)});
+    EXPECT_THAT(failure(http, clock, settings(3)), HasSubstr("(after 4 attempts)")) << gateway;
+  }
+  // A 500 after gateway errors still gets its one retry, and no more.
+  test::FakeHttp mixed(std::vector<HttpResult>{status(503), status(500), status(500), kOk});
+  EXPECT_THAT(failure(mixed, clock, settings(5)), HasSubstr("(after 3 attempts)"));
+}
+
 TEST(Retries, ServerErrorsThenSuccess) {
   const test::FixedClock clock;
   test::FakeHttp http(std::vector<HttpResult>{status(500), status(503), status(502), kOk});
@@ -140,8 +158,8 @@ TEST(Retries, CertificateAndSizeProblemsAreFinal) {
 
 TEST(Retries, GiveUpAfterTheConfiguredCount) {
   const test::FixedClock clock;
-  test::FakeHttp http(std::vector<HttpResult>{status(500)});
-  EXPECT_THAT(failure(http, clock, settings(2)), HasSubstr("(HTTP 500)"));
+  test::FakeHttp http(std::vector<HttpResult>{status(503)});
+  EXPECT_THAT(failure(http, clock, settings(2)), HasSubstr("(HTTP 503)"));
   EXPECT_THAT(failure(http, clock, settings(2)), HasSubstr("(after 3 attempts)"));
   const test::FixedClock clock_zero;
   test::FakeHttp once(std::vector<HttpResult>{status(500)});
