@@ -282,8 +282,8 @@ int check_config_command(std::span<const std::string> args, Streams streams,
       streams.out << " from " << files.size() << " files";
     }
     streams.out << ", for "
-                << (for_1_33 ? "a 1.33 kubelet with --feature-gates="
-                               "KubeletServiceAccountTokenForCredentialProviders=true"
+                << (for_1_33 ? "a 1.33 kubelet with the feature gate "
+                               "KubeletServiceAccountTokenForCredentialProviders on"
                              : "1.34+ kubelets")
                 << '\n';
   }

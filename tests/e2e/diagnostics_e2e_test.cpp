@@ -55,7 +55,7 @@ TEST(CheckConfigBinary, ExamplesSuitTheirKubeletOnly) {
       0);
   const auto wrong = run_process(kBinary, {"check-config", "--kubelet-version=1.34", v133}, {}, "");
   EXPECT_EQ(wrong.exit_code, 1);
-  EXPECT_THAT(wrong.out, HasSubstr(v133 + ":19: providers[0].tokenAttributes.cacheType: missing"));
+  EXPECT_THAT(wrong.out, HasSubstr(v133 + ":21: providers[0].tokenAttributes.cacheType: missing"));
 }
 
 TEST(CheckConfigBinary, OneLinePerProblemFromStdin) {
