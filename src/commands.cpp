@@ -11,6 +11,7 @@
 #include "qcp/failure.hpp"
 #include "qcp/identity.hpp"
 #include "qcp/inspect.hpp"
+#include "qcp/match_image.hpp"
 #include "qcp/jwt.hpp"
 #include "qcp/redact.hpp"
 #include "qcp/request.hpp"
@@ -212,7 +213,7 @@ int check_config_command(std::span<const std::string> args, Streams streams,
     settings.kubelet = kubelet_generation(version);
   }
   for (auto& image : settings.images) {
-    image = without_tag(image);
+    image = without_tag(normalized_image(image));  // "busybox" is docker.io/library/busybox
   }
   if (!bin_dir.empty()) {
     if (!env.is_directory(bin_dir)) {
@@ -226,13 +227,15 @@ int check_config_command(std::span<const std::string> args, Streams streams,
       }
       return std::optional<std::string>(
           (env.is_readable_file(path)
-               ? path + " is not executable: every lookup would fail"
+               ? path + " is not executable: the kubelet refuses to start (permission denied)"
                : "no executable " + path + ": the kubelet refuses to start without it"));
     };
   }
   // A directory is read as the kubelet (1.34+) reads one: its *.json, *.yaml and *.yml files in
   // lexicographic order, merged.
   std::vector<ConfigFile> files;
+  std::vector<ConfigFinding> unreadable;  // directory entries the kubelet would fail to read
+  std::size_t config_entries = 0;
   if (file == "-") {
     files.push_back({"<stdin>", read_stdin(streams.in)});
   } else if (env.is_directory && env.is_directory(file)) {
@@ -242,7 +245,21 @@ int check_config_command(std::span<const std::string> args, Streams streams,
     for (const auto& entry : names) {
       if (entry.ends_with(".json") || entry.ends_with(".yaml") || entry.ends_with(".yml")) {
         const std::string path = path_in(file, entry);
-        files.push_back({path, env.read_file(path, kMaxRequestBytes)});
+        ++config_entries;
+        try {
+          files.push_back({path, env.read_file(path, kMaxRequestBytes)});
+        } catch (const Failure& failure) {
+          // A dangling symlink, a symlink to a directory, an unreadable file: the kubelet reads
+          // it all the same and exits at start.
+          unreadable.push_back({.file = path,
+                                .line = 0,
+                                .path = "",
+                                .message = std::string(failure.what()) +
+                                           ": the kubelet reads every entry that is not a "
+                                           "directory and refuses to start",
+                                .warning = false});
+          continue;
+        }
         total += files.back().text.size();
         if (total > kMaxConfigDirectoryBytes) {
           throw Failure(ExitCode::kUsage,
@@ -252,7 +269,7 @@ int check_config_command(std::span<const std::string> args, Streams streams,
         }
       }
     }
-    if (files.empty()) {
+    if (config_entries == 0) {
       throw Failure(ExitCode::kUsage, "check-config: no *.json, *.yaml or *.yml file in " + file);
     }
   } else {
@@ -260,7 +277,8 @@ int check_config_command(std::span<const std::string> args, Streams streams,
   }
   const std::string name = file == "-" ? "<stdin>" : file;
 
-  const ConfigReport report = check_config(files, settings);
+  ConfigReport report = check_config(files, settings);
+  report.findings.insert(report.findings.begin(), unreadable.begin(), unreadable.end());
   for (const auto& finding : report.findings) {
     streams.out << one_line(finding.file);
     if (finding.line > 0) {

@@ -110,7 +110,7 @@ class Checker : private config::Findings {
     std::vector<std::pair<const ConfigFile*, const Node*>> roots;
     for (const auto& file : files) {
       set_file(file.name);
-      documents.push_back(yaml::parse(file.text));
+      documents.push_back(yaml::parse_kubelet_config(file.text));
       if (const Node* root = usable_root(documents.back())) {
         roots.emplace_back(&file, root);
       }
@@ -373,6 +373,9 @@ class Checker : private config::Findings {
         error(line, index(field, i), quoted(pattern) + " is invalid: " + *verdict.invalid);
       } else if (verdict.never_matches) {
         error(line, index(field, i), quoted(pattern) + " never matches: " + *verdict.never_matches);
+      } else if (verdict.unusual) {
+        warn(line, index(field, i), quoted(pattern) + " matches, but " + *verdict.unusual +
+                                        "; write the registry host[:port] alone");
       }
     }
   }

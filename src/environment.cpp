@@ -59,6 +59,9 @@ std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
   if (::fstat(file.get(), &info) != 0) {
     throw failed(system_error_text(errno));
   }
+  if (S_ISDIR(info.st_mode)) {
+    throw failed("is a directory");
+  }
   if (!S_ISREG(info.st_mode)) {
     throw failed("not a regular file (a FIFO, socket or device may never end)");
   }
@@ -82,6 +85,8 @@ std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
   }
 }
 
+// As Go's os.ReadDir and the kubelet see a directory: an entry counts as a directory only if it
+// is one itself; a symlink is "not a directory" whatever it points to (or whether it points).
 std::vector<std::string> directory_entries(const std::string& path) {
   const std::unique_ptr<DIR, int (*)(DIR*)> directory(::opendir(path.c_str()), &::closedir);
   if (!directory) {
@@ -91,12 +96,15 @@ std::vector<std::string> directory_entries(const std::string& path) {
   // NOLINTNEXTLINE(concurrency-mt-unsafe): this DIR stream is ours alone
   while (const dirent* entry = ::readdir(directory.get())) {
     std::string name(entry->d_name);
-    std::string entry_path = path;
-    entry_path += '/';
-    entry_path += name;
-    struct stat info {};
-    if (name != "." && name != ".." && ::stat(entry_path.c_str(), &info) == 0 &&
-        !S_ISDIR(info.st_mode)) {
+    if (name == "." || name == "..") {
+      continue;
+    }
+    bool is_directory = entry->d_type == DT_DIR;
+    if (entry->d_type == DT_UNKNOWN) {
+      struct stat info {};
+      is_directory = ::lstat((path + "/" + name).c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+    }
+    if (!is_directory) {
       names.push_back(std::move(name));
     }
   }

@@ -1,5 +1,7 @@
 #include "qcp/match_image.hpp"
 
+#include <arpa/inet.h>
+
 #include <vector>
 
 namespace qcp {
@@ -98,12 +100,24 @@ std::optional<std::string> parse_schemeless(std::string_view text, SchemelessUrl
     authority = authority.substr(at + 1);
   }
   std::string_view colon_port;
+  // Go's url.Parse (1.24.8+, 1.25.2+): a '[' anywhere but first is an error, and brackets hold
+  // an IPv6 address only.
+  if (const auto open = authority.rfind('['); open != std::string_view::npos && open > 0) {
+    return "invalid IP-literal ('[' only opens a bracketed IPv6 address)";
+  }
   if (authority.starts_with('[')) {
     const auto close = authority.rfind(']');
     if (close == std::string_view::npos) {
       return "missing ']' in the host";
     }
     colon_port = authority.substr(close + 1);
+    std::string address(authority.substr(1, close - 1));
+    address = address.substr(0, address.find("%25"));  // an RFC 6874 zone
+    in6_addr parsed{};
+    if (address.find('\0') != std::string::npos ||
+        ::inet_pton(AF_INET6, address.c_str(), &parsed) != 1) {
+      return "invalid IP-literal (brackets hold an IPv6 address only)";
+    }
   } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
     colon_port = authority.substr(colon);
   }
@@ -301,17 +315,16 @@ MatchImageVerdict check_match_image(std::string_view pattern) {
   if (pattern.find("://") != std::string_view::npos) {
     return never("a scheme is not part of the pattern: write the registry host alone");
   }
-  if (url.has_query || url.has_fragment) {
-    return never("the kubelet reads '?' and '#' as a URL query or fragment and drops the rest");
-  }
-  if (url.has_userinfo) {
-    return never("'@' makes the text before it URL user information, not part of the host");
-  }
   if (host.empty()) {
     return never("there is no registry host");
   }
-  if (url.host.ends_with(':')) {
-    return never("the ':' has no port after it");
+  // The kubelet parses the entry as a URL first and matches what is left: unusual, not broken.
+  if (url.has_query || url.has_fragment) {
+    verdict.unusual = "the kubelet reads '?' and '#' as a URL query or fragment and drops them";
+  } else if (url.has_userinfo) {
+    verdict.unusual = "the kubelet reads the text before '@' as URL user information and drops it";
+  } else if (url.host.ends_with(':')) {
+    verdict.unusual = "the kubelet drops a ':' without a port";
   }
   if (!url.host.starts_with('[') && url.host.find(':') != url.host.rfind(':')) {
     return never("the host has more than one ':' (an IPv6 address needs brackets: [::1]:5000)");
@@ -329,6 +342,30 @@ MatchImageVerdict check_match_image(std::string_view pattern) {
     }
   }
   return verdict;
+}
+
+std::string normalized_image(std::string_view image) {
+  // As the kubelet's reference parser (docker/distribution's ParseNormalizedNamed) does: a first
+  // component that is not a registry (no '.', no ':', not localhost) means Docker Hub, and a
+  // Docker Hub name without a namespace is in library/.
+  const auto slash = image.find('/');
+  const std::string_view first = image.substr(0, slash);
+  const bool has_registry = slash != std::string_view::npos &&
+                            (first.find_first_of(".:") != std::string_view::npos ||
+                             first == "localhost" || first.starts_with('['));
+  std::string registry = "docker.io";
+  std::string_view remainder = image;
+  if (has_registry) {
+    registry = std::string(first);
+    remainder = image.substr(slash + 1);
+  }
+  if (registry == "index.docker.io") {
+    registry = "docker.io";
+  }
+  if (registry == "docker.io" && remainder.find('/') == std::string_view::npos) {
+    return registry + "/library/" + std::string(remainder);
+  }
+  return registry + "/" + std::string(remainder);
 }
 
 bool match_image(std::string_view pattern, std::string_view image) {

@@ -313,9 +313,7 @@ class Reader {
     next();
     Node value = node(depth + 1);
     if (merge) {
-      problems_.push_back({key_line,
-                           "YAML merge keys (<<) are not supported here; write the "
-                           "fields out"});
+      merge_into(mapping, value, key_line);
       return;
     }
     if (key.is(Kind::kSequence) || key.is(Kind::kMapping)) {
@@ -326,11 +324,38 @@ class Reader {
     std::string name = key.is(Kind::kBool)   ? (key.boolean ? "true" : "false")
                        : key.is(Kind::kNull) ? "null"
                                              : key.text;
+    add_entry(mapping, std::move(name), key_line, std::move(value), "");
+  }
+
+  // A YAML merge (<<: *anchor, or a list of them), resolved as go-yaml v2 does for the kubelet.
+  // Its strict decoding refuses a key set twice, by a merge as by hand.
+  void merge_into(Node& mapping, const Node& value, int line) {
+    const auto merge_one = [&](const Node& source) {
+      if (!source.is(Kind::kMapping)) {
+        problems_.push_back({line, "a YAML merge (<<) takes a mapping or a list of mappings"});
+        return;
+      }
+      for (const auto& entry : source.entries) {
+        add_entry(mapping, entry.key, line, entry.value, " (brought in by the merge key <<)");
+      }
+    };
+    if (value.is(Kind::kSequence)) {
+      for (const auto& item : value.items) {
+        merge_one(item);
+      }
+    } else {
+      merge_one(value);
+    }
+  }
+
+  void add_entry(Node& mapping, std::string name, int key_line, Node value,
+                 std::string_view origin) {
     const auto duplicate =
         std::find_if(mapping.entries.begin(), mapping.entries.end(),
                      [&name](const Node::Entry& entry) { return entry.key == name; });
     if (duplicate != mapping.entries.end()) {
-      problems_.push_back({key_line, "duplicate key \"" + name + "\" (first at line " +
+      problems_.push_back({key_line, "duplicate key \"" + name + "\"" + std::string(origin) +
+                                         " (first at line " +
                                          std::to_string(duplicate->key_line) +
                                          "); the kubelet's strict decoder rejects it"});
       return;

@@ -22,7 +22,8 @@ struct Environment {
   // The whole content of a file of at most max_bytes; throws Failure (kUsage) naming the path
   // and the reason. Only the diagnostics subcommands read files.
   std::function<std::string(const std::string& path, std::size_t max_bytes)> read_file;
-  // Names of the entries of a directory that are not directories; throws Failure (kUsage).
+  // Names of the entries of a directory that are not themselves directories (symlinks count,
+  // wherever they point); throws Failure (kUsage).
   std::function<std::vector<std::string>(const std::string& path)> list_directory;
 
   [[nodiscard]] std::optional<std::string> get(std::string_view name) const;

@@ -44,12 +44,30 @@ class CheckConfigHostile : public ::testing::Test {
 TEST_F(CheckConfigHostile, AFifoIsRefusedNotWaitedOn) {
   const auto fifo = dir_ / "config.yaml";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  for (const auto& target : {fifo, dir_}) {  // as FILE, and as a *.yaml in a directory
-    const auto result = check({target.string()});
-    EXPECT_EQ(result.exit_code, 2) << target << ": " << result.out << result.err;
-    EXPECT_THAT(result.err, HasSubstr("not a regular file"));
-    EXPECT_LT(result.elapsed, 5s);
-  }
+  // As FILE: a usage error. As a *.yaml in a directory: a finding, since the kubelet would
+  // read it too.
+  const auto as_file = check({fifo.string()});
+  EXPECT_EQ(as_file.exit_code, 2) << as_file.out << as_file.err;
+  EXPECT_THAT(as_file.err, HasSubstr("not a regular file"));
+  EXPECT_LT(as_file.elapsed, 5s);
+  const auto in_directory = check({dir_.string()});
+  EXPECT_EQ(in_directory.exit_code, 1) << in_directory.out << in_directory.err;
+  EXPECT_THAT(in_directory.out, HasSubstr("not a regular file"));
+  EXPECT_LT(in_directory.elapsed, 5s);
+}
+
+TEST_F(CheckConfigHostile, DanglingSymlinksAndSymlinkedDirectoriesAreReadAsTheKubeletDoes) {
+  std::filesystem::copy_file(kExamples / "credential-provider-config-1.34.yaml",
+                             dir_ / "10-quay.yaml");
+  std::filesystem::create_directory(dir_ / "real-dir");
+  std::filesystem::create_directory_symlink(dir_ / "real-dir", dir_ / "20-linked.yaml");
+  std::filesystem::create_symlink(dir_ / "missing.yaml", dir_ / "30-dangling.yaml");
+  std::filesystem::create_directory(dir_ / "40-subdir.yaml");  // a real directory is skipped
+  const auto result = check({dir_.string()});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr("20-linked.yaml: is a directory: the kubelet reads every"));
+  EXPECT_THAT(result.out, HasSubstr("30-dangling.yaml: No such file or directory"));
+  EXPECT_THAT(result.out, ::testing::Not(HasSubstr("40-subdir.yaml")));
 }
 
 TEST_F(CheckConfigHostile, ADirectoryOfManyLargeFilesIsBounded) {

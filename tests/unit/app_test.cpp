@@ -339,7 +339,7 @@ providers:
   EXPECT_EQ(run(args, Streams{in, out, err}, env, http, test::FixedClock{}), 1);
   EXPECT_EQ(out.str(),
             "<stdin>:13: providers[1].name: /bin-dir/ecr-credential-provider is not executable: "
-            "every lookup would fail\n");
+            "the kubelet refuses to start (permission denied)\n");
   const std::vector<std::string> missing_dir = {"check-config", "--bin-dir", "/nowhere", "-"};
   EXPECT_EQ(run(missing_dir, Streams{in, out, err}, env, http, test::FixedClock{}), 2);
 }

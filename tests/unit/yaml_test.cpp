@@ -87,12 +87,29 @@ TEST(Yaml, SyntaxErrorsCarryTheirLine) {
   EXPECT_NE(document.problems[0].message.find("YAML syntax error"), std::string::npos);
 }
 
-TEST(Yaml, ExpandsAliasesAndRefusesMergeKeys) {
+TEST(Yaml, ExpandsAliasesAndResolvesMergeKeysAsTheKubeletDoes) {
   const Node root = root_of("a: &x [1, 2]\nb: *x\n");
   EXPECT_EQ(root.find("b")->items.size(), 2U);
-  const auto merged = parse("base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n");
-  ASSERT_EQ(merged.problems.size(), 1U);
-  EXPECT_NE(merged.problems[0].message.find("merge keys"), std::string::npos);
+  const auto merged = parse("base: &b {left: 1}\nderived:\n  <<: *b\n  right: 2\n");
+  EXPECT_TRUE(merged.problems.empty());
+  ASSERT_TRUE(merged.root);
+  const Node* derived = merged.root->find("derived");
+  ASSERT_NE(derived, nullptr);
+  ASSERT_NE(derived->find("left"), nullptr);
+  EXPECT_EQ(derived->find("left")->text, "1");
+  ASSERT_NE(derived->find("right"), nullptr);
+  EXPECT_EQ(derived->find("<<"), nullptr);
+  // A list of merges, and a key set twice (by hand and by the merge): strict decoding refuses.
+  const auto listed = parse("a: &a {left: 1}\nb: &b {right: 2}\nc:\n  <<: [*a, *b]\n");
+  EXPECT_TRUE(listed.problems.empty());
+  ASSERT_TRUE(listed.root);
+  EXPECT_EQ(listed.root->find("c")->entries.size(), 2U);
+  const auto twice = parse("a: &a {left: 1}\nc:\n  left: 3\n  <<: *a\n");
+  ASSERT_EQ(twice.problems.size(), 1U);
+  EXPECT_NE(
+      twice.problems[0].message.find("duplicate key \"left\" (brought in by the merge key <<)"),
+      std::string::npos);
+  EXPECT_FALSE(parse("a: [1]\nc:\n  <<: [1]\n").problems.empty());
   EXPECT_FALSE(parse("a: *nowhere\n").problems.empty());
 }
 

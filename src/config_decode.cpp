@@ -1,0 +1,42 @@
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "qcp/yaml.hpp"
+
+namespace qcp::yaml {
+namespace {
+
+// apimachinery's IsJSONBuffer: the first byte after spaces, tabs, CRs and LFs is '{'. A UTF-8
+// BOM is none of those, so a BOM before the '{' makes the file YAML.
+bool looks_like_json(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{';
+}
+
+int line_of(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+}
+
+}  // namespace
+
+Document parse_kubelet_config(std::string_view text) {
+  if (looks_like_json(text)) {
+    try {
+      const auto parsed = nlohmann::json::parse(text);  // only whether, and where, it fails
+      static_cast<void>(parsed);
+    } catch (const nlohmann::json::parse_error& error) {
+      // error.byte is 1-based and points just past the offending character.
+      const std::size_t at = error.byte > 0 ? error.byte - 1 : 0;
+      Document refused;
+      refused.problems.push_back(
+          {line_of(text, at),
+           "not valid JSON: a file that starts with '{' is decoded as strict JSON, so a trailing "
+           "comma, a comment, single quotes or an unquoted key make the kubelet exit"});
+      return refused;
+    }
+  }
+  return parse(text);
+}
+
+}  // namespace qcp::yaml
