@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "qcp/yaml.hpp"
 
@@ -35,6 +36,11 @@ Document parse_kubelet_config(std::string_view text) {
            "comma, a comment, single quotes or an unquoted key make the kubelet exit"});
       return refused;
     }
+    // Valid JSON holds raw tabs only as whitespace (never inside strings), which YAML refuses
+    // in places: make them spaces, keeping every line where it was.
+    std::string yaml_safe(text);
+    std::replace(yaml_safe.begin(), yaml_safe.end(), '\t', ' ');
+    return parse(yaml_safe);
   }
   return parse(text);
 }
