@@ -133,6 +133,7 @@ TEST(Run, NoTokenMessageExplainsTokenAttributes) {
   const auto outcome = run_with(request("quay.io/a/b", ""), kOk, {});
   EXPECT_THAT(outcome.err, HasSubstr("tokenAttributes"));
   EXPECT_THAT(outcome.err, HasSubstr("KubeletServiceAccountTokenForCredentialProviders"));
+  EXPECT_THAT(outcome.err, HasSubstr("and on 1.34+ cacheType"));  // a 1.34+ kubelet requires it
 }
 
 TEST(Run, UsageErrorsExitTwoBeforeReadingStdin) {
