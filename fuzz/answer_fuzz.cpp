@@ -16,10 +16,10 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "qcp/exchange.hpp"
-#include "qcp/failure.hpp"
-#include "qcp/http_answer.hpp"
-#include "qcp/response.hpp"
+#include "qcp/core/exchange.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/net/http_answer.hpp"
+#include "qcp/plugin/response.hpp"
 
 namespace {
 

@@ -17,8 +17,8 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "qcp/failure.hpp"
-#include "qcp/image.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/core/image.hpp"
 
 namespace {
 

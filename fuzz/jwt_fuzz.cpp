@@ -16,8 +16,8 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "qcp/jwt.hpp"
-#include "qcp/redact.hpp"
+#include "qcp/core/jwt.hpp"
+#include "qcp/core/redact.hpp"
 
 namespace {
 

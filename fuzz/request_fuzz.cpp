@@ -15,10 +15,10 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "qcp/failure.hpp"
-#include "qcp/identity.hpp"
-#include "qcp/image.hpp"
-#include "qcp/request.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/core/identity.hpp"
+#include "qcp/core/image.hpp"
+#include "qcp/plugin/request.hpp"
 
 namespace {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "qcp/app.hpp"
-#include "qcp/curl_http.hpp"
-#include "qcp/fd_input.hpp"
+#include "qcp/plugin/app.hpp"
+#include "qcp/net/curl_http.hpp"
+#include "qcp/core/fd_input.hpp"
 
 int main(int argc, char** argv) {
   // Tokens pass through this process's memory: keep it out of core dumps and ptrace by others.

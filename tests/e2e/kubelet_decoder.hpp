@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "qcp/duration.hpp"
+#include "qcp/core/duration.hpp"
 
 namespace qcp::test {
 

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
-#include "qcp/jwt.hpp"
+#include "qcp/core/jwt.hpp"
 
 namespace qcp::test {
 namespace {

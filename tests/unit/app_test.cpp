@@ -1,4 +1,4 @@
-#include "qcp/app.hpp"
+#include "qcp/plugin/app.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "fakes.hpp"
-#include "qcp/failure.hpp"
-#include "qcp/redact.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/core/redact.hpp"
 #include "run_fixture.hpp"
 
 namespace qcp {

@@ -1,4 +1,4 @@
-#include "qcp/config_check.hpp"
+#include "qcp/diagnostics/config_check.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

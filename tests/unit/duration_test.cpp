@@ -1,4 +1,4 @@
-#include "qcp/duration.hpp"
+#include "qcp/core/duration.hpp"
 
 #include <gtest/gtest.h>
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "qcp/environment.hpp"
-#include "qcp/http.hpp"
+#include "qcp/core/environment.hpp"
+#include "qcp/core/http.hpp"
 
 namespace qcp::test {
 

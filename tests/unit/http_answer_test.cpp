@@ -1,4 +1,4 @@
-#include "qcp/http_answer.hpp"
+#include "qcp/net/http_answer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
-#include "qcp/identity.hpp"
+#include "qcp/core/identity.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "qcp/failure.hpp"
+#include "qcp/core/failure.hpp"
 
 namespace qcp {
 namespace {

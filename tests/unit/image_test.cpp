@@ -1,8 +1,8 @@
-#include "qcp/image.hpp"
+#include "qcp/core/image.hpp"
 
 #include <gtest/gtest.h>
 
-#include "qcp/failure.hpp"
+#include "qcp/core/failure.hpp"
 
 namespace qcp {
 namespace {

@@ -1,4 +1,4 @@
-#include "qcp/inspect.hpp"
+#include "qcp/diagnostics/inspect.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "qcp/jwt.hpp"
+#include "qcp/core/jwt.hpp"
 
 #include <gtest/gtest.h>
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "qcp/config_check.hpp"
-#include "qcp/match_image.hpp"
+#include "qcp/diagnostics/config_check.hpp"
+#include "qcp/diagnostics/match_image.hpp"
 
 namespace qcp {
 namespace {

@@ -1,4 +1,4 @@
-#include "qcp/match_image.hpp"
+#include "qcp/diagnostics/match_image.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
-#include "qcp/options.hpp"
+#include "qcp/plugin/options.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "fakes.hpp"
-#include "qcp/failure.hpp"
+#include "qcp/core/failure.hpp"
 
 namespace qcp {
 namespace {

@@ -1,4 +1,4 @@
-#include "qcp/redact.hpp"
+#include "qcp/core/redact.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

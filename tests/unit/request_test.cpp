@@ -1,11 +1,11 @@
-#include "qcp/request.hpp"
+#include "qcp/plugin/request.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-#include "qcp/failure.hpp"
+#include "qcp/core/failure.hpp"
 
 namespace qcp {
 namespace {

@@ -1,4 +1,4 @@
-#include "qcp/response.hpp"
+#include "qcp/plugin/response.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,8 +7,8 @@
 
 #include <limits>
 
-#include "qcp/duration.hpp"
-#include "qcp/failure.hpp"
+#include "qcp/core/duration.hpp"
+#include "qcp/core/failure.hpp"
 
 namespace qcp {
 namespace {

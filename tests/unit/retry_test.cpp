@@ -1,11 +1,11 @@
-#include "qcp/retry.hpp"
+#include "qcp/core/retry.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "fakes.hpp"
-#include "qcp/exchange.hpp"
-#include "qcp/failure.hpp"
+#include "qcp/core/exchange.hpp"
+#include "qcp/core/failure.hpp"
 
 namespace qcp {
 namespace {

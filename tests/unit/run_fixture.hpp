@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "fakes.hpp"
-#include "qcp/app.hpp"
+#include "qcp/plugin/app.hpp"
 
 namespace qcp::test {
 

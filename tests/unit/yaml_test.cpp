@@ -1,4 +1,4 @@
-#include "qcp/yaml.hpp"
+#include "qcp/diagnostics/yaml.hpp"
 
 #include <gtest/gtest.h>
 

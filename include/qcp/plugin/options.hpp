@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qcp/core/environment.hpp"
+
+namespace qcp {
+
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kOff };
+
+struct Options {
+  std::string ca_file;
+  std::string ca_dir;
+  std::chrono::milliseconds timeout{20'000};
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds attempt_timeout{10'000};
+  int retries = 3;
+  std::chrono::seconds cache_margin{300};
+  std::optional<std::chrono::seconds> max_cache_duration;
+  LogLevel log_level = LogLevel::kInfo;
+  std::vector<std::string> allowed_hosts;
+};
+
+// What the command line asks for: run as the kubelet plugin, or print text (help, version) and
+// exit with the given code.
+struct CommandLine {
+  bool run_plugin = false;
+  Options options;
+  std::string text;  // for stdout when !run_plugin
+  int exit_code = 0;
+};
+
+// Flags first, then QUAY_CREDENTIAL_PROVIDER_* variables for flags not given. Throws Failure
+// (kUsage) with one line naming the bad flag or variable.
+CommandLine parse_command_line(std::span<const std::string> args, const Environment& env);
+
+// Every QUAY_CREDENTIAL_PROVIDER_* variable parse_command_line reads.
+std::span<const std::string_view> environment_variable_names();
+
+}  // namespace qcp

@@ -1,0 +1,48 @@
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "qcp/diagnostics/yaml.hpp"
+
+namespace qcp::yaml {
+namespace {
+
+// apimachinery's IsJSONBuffer: the first byte after spaces, tabs, CRs and LFs is '{'. A UTF-8
+// BOM is none of those, so a BOM before the '{' makes the file YAML.
+bool looks_like_json(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{';
+}
+
+int line_of(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+}
+
+}  // namespace
+
+Document parse_kubelet_config(std::string_view text) {
+  if (looks_like_json(text)) {
+    try {
+      const auto parsed = nlohmann::json::parse(text);  // only whether, and where, it fails
+      static_cast<void>(parsed);
+    } catch (const nlohmann::json::parse_error& error) {
+      // error.byte is 1-based and points just past the offending character.
+      const std::size_t at = error.byte > 0 ? error.byte - 1 : 0;
+      Document refused;
+      refused.problems.push_back(
+          {line_of(text, at),
+           "not valid JSON: a file that starts with '{' is decoded as strict JSON, so a trailing "
+           "comma, a comment, single quotes or an unquoted key make the kubelet exit"});
+      return refused;
+    }
+    // Valid JSON holds raw tabs only as whitespace (never inside strings), which YAML refuses
+    // in places: make them spaces, keeping every line where it was.
+    std::string yaml_safe(text);
+    std::replace(yaml_safe.begin(), yaml_safe.end(), '\t', ' ');
+    return parse(yaml_safe);
+  }
+  return parse(text);
+}
+
+}  // namespace qcp::yaml

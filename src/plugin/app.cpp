@@ -1,0 +1,242 @@
+#include "qcp/plugin/app.hpp"
+
+#include <cerrno>
+#include <initializer_list>
+#include <istream>
+#include <new>
+#include <ostream>
+#include <system_error>
+
+#include "diagnostics/commands.hpp"
+#include "core/log.hpp"
+#include "qcp/core/duration.hpp"
+#include "qcp/core/exchange.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/core/identity.hpp"
+#include "qcp/core/jwt.hpp"
+#include "qcp/plugin/options.hpp"
+#include "qcp/core/proxy.hpp"
+#include "qcp/core/redact.hpp"
+#include "qcp/plugin/request.hpp"
+#include "qcp/plugin/response.hpp"
+#include "qcp/net/trust.hpp"
+#include "qcp/version.hpp"
+
+namespace qcp {
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    out += (out.empty() ? "" : ",") + item;
+  }
+  return out;
+}
+
+struct Variable {
+  std::string_view name;
+  std::string value;
+};
+
+// The first non-empty variable, in the order libcurl and Go's net/http give precedence.
+Variable first_set(const Environment& env, std::initializer_list<std::string_view> names) {
+  for (const auto name : names) {
+    if (auto value = env.get(name); value && !value->empty()) {
+      return {name, *value};
+    }
+  }
+  return {};
+}
+
+std::string user_agent() {
+  return std::string(kProgramName) + "/" + std::string(kVersion);
+}
+
+// Kubernetes service-account tokens are 1-3 KiB; proxies and Quay's nginx refuse headers of
+// 8-64 KiB. Larger is a broken request, refused before any network use.
+constexpr std::size_t kMaxServiceAccountTokenBytes = std::size_t{64} << 10;
+
+struct LookupResult {
+  std::string response;  // for stdout; holds the robot token
+  std::string summary;   // for the log once the response is out; no secret in it
+};
+
+// Throws when the deadline passes before stdin has reached its end.
+std::function<void()> stdin_waiter(const Streams& streams, const Clock& clock,
+                                   std::chrono::steady_clock::time_point deadline,
+                                   std::chrono::milliseconds timeout) {
+  if (!streams.wait_for_input) {
+    return {};
+  }
+  return [&streams, &clock, deadline, timeout] {
+    const auto left = std::chrono::floor<std::chrono::milliseconds>(deadline - clock.monotonic());
+    if (left < std::chrono::milliseconds{1} || !streams.wait_for_input(left)) {
+      throw Failure(ExitCode::kBadRequest,
+                    "stdin was not closed within --timeout " +
+                        format_human(std::chrono::ceil<std::chrono::seconds>(timeout)) +
+                        ": the kubelet writes one request and closes stdin");
+    }
+  };
+}
+
+// Quay signs iat with its own clock; a large difference from ours breaks other things (the
+// service-account token's exp and iat are checked on Quay's clock), so say so once.
+void warn_about_clock_skew(const QuayToken& token, const Clock& clock, spdlog::logger& log) {
+  constexpr std::chrono::seconds kTolerated{60};
+  if (!token.issued_at) {
+    return;
+  }
+  const auto ahead = seconds_between(from_unix_seconds(*token.issued_at), clock.now());
+  if (ahead > kTolerated || ahead < -kTolerated) {
+    log.warn("this node's clock is {} {} Quay's (by the robot token's iat); the cache duration "
+             "counts Quay's own token lifetime, but synchronise the clocks (NTP)",
+             format_human(ahead < std::chrono::seconds{0} ? -ahead : ahead),
+             ahead < std::chrono::seconds{0} ? "behind" : "ahead of");
+  }
+}
+
+// request -> identity -> exchange -> response, all under one deadline.
+LookupResult lookup(const Streams& streams, const Options& options, const Environment& env,
+                    HttpClient& http, const Clock& clock, spdlog::logger& log) {
+  const auto deadline = clock.monotonic() + options.timeout;
+  std::string raw_request = read_request(streams.in, kMaxRequestBytes,
+                                         stdin_waiter(streams, clock, deadline, options.timeout));
+  const WipeOnExit wipe_raw(raw_request);
+  CredentialProviderRequest request = parse_request(raw_request);
+  wipe(raw_request);
+  const WipeOnExit wipe_token(request.service_account_token);
+  log.debug("request: apiVersion={} image={} annotations={}", request.api_version, request.image,
+            request.service_account_annotations.size());
+
+  if (request.service_account_token.empty()) {
+    throw Failure(ExitCode::kBadRequest,
+                  "the request has no serviceAccountToken: give this provider tokenAttributes "
+                  "(serviceAccountTokenAudience, requireServiceAccount: true, and on 1.34+ "
+                  "cacheType) in the kubelet's CredentialProviderConfig, with apiVersion "
+                  "credentialprovider.kubelet.k8s.io/v1 and, on 1.33, the kubelet feature gate "
+                  "KubeletServiceAccountTokenForCredentialProviders");
+  }
+  if (request.service_account_token.size() > kMaxServiceAccountTokenBytes) {
+    throw Failure(ExitCode::kBadRequest,
+                  "serviceAccountToken is " + std::to_string(request.service_account_token.size()) +
+                      " bytes, more than the " + std::to_string(kMaxServiceAccountTokenBytes) +
+                      " accepted: service-account tokens are a few KiB, and Quay's web server "
+                      "refuses such a header");
+  }
+  const auto sa_claims = decode_jwt_claims(request.service_account_token);
+  if (!sa_claims) {
+    throw Failure(ExitCode::kBadRequest,
+                  "serviceAccountToken is not a JWT; the kubelet sends a service-account token "
+                  "requested for tokenAttributes.serviceAccountTokenAudience");
+  }
+  log.debug("service-account token: iss={} sub={} aud={} exp={} sha256={}", sa_claims->iss,
+            sa_claims->sub, join(sa_claims->aud), sa_claims->exp.value_or(0),
+            short_hash(request.service_account_token));
+
+  const Identity identity = resolve_identity(request, options.allowed_hosts);
+  ExchangeSettings settings;
+  settings.trust = discover_trust(options.ca_file, options.ca_dir, env);
+  const Variable proxy_variable = first_set(env, {"https_proxy", "HTTPS_PROXY"});
+  std::string proxy_display;
+  if (!proxy_variable.value.empty()) {
+    const ProxyUrl proxy = parse_proxy_url(proxy_variable.value, proxy_variable.name);
+    settings.proxy = proxy.url;
+    settings.proxy_userinfo = proxy.userinfo;
+    proxy_display = proxy.display;
+  }
+  settings.no_proxy = first_set(env, {"no_proxy", "NO_PROXY"}).value;
+  settings.connect_timeout = options.connect_timeout;
+  settings.attempt_timeout = options.attempt_timeout;
+  settings.total_timeout = options.timeout;
+  settings.deadline = deadline;
+  settings.retries = options.retries;
+  settings.on_retry = [&log](const std::string& why) { log.debug("{}", why); };
+  settings.user_agent = user_agent();
+  if (!settings.proxy.empty()) {
+    log.debug("connecting through proxy {} (from {})", proxy_display, proxy_variable.name);
+  }
+  log.debug("exchanging for robot {} at https://{}{} (registry {}, CAs from {})", identity.robot,
+            identity.quay_host, kFederationPath, identity.registry, settings.trust.source);
+
+  QuayToken token = exchange_token(http, identity, request.service_account_token, settings, clock);
+  const WipeOnExit wipe_quay_token(token.value);
+  if (token.expiry_assumed) {
+    log.warn("Quay's token has no exp claim; assuming Quay's fixed one-hour lifetime");
+  }
+  warn_about_clock_skew(token, clock, log);
+  const auto cache_for =
+      cache_duration_for(token.lifetime, token.requested_at, token.expires_at, clock.now(),
+                         clock.monotonic(), options.cache_margin, options.max_cache_duration);
+  return {
+      .response = render_response(Credential{
+          .api_version = request.api_version,
+          .registry = identity.registry,
+          .username = identity.robot,
+          .password = token.value,
+          .cache_duration = cache_for,
+      }),
+      .summary = "credential for robot " + identity.robot + " on " + identity.registry +
+                 ": Quay token sha256=" + short_hash(token.value) + ", cached for " +
+                 format_human(cache_for),
+  };
+}
+
+// The only write to stdout in plugin mode. errno names what went wrong: a full disk (ENOSPC),
+// a reader that has gone away (EPIPE; SIGPIPE is ignored in main), ...
+void write_response(std::ostream& out, const std::string& response) {
+  errno = 0;
+  out.write(response.data(), static_cast<std::streamsize>(response.size()));
+  out.flush();
+  if (!out) {
+    const int error = errno;
+    throw Failure(ExitCode::kLookupFailed,
+                  "the response could not be written to stdout" +
+                      (error != 0 ? ": " + std::error_code(error, std::generic_category()).message()
+                                  : std::string()));
+  }
+}
+
+void report(std::ostream& err, std::string_view message) {
+  err << kProgramName << ": " << one_line(message) << '\n';
+  err.flush();
+}
+
+}  // namespace
+
+int run(std::span<const std::string> args, Streams streams, const Environment& env,
+        HttpClient& http, const Clock& clock) {
+  try {
+    // The kubelet passes only the config's args, all flags: a leading word is a subcommand.
+    if (!args.empty() && args.front() == "inspect") {
+      return inspect_command(args.subspan(1), streams, clock);
+    }
+    if (!args.empty() && args.front() == "check-config") {
+      return check_config_command(args.subspan(1), streams, env);
+    }
+    const CommandLine command = parse_command_line(args, env);
+    if (!command.run_plugin) {
+      streams.out << command.text;
+      streams.out.flush();
+      return command.exit_code;
+    }
+    const auto log = make_logger(streams.err, command.options.log_level);
+    LookupResult result = lookup(streams, command.options, env, http, clock, *log);
+    const WipeOnExit wipe_response(result.response);
+    write_response(streams.out, result.response);
+    log->info("{}", result.summary);  // only now: a failed write must not be logged as success
+    return static_cast<int>(ExitCode::kOk);
+  } catch (const Failure& failure) {
+    report(streams.err, failure.what());
+    return static_cast<int>(failure.code());
+  } catch (const std::bad_alloc&) {
+    report(streams.err, "out of memory");
+  } catch (const std::exception& error) {
+    // Unexpected: say so, but scrub the text in case it quotes data it should not.
+    report(streams.err, "internal error: " + Redactor{}.scrub(error.what()));
+  } catch (...) {
+    report(streams.err, "internal error");
+  }
+  return static_cast<int>(ExitCode::kLookupFailed);
+}
+
+}  // namespace qcp

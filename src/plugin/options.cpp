@@ -1,0 +1,252 @@
+#include "qcp/plugin/options.hpp"
+
+#include <curl/curl.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "core/cli_parse.hpp"
+#include "qcp/core/duration.hpp"
+#include "qcp/core/exchange.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/core/identity.hpp"
+#include "qcp/core/image.hpp"
+#include "qcp/core/redact.hpp"
+#include "qcp/version.hpp"
+
+namespace qcp {
+namespace {
+
+// The kubelet SIGKILLs a provider after 60 s; leave room for process start and output.
+constexpr std::chrono::milliseconds kMaxTimeout{55'000};
+
+struct Setting {
+  const char* flag;
+  const char* variable;
+  std::string* value;
+};
+
+Failure usage(const std::string& message) {
+  return {ExitCode::kUsage, message};
+}
+
+std::chrono::nanoseconds duration_value(const std::string& text, const std::string& origin) {
+  const auto parsed = parse_go_duration(text);
+  if (!parsed) {
+    throw usage(origin + " must be a duration such as 30s, 5m or 1h30m");
+  }
+  if (parsed->count() < 0) {
+    throw usage(origin + " must not be negative");
+  }
+  return *parsed;
+}
+
+LogLevel log_level_value(const std::string& text, const std::string& origin) {
+  constexpr std::array<std::pair<std::string_view, LogLevel>, 7> kLevels = {{
+      {"trace", LogLevel::kTrace},
+      {"debug", LogLevel::kDebug},
+      {"info", LogLevel::kInfo},
+      {"warn", LogLevel::kWarn},
+      {"warning", LogLevel::kWarn},
+      {"error", LogLevel::kError},
+      {"off", LogLevel::kOff},
+  }};
+  for (const auto& [name, level] : kLevels) {
+    if (text == name) {
+      return level;
+    }
+  }
+  throw usage(origin + " must be one of trace, debug, info, warn, error, off");
+}
+
+std::string version_text() {
+  return std::string(kProgramName) + " " + std::string(kVersion) + " (" + curl_version() + ")\n";
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = std::min(text.find(',', start), text.size());
+    if (comma > start) {
+      items.push_back(text.substr(start, comma - start));
+    }
+    start = comma + 1;
+  }
+  return items;
+}
+
+constexpr std::string_view kAllowedHostsVariable = "QUAY_CREDENTIAL_PROVIDER_ALLOWED_HOSTS";
+
+}  // namespace
+
+std::span<const std::string_view> environment_variable_names() {
+  static constexpr std::array<std::string_view, 10> kNames = {
+      "QUAY_CREDENTIAL_PROVIDER_CA_FILE",         "QUAY_CREDENTIAL_PROVIDER_CA_DIR",
+      "QUAY_CREDENTIAL_PROVIDER_TIMEOUT",         "QUAY_CREDENTIAL_PROVIDER_CONNECT_TIMEOUT",
+      "QUAY_CREDENTIAL_PROVIDER_ATTEMPT_TIMEOUT", "QUAY_CREDENTIAL_PROVIDER_RETRIES",
+      "QUAY_CREDENTIAL_PROVIDER_CACHE_MARGIN",    "QUAY_CREDENTIAL_PROVIDER_MAX_CACHE_DURATION",
+      "QUAY_CREDENTIAL_PROVIDER_LOG_LEVEL",       kAllowedHostsVariable,
+  };
+  return kNames;
+}
+
+CommandLine parse_command_line(std::span<const std::string> args, const Environment& env) {
+  CLI::App app(
+      "Kubelet image credential provider: exchanges the pod's service-account token "
+      "for a Quay robot token (robot federation). Reads one CredentialProviderRequest "
+      "on stdin and writes one CredentialProviderResponse on stdout.",
+      std::string(kProgramName));
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.set_version_flag("--version", version_text(), "Print the version and exit");
+  app.get_formatter()->column_width(34);
+  app.footer(
+      "Each flag may instead come from QUAY_CREDENTIAL_PROVIDER_<FLAG> (e.g. "
+      "QUAY_CREDENTIAL_PROVIDER_TIMEOUT=10s; --allowed-host takes a comma-separated list). "
+      "SSL_CERT_FILE and SSL_CERT_DIR are honoured after --ca-file/--ca-dir.\n\n"
+      "Diagnostics (see each one's --help):\n"
+      "  inspect [TOKEN|-]    decode a service-account token; print the Quay federation binding\n"
+      "  check-config FILE    validate a kubelet CredentialProviderConfig\n\n"
+      "Documentation: docs/configuration.md, docs/troubleshooting.md, docs/kind.md.");
+
+  std::string ca_file;
+  std::string ca_dir;
+  std::string timeout = "20s";
+  std::string connect_timeout = "5s";
+  std::string attempt_timeout = "10s";
+  std::string retries = "3";
+  std::string cache_margin = "5m";
+  std::string max_cache_duration;
+  std::string log_level = "info";
+  std::vector<std::string> allowed_hosts;
+
+  app.add_option("--ca-file", ca_file, "PEM bundle of CAs that may sign Quay's certificate")
+      ->type_name("PATH");
+  app.add_option("--ca-dir", ca_dir, "Directory of hashed CA certificates (c_rehash layout)")
+      ->type_name("PATH");
+  app.add_option("--timeout", timeout, "Deadline for the whole lookup, at most 55s")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--connect-timeout", connect_timeout, "Deadline for the TCP+TLS connection")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--attempt-timeout", attempt_timeout,
+                 "Deadline for one attempt (connect, TLS, answer); retries share --timeout")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--retries", retries,
+                 "Further attempts after connection failures, timeouts, 5xx and 429 (0-10)")
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_option("--cache-margin", cache_margin,
+                 "Stop caching the credential this long before Quay's token expires")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--max-cache-duration", max_cache_duration,
+                 "Upper bound for the cacheDuration returned to the kubelet")
+      ->type_name("DURATION");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (stderr only)")
+      ->type_name("LEVEL")
+      ->capture_default_str();
+  // One value per occurrence: "--allowed-host a b" must not silently allow b.
+  app.add_option("--allowed-host", allowed_hosts,
+                 "HOST[:PORT] that a quay.io/host annotation may choose (repeatable)")
+      ->type_name("HOST[:PORT]")
+      ->allow_extra_args(false);
+
+  CommandLine result;
+  try {
+    parse_arguments(app, args, "");
+  } catch (const CLI::CallForHelp&) {
+    result.text = app.help();
+    return result;
+  } catch (const CLI::CallForVersion&) {
+    result.text = version_text();
+    return result;
+  }
+
+  std::array<Setting, 9> settings = {{
+      {"--ca-file", "QUAY_CREDENTIAL_PROVIDER_CA_FILE", &ca_file},
+      {"--ca-dir", "QUAY_CREDENTIAL_PROVIDER_CA_DIR", &ca_dir},
+      {"--timeout", "QUAY_CREDENTIAL_PROVIDER_TIMEOUT", &timeout},
+      {"--connect-timeout", "QUAY_CREDENTIAL_PROVIDER_CONNECT_TIMEOUT", &connect_timeout},
+      {"--cache-margin", "QUAY_CREDENTIAL_PROVIDER_CACHE_MARGIN", &cache_margin},
+      {"--max-cache-duration", "QUAY_CREDENTIAL_PROVIDER_MAX_CACHE_DURATION", &max_cache_duration},
+      {"--log-level", "QUAY_CREDENTIAL_PROVIDER_LOG_LEVEL", &log_level},
+      {"--attempt-timeout", "QUAY_CREDENTIAL_PROVIDER_ATTEMPT_TIMEOUT", &attempt_timeout},
+      {"--retries", "QUAY_CREDENTIAL_PROVIDER_RETRIES", &retries},
+  }};
+  auto origin_of = [&](const Setting& setting) {
+    return app.count(setting.flag) > 0 || !env.get(setting.variable)
+               ? std::string(setting.flag)
+               : std::string(setting.variable);
+  };
+  for (auto& setting : settings) {
+    if (app.count(setting.flag) == 0) {
+      if (auto value = env.get(setting.variable)) {
+        *setting.value = std::move(*value);
+      }
+    }
+  }
+  if (app.count("--allowed-host") == 0) {
+    if (const auto value = env.get(kAllowedHostsVariable)) {
+      allowed_hosts = split_list(*value);
+    }
+  }
+
+  Options& options = result.options;
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  options.ca_file = ca_file;
+  options.ca_dir = ca_dir;
+  options.timeout = duration_cast<milliseconds>(duration_value(timeout, origin_of(settings[2])));
+  if (options.timeout < milliseconds{1} || options.timeout > kMaxTimeout) {
+    throw usage(origin_of(settings[2]) +
+                " must be between 1ms and 55s: the kubelet kills the provider at 60s");
+  }
+  options.connect_timeout =
+      duration_cast<milliseconds>(duration_value(connect_timeout, origin_of(settings[3])));
+  if (options.connect_timeout < milliseconds{1}) {
+    throw usage(origin_of(settings[3]) + " must be at least 1ms");
+  }
+  options.attempt_timeout =
+      duration_cast<milliseconds>(duration_value(attempt_timeout, origin_of(settings[7])));
+  if (options.attempt_timeout < milliseconds{1}) {
+    throw usage(origin_of(settings[7]) + " must be at least 1ms");
+  }
+  options.attempt_timeout = std::min(options.attempt_timeout, options.timeout);
+  options.connect_timeout = std::min(options.connect_timeout, options.attempt_timeout);
+  constexpr int kMaxRetries = 10;
+  if (retries.empty() || retries.size() > 2 ||
+      !std::all_of(retries.begin(), retries.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoi(retries) > kMaxRetries) {
+    throw usage(origin_of(settings[8]) + " must be a whole number from 0 to 10");
+  }
+  options.retries = std::stoi(retries);
+  options.cache_margin =
+      duration_cast<seconds>(duration_value(cache_margin, origin_of(settings[4])));
+  if (options.cache_margin >= kQuayTokenLifetime) {
+    throw usage(origin_of(settings[4]) +
+                " must be shorter than 1h, the lifetime of Quay's tokens, or nothing is cacheable");
+  }
+  if (!max_cache_duration.empty()) {
+    options.max_cache_duration =
+        duration_cast<seconds>(duration_value(max_cache_duration, origin_of(settings[5])));
+  }
+  options.log_level = log_level_value(log_level, origin_of(settings[6]));
+  for (const auto& host : allowed_hosts) {
+    if (!is_valid_host_port(host)) {
+      throw usage((app.count("--allowed-host") > 0 ? std::string("--allowed-host")
+                                                   : std::string(kAllowedHostsVariable)) +
+                  " value \"" + Redactor{}.scrub(host, 80) + "\" is not HOST[:PORT] (no scheme, no path)");
+    }
+  }
+  options.allowed_hosts = std::move(allowed_hosts);
+  result.run_plugin = true;
+  return result;
+}
+
+}  // namespace qcp
