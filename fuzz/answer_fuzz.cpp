@@ -26,7 +26,8 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string kToken =
-    "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL29pZGMuZXhhbXBsZS5jb20iLCJzdWIiOiJzeXN0"
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0."
+    "eyJpc3MiOiJodHRwczovL29pZGMuZXhhbXBsZS5jb20iLCJzdWIiOiJzeXN0"
     "ZW06c2VydmljZWFjY291bnQ6YXBwOnB1bGxlciJ9.c2lnbmF0dXJlLW9mLXRoZS1zZXJ2aWNlLWFjY291bnQtdG9rZW4";
 
 class FuzzClock final : public qcp::Clock {

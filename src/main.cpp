@@ -2,14 +2,13 @@
 #include <unistd.h>
 
 #include <csignal>
-
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "qcp/plugin/app.hpp"
-#include "qcp/net/curl_http.hpp"
 #include "qcp/core/fd_input.hpp"
+#include "qcp/net/curl_http.hpp"
+#include "qcp/plugin/app.hpp"
 
 int main(int argc, char** argv) {
   // Tokens pass through this process's memory: keep it out of core dumps and ptrace by others.

@@ -66,7 +66,8 @@ std::string without_values(std::string message, std::span<const std::string> arg
 void parse_arguments(CLI::App& app, std::span<const std::string> args, std::string_view command) {
   // The plugin's own messages get the program name from the one place that prints them.
   const std::string prefix = command.empty() ? "" : std::string(command) + ": ";
-  const std::string see = " (see " + (command.empty() ? "" : std::string(command) + " ") + "--help)";
+  const std::string see =
+      " (see " + (command.empty() ? "" : std::string(command) + " ") + "--help)";
   app.allow_extras(true);  // stray arguments are reported below, by name only
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
   try {

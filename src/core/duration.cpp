@@ -90,10 +90,8 @@ std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view text)
 
 std::chrono::system_clock::time_point from_unix_seconds(std::int64_t seconds) {
   using std::chrono::system_clock;
-  constexpr auto kMax = std::chrono::duration_cast<std::chrono::seconds>(
-                            system_clock::duration::max())
-                            .count() -
-                        1;
+  constexpr auto kMax =
+      std::chrono::duration_cast<std::chrono::seconds>(system_clock::duration::max()).count() - 1;
   const auto clamped = std::clamp<std::int64_t>(seconds, -kMax, kMax);
   return system_clock::time_point(
       std::chrono::duration_cast<system_clock::duration>(std::chrono::seconds(clamped)));

@@ -6,13 +6,13 @@
 #include <unistd.h>
 
 #include <array>
-#include <cstdlib>
 #include <cerrno>
+#include <cstdlib>
 #include <memory>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
-#include <thread>
 
 #include "qcp/core/failure.hpp"
 

@@ -43,7 +43,7 @@ constexpr std::array<Hint, 13> kHints = {{
     {"Invalid token: Audience doesn't match",
      "the token's audience is tokenAttributes.serviceAccountTokenAudience in the kubelet's "
      "config; the robot's federation binding audiences must contain it"},
-    {"Invalid token: Issuer '", kDiscoveryIssuerDiffers},   // Quay 3.18
+    {"Invalid token: Issuer '", kDiscoveryIssuerDiffers},        // Quay 3.18
     {"Invalid token: Invalid issuer", kDiscoveryIssuerDiffers},  // Quay 3.13-3.17
     {"Invalid token: Signature has expired",
      "the service-account token was expired when Quay checked it: compare the node's and Quay's "
@@ -146,9 +146,7 @@ Failure unreachable(const TransportError& error, const Identity& identity,
                     const ExchangeSettings& settings, const Redactor& redactor) {
   const std::string detail = redactor.scrub(error.detail);
   const std::string where = "Quay at " + identity.quay_host;
-  const auto failed = [](std::string message) {
-    return Failure(ExitCode::kLookupFailed, message);
-  };
+  const auto failed = [](std::string message) { return Failure(ExitCode::kLookupFailed, message); };
   switch (error.kind) {
     case TransportError::Kind::kCertificate:
       return failed("TLS certificate problem with " + where + " (trusted CAs from " +
@@ -218,8 +216,8 @@ QuayToken read_token(const HttpResponse& response, const Identity& identity, con
   result.issued_at = claims->iat;
   if (claims->exp && claims->iat) {
     // Both on Quay's clock: its lifetime is right whatever the node's clock says.
-    result.lifetime = seconds(std::clamp<std::int64_t>(*claims->exp - *claims->iat, 0,
-                                                       kQuayTokenLifetime.count() * 24));
+    result.lifetime = seconds(
+        std::clamp<std::int64_t>(*claims->exp - *claims->iat, 0, kQuayTokenLifetime.count() * 24));
   }
   if (claims->exp) {
     result.expires_at = from_unix_seconds(*claims->exp);

@@ -22,10 +22,11 @@ bool FdInputBuffer::wait_readable(std::chrono::milliseconds timeout) {
   }
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-        until - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
     pollfd descriptor{fd_, POLLIN, 0};
-    const int ready = ::poll(&descriptor, 1, static_cast<int>(std::max<long long>(0, left.count())));
+    const int ready =
+        ::poll(&descriptor, 1, static_cast<int>(std::max<long long>(0, left.count())));
     if (ready > 0) {
       return true;  // POLLIN, POLLHUP or POLLERR: the next read(2) returns at once
     }
@@ -44,9 +45,9 @@ FdInputBuffer::int_type FdInputBuffer::underflow() {
     got = ::read(fd_, buffer_.data(), buffer_.size());
   } while (got < 0 && errno == EINTR);
   if (got < 0) {
-    throw Failure(ExitCode::kBadRequest,
-                  "stdin could not be read: " +
-                      std::error_code(errno, std::generic_category()).message());
+    throw Failure(
+        ExitCode::kBadRequest,
+        "stdin could not be read: " + std::error_code(errno, std::generic_category()).message());
   }
   if (got == 0) {
     return traits_type::eof();

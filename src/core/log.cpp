@@ -20,7 +20,8 @@ class EscapingStreamSink final : public spdlog::sinks::base_sink<std::mutex> {
 
  protected:
   void sink_it_(const spdlog::details::log_msg& message) override {
-    const std::string escaped = one_line(std::string_view(message.payload.data(), message.payload.size()));
+    const std::string escaped =
+        one_line(std::string_view(message.payload.data(), message.payload.size()));
     spdlog::details::log_msg safe = message;
     safe.payload = escaped;
     spdlog::memory_buf_t line;

@@ -66,16 +66,18 @@ ProxyUrl parse_proxy_url(std::string_view text, std::string_view variable) {
   std::string scheme = "http";
   if (const auto colon_slashes = rest.find("://"); colon_slashes != std::string_view::npos) {
     scheme = lower(rest.substr(0, colon_slashes));
-    const bool plain_scheme = !scheme.empty() && std::all_of(scheme.begin(), scheme.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '-' || c == '.';
-    });
+    const bool plain_scheme =
+        !scheme.empty() && std::all_of(scheme.begin(), scheme.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '-' ||
+                 c == '.';
+        });
     if (!plain_scheme) {
       throw refuse("malformed scheme");
     }
     if (scheme != "http" && scheme != "https") {
       // Name the scheme only when it is a known one: anything else may be a mistyped secret.
-      constexpr std::array<std::string_view, 6> kKnown = {"socks4", "socks4a", "socks5",
-                                                          "socks5h", "ftp", "file"};
+      constexpr std::array<std::string_view, 6> kKnown = {"socks4",  "socks4a", "socks5",
+                                                          "socks5h", "ftp",     "file"};
       const bool known = std::find(kKnown.begin(), kKnown.end(), scheme) != kKnown.end();
       throw refuse((known ? "scheme " + scheme : std::string("this scheme")) +
                    " is not supported, only http and https");
@@ -114,8 +116,8 @@ ProxyUrl parse_proxy_url(std::string_view text, std::string_view variable) {
   if (!is_host_name(host) && !is_ipv6_literal(host)) {
     throw refuse("no valid host name or address");
   }
-  proxy.display = scheme + "://" + (proxy.userinfo.empty() ? "" : "[redacted]@") +
-                  std::string(host_port);
+  proxy.display =
+      scheme + "://" + (proxy.userinfo.empty() ? "" : "[redacted]@") + std::string(host_port);
   return proxy;
 }
 

@@ -64,7 +64,8 @@ void Redactor::add_literal(std::string_view literal) {
 
 std::string Redactor::scrub(std::string_view text, std::size_t max_length) const {
   // Only the head is ever shown: scrubbing more would only cost time (an answer may be 1 MiB).
-  std::string out = one_line(text.substr(0, std::min(text.size(), std::max<std::size_t>(4 * max_length, 4096))));
+  std::string out =
+      one_line(text.substr(0, std::min(text.size(), std::max<std::size_t>(4 * max_length, 4096))));
   out = mark_pieces(out);
   for (const auto& fragment : fragments_) {
     replace_all(out, fragment);

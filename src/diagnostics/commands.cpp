@@ -7,13 +7,13 @@
 #include <ostream>
 
 #include "core/cli_parse.hpp"
-#include "qcp/diagnostics/config_check.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/identity.hpp"
-#include "qcp/diagnostics/inspect.hpp"
-#include "qcp/diagnostics/match_image.hpp"
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/diagnostics/config_check.hpp"
+#include "qcp/diagnostics/inspect.hpp"
+#include "qcp/diagnostics/match_image.hpp"
 #include "qcp/plugin/request.hpp"
 #include "qcp/version.hpp"
 

@@ -3,8 +3,8 @@
 #include <span>
 #include <string>
 
-#include "qcp/plugin/app.hpp"
 #include "qcp/core/environment.hpp"
+#include "qcp/plugin/app.hpp"
 
 namespace qcp {
 

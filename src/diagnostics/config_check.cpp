@@ -10,8 +10,8 @@
 #include "diagnostics/provider_needs.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/diagnostics/match_image.hpp"
-#include "qcp/plugin/request.hpp"
 #include "qcp/diagnostics/yaml.hpp"
+#include "qcp/plugin/request.hpp"
 
 namespace qcp {
 namespace {
@@ -374,8 +374,9 @@ class Checker : private config::Findings {
       } else if (verdict.never_matches) {
         error(line, index(field, i), quoted(pattern) + " never matches: " + *verdict.never_matches);
       } else if (verdict.unusual) {
-        warn(line, index(field, i), quoted(pattern) + " matches, but " + *verdict.unusual +
-                                        "; write the registry host[:port] alone");
+        warn(line, index(field, i),
+             quoted(pattern) + " matches, but " + *verdict.unusual +
+                 "; write the registry host[:port] alone");
       }
     }
   }

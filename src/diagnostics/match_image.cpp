@@ -350,9 +350,9 @@ std::string normalized_image(std::string_view image) {
   // Docker Hub name without a namespace is in library/.
   const auto slash = image.find('/');
   const std::string_view first = image.substr(0, slash);
-  const bool has_registry = slash != std::string_view::npos &&
-                            (first.find_first_of(".:") != std::string_view::npos ||
-                             first == "localhost" || first.starts_with('['));
+  const bool has_registry =
+      slash != std::string_view::npos && (first.find_first_of(".:") != std::string_view::npos ||
+                                          first == "localhost" || first.starts_with('['));
   std::string registry = "docker.io";
   std::string_view remainder = image;
   if (has_registry) {

@@ -355,8 +355,7 @@ class Reader {
                      [&name](const Node::Entry& entry) { return entry.key == name; });
     if (duplicate != mapping.entries.end()) {
       problems_.push_back({key_line, "duplicate key \"" + name + "\"" + std::string(origin) +
-                                         " (first at line " +
-                                         std::to_string(duplicate->key_line) +
+                                         " (first at line " + std::to_string(duplicate->key_line) +
                                          "); the kubelet's strict decoder rejects it"});
       return;
     }

@@ -30,8 +30,8 @@ Kind handshake_kind(const std::string& detail) {
   if (mentions(detail, {"protocol version", "unsupported protocol", "no protocols available"})) {
     return Kind::kTlsVersion;
   }
-  if (mentions(detail, {"SSL_ERROR_SYSCALL", "Connection reset", "unexpected eof",
-                        "Recv failure", "Send failure", "Broken pipe"})) {
+  if (mentions(detail, {"SSL_ERROR_SYSCALL", "Connection reset", "unexpected eof", "Recv failure",
+                        "Send failure", "Broken pipe"})) {
     return Kind::kTlsInterrupted;
   }
   return Kind::kTls;

@@ -13,9 +13,9 @@ namespace qcp {
 // out of file descriptors, since each asks something different of the operator.
 struct CurlFailure {
   CURLcode code = CURLE_OK;
-  std::string detail;               // libcurl's error buffer or strerror
-  bool proxy_certificate = false;   // CURLINFO_PROXY_SSL_VERIFYRESULT was not 0
-  bool leaf_without_san = false;    // our verify callback refused a CN-only certificate
+  std::string detail;              // libcurl's error buffer or strerror
+  bool proxy_certificate = false;  // CURLINFO_PROXY_SSL_VERIFYRESULT was not 0
+  bool leaf_without_san = false;   // our verify callback refused a CN-only certificate
 };
 
 TransportError describe_curl_failure(const CurlFailure& failure);

@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "net/curl_errors.hpp"
-#include "qcp/net/http_answer.hpp"
 #include "net/tls_policy.hpp"
+#include "qcp/net/http_answer.hpp"
 
 namespace qcp {
 namespace {
@@ -74,9 +74,9 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
     return TransportError{TransportError::Kind::kTimeout, "no time left for the request"};
   }
   if (!descriptors_available()) {
-    return TransportError{TransportError::Kind::kNoDescriptors,
-                          "fewer than " + std::to_string(kDescriptorsForARequest) +
-                              " file descriptors are free"};
+    return TransportError{
+        TransportError::Kind::kNoDescriptors,
+        "fewer than " + std::to_string(kDescriptorsForARequest) + " file descriptors are free"};
   }
   EasyHandle handle(curl_easy_init());
   if (!handle) {

@@ -7,19 +7,19 @@
 #include <ostream>
 #include <system_error>
 
-#include "diagnostics/commands.hpp"
 #include "core/log.hpp"
+#include "diagnostics/commands.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/exchange.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/identity.hpp"
 #include "qcp/core/jwt.hpp"
-#include "qcp/plugin/options.hpp"
 #include "qcp/core/proxy.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/net/trust.hpp"
+#include "qcp/plugin/options.hpp"
 #include "qcp/plugin/request.hpp"
 #include "qcp/plugin/response.hpp"
-#include "qcp/net/trust.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp {
@@ -88,10 +88,11 @@ void warn_about_clock_skew(const QuayToken& token, const Clock& clock, spdlog::l
   }
   const auto ahead = seconds_between(from_unix_seconds(*token.issued_at), clock.now());
   if (ahead > kTolerated || ahead < -kTolerated) {
-    log.warn("this node's clock is {} {} Quay's (by the robot token's iat); the cache duration "
-             "counts Quay's own token lifetime, but synchronise the clocks (NTP)",
-             format_human(ahead < std::chrono::seconds{0} ? -ahead : ahead),
-             ahead < std::chrono::seconds{0} ? "behind" : "ahead of");
+    log.warn(
+        "this node's clock is {} {} Quay's (by the robot token's iat); the cache duration "
+        "counts Quay's own token lifetime, but synchronise the clocks (NTP)",
+        format_human(ahead < std::chrono::seconds{0} ? -ahead : ahead),
+        ahead < std::chrono::seconds{0} ? "behind" : "ahead of");
   }
 }
 

@@ -241,7 +241,8 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
     if (!is_valid_host_port(host)) {
       throw usage((app.count("--allowed-host") > 0 ? std::string("--allowed-host")
                                                    : std::string(kAllowedHostsVariable)) +
-                  " value \"" + Redactor{}.scrub(host, 80) + "\" is not HOST[:PORT] (no scheme, no path)");
+                  " value \"" + Redactor{}.scrub(host, 80) +
+                  "\" is not HOST[:PORT] (no scheme, no path)");
     }
   }
   options.allowed_hosts = std::move(allowed_hosts);

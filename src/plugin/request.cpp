@@ -61,8 +61,9 @@ std::string read_request(std::istream& in, std::size_t max_bytes,
     if (buffer == nullptr || buffer->sgetc() == std::char_traits<char>::eof()) {
       break;
     }
-    const auto available = std::min<std::streamsize>(
-        std::max<std::streamsize>(buffer->in_avail(), 1), static_cast<std::streamsize>(chunk.size()));
+    const auto available =
+        std::min<std::streamsize>(std::max<std::streamsize>(buffer->in_avail(), 1),
+                                  static_cast<std::streamsize>(chunk.size()));
     const auto got = static_cast<std::size_t>(buffer->sgetn(chunk.data(), available));
     if (data.size() + got > max_bytes) {
       OPENSSL_cleanse(chunk.data(), chunk.size());

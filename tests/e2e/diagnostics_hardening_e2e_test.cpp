@@ -93,8 +93,8 @@ TEST_F(CheckConfigHostile, GlobsWithManyStarsMatchInPolynomialTime) {
   ASSERT_NE(at, std::string::npos);
   text.insert(text.find('\n', at) + 1, "      - \"" + glob + ".example.com\"\n");
   std::ofstream(dir_ / "stars.yaml") << text;
-  const auto result = check({"--image", std::string(60, 'a') + ".example.com/team/app",
-                             (dir_ / "stars.yaml").string()});
+  const auto result = check(
+      {"--image", std::string(60, 'a') + ".example.com/team/app", (dir_ / "stars.yaml").string()});
   EXPECT_NE(result.exit_code, -1) << "killed at the deadline";
   EXPECT_LT(result.elapsed, 5s);
 }

@@ -35,8 +35,8 @@ TEST_F(PluginBinary, StdinThatIsNeverClosedEndsAtTheTimeout) {
 // deadline. It must end at once, not start an attempt with no time left (which libcurl would
 // run with no timeout) against a server that now hangs.
 TEST_F(PluginBinary, APausePastTheDeadlineEndsTheLookupAtOnce) {
-  quay_.script({Reply::json(429, {{"message", "slow down"}}, {{"Retry-After", "1"}}),
-                Reply::hang(30s)});
+  quay_.script(
+      {Reply::json(429, {{"message", "slow down"}}, {{"Retry-After", "1"}}), Reply::hang(30s)});
   std::thread conductor;
   const auto started = std::chrono::steady_clock::now();
   const auto result =

@@ -20,7 +20,7 @@ inline constexpr const char* kV1 = "credentialprovider.kubelet.k8s.io/v1";
 
 // The kubelet's encoding: compact, kind and apiVersion first, then a newline (protocol §3).
 inline std::string kubelet_request(const std::string& image, const std::string& token,
-                            const std::string& robot, const std::string& api_version = kV1) {
+                                   const std::string& robot, const std::string& api_version = kV1) {
   nlohmann::ordered_json json;
   json["kind"] = "CredentialProviderRequest";
   json["apiVersion"] = api_version;

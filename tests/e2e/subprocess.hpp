@@ -21,8 +21,8 @@
 namespace qcp::test {
 
 struct ProcessResult {
-  int exit_code = -1;  // -1: killed at the deadline or by a signal
-  int signal = 0;      // the signal that ended the process, if one did
+  int exit_code = -1;    // -1: killed at the deadline or by a signal
+  int signal = 0;        // the signal that ended the process, if one did
   long max_rss_kib = 0;  // peak resident set size
   std::string out;
   std::string err;
@@ -39,9 +39,9 @@ inline constexpr long kRssBoundKib = 32L * 1024;
 
 struct ProcessOptions {
   std::chrono::milliseconds deadline{30'000};  // then SIGKILL
-  bool keep_stdin_open = false;  // write the input, then never close stdin (a stuck writer)
-  std::string stdout_path;       // stdout to this file (e.g. /dev/full) instead of a pipe
-  bool stdout_reader_gone = false;  // stdout is a pipe whose read end is already closed
+  bool keep_stdin_open = false;         // write the input, then never close stdin (a stuck writer)
+  std::string stdout_path;              // stdout to this file (e.g. /dev/full) instead of a pipe
+  bool stdout_reader_gone = false;      // stdout is a pipe whose read end is already closed
   std::function<void(pid_t)> on_spawn;  // e.g. to stop and continue the child
 };
 

@@ -39,9 +39,9 @@ class QuayConformance : public ::testing::Test {
   Outcome lookup(const std::string& token, std::vector<std::string> extra_args = {}) {
     std::vector<std::string> args = {"--ca-file", ca_file_};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
-    auto outcome = run_plugin(
-        make_request(quay_->host() + "/team/app", token, {{"quay.io/federated-robot-account", kRobot}}),
-        args);
+    auto outcome = run_plugin(make_request(quay_->host() + "/team/app", token,
+                                           {{"quay.io/federated-robot-account", kRobot}}),
+                              args);
     expect_no_leak(outcome.err, {token});
     return outcome;
   }
@@ -64,7 +64,8 @@ TEST_F(QuayConformance, ANodeClockTenMinutesBehindQuayCachesQuaysLifetimeOnly) {
   options.clock_offset = 600s;
   options.token_lifetime = 120s;
   auto& quay = start(options);
-  const auto outcome = lookup(quay.mint_service_account_token("app", "puller"), {"--cache-margin", "30s"});
+  const auto outcome =
+      lookup(quay.mint_service_account_token("app", "puller"), {"--cache-margin", "30s"});
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   const auto cached = cache_duration(outcome);
   EXPECT_TRUE(cached == "90s" || cached == "89s") << cached;
@@ -130,7 +131,8 @@ TEST_F(QuayConformance, AnIatInQuaysFutureIsAClockProblem) {
   c["iat"] = c["iat"].get<std::int64_t>() + 600;
   const auto outcome = lookup(quay.issuer_signer().sign(c));
   EXPECT_EQ(outcome.exit_code, 1);
-  EXPECT_THAT(outcome.err, HasSubstr("Invalid token: Issued At claim (iat) cannot be in the future."));
+  EXPECT_THAT(outcome.err,
+              HasSubstr("Invalid token: Issued At claim (iat) cannot be in the future."));
   EXPECT_THAT(outcome.err, HasSubstr("compare the clocks"));
 }
 

@@ -54,8 +54,8 @@ TEST_F(TlsFailures, AHandshakeCutOffEveryTimeSaysSoNotCertificate) {
   quay_.fail_handshakes(HandshakeFault::kReset, 10);
   const auto outcome = lookup(quay_, {"--retries", "2"});
   EXPECT_EQ(outcome.exit_code, 1);
-  EXPECT_THAT(outcome.err, HasSubstr("the TLS handshake with Quay at " + quay_.host() +
-                                     " was cut off"));
+  EXPECT_THAT(outcome.err,
+              HasSubstr("the TLS handshake with Quay at " + quay_.host() + " was cut off"));
   EXPECT_THAT(outcome.err, HasSubstr("(after 3 attempts)"));
   EXPECT_THAT(outcome.err, Not(HasSubstr("certificate")));
 }
@@ -94,7 +94,8 @@ TEST_F(TlsFailures, AProxyWithATrustedCertificateTunnelsNothingButIsVerified) {
   // The proxy's certificate is trusted and its TLS completes; it is no real proxy (it answers
   // CONNECT with 405), which proves the handshake passed verification.
   FakeQuay proxy(pki_);
-  const auto outcome = lookup(quay_, {"--retries", "0"}, {{"HTTPS_PROXY", "https://" + proxy.host()}});
+  const auto outcome =
+      lookup(quay_, {"--retries", "0"}, {{"HTTPS_PROXY", "https://" + proxy.host()}});
   EXPECT_EQ(outcome.exit_code, 1);
   EXPECT_THAT(outcome.err, Not(HasSubstr("certificate problem")));
   EXPECT_EQ(proxy.handshakes_completed(), 1U);

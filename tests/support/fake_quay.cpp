@@ -1505,8 +1505,9 @@ struct FakeQuay::Impl {
     const auto sub_it = payload->find("sub");
     const bool bound =
         sub_it != payload->end() && sub_it->is_string() &&
-        std::any_of(for_issuer.begin(), for_issuer.end(),
-                    [&](const FederationBinding& b) { return b.subject == sub_it->get<std::string>(); });
+        std::any_of(for_issuer.begin(), for_issuer.end(), [&](const FederationBinding& b) {
+          return b.subject == sub_it->get<std::string>();
+        });
     if (!bound) {
       return bad_request("Token does not match robot");
     }

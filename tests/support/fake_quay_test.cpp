@@ -540,9 +540,9 @@ TEST_F(FakeQuayTest, Quay318ChecksStoredAudiencesBeforeTheSubjectAndNeverNbf) {
   expect_message(exchange(kRobot, quay_->mint_service_account_token("demo", "intruder", "other")),
                  400, "Invalid token: Audience doesn't match");
   // A binding without audiences (all the API can store) checks none.
-  EXPECT_EQ(exchange("team+open", quay_->mint_service_account_token("demo", "puller", "other"))
-                .status,
-            200);
+  EXPECT_EQ(
+      exchange("team+open", quay_->mint_service_account_token("demo", "puller", "other")).status,
+      200);
   EXPECT_EQ(exchange(kRobot, sa_token()).status, 200);
 }
 

@@ -125,8 +125,8 @@ INSTANTIATE_TEST_SUITE_P(
                                                                        kQuaySignature)}}),
                     1, "within the cache margin", 1},
         FailureCase{"Tls", request(),
-                    TransportError{TransportError::Kind::kCertificate, "certificate verify failed"}, 1,
-                    "TLS certificate problem", 1}),
+                    TransportError{TransportError::Kind::kCertificate, "certificate verify failed"},
+                    1, "TLS certificate problem", 1}),
     [](const ::testing::TestParamInfo<FailureCase>& param_info) { return param_info.param.name; });
 
 TEST(Run, NoTokenMessageExplainsTokenAttributes) {

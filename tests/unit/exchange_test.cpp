@@ -112,10 +112,10 @@ TEST(Exchange, PassesOnQuaysOwnMessagesWithAHint) {
                   400, {{"message", "Invalid token: Signature verification failed"}})),
               HasSubstr("JWKS must be reachable"));
   // Quay 3.18's words, checked before the subject, only for bindings with audiences.
-  EXPECT_THAT(failure_for(test::json_response(
-                  400, {{"message", "Invalid token: Audience doesn't match"}})),
-              HasSubstr("Audience doesn't match - the token's audience is "
-                        "tokenAttributes.serviceAccountTokenAudience"));
+  EXPECT_THAT(
+      failure_for(test::json_response(400, {{"message", "Invalid token: Audience doesn't match"}})),
+      HasSubstr("Audience doesn't match - the token's audience is "
+                "tokenAttributes.serviceAccountTokenAudience"));
   for (const char* message :
        {"Invalid token: Issuer 'https://oidc.example.com' not in configured issuers: "
         "['https://oidc.example.com/']",
@@ -125,15 +125,16 @@ TEST(Exchange, PassesOnQuaysOwnMessagesWithAHint) {
                           "another issuer"))
         << message;
   }
-  EXPECT_THAT(failure_for(test::json_response(
-                  400, {{"message", "Invalid token: Issued At claim (iat) cannot be in the future."}})),
-              HasSubstr("compare the clocks of the API server, this node and Quay"));
+  EXPECT_THAT(
+      failure_for(test::json_response(
+          400, {{"message", "Invalid token: Issued At claim (iat) cannot be in the future."}})),
+      HasSubstr("compare the clocks of the API server, this node and Quay"));
   EXPECT_THAT(failure_for(test::json_response(
                   400, {{"message", "Invalid token: The specified alg value is not allowed"}})),
               HasSubstr("RS256 and RS384 only"));
-  EXPECT_THAT(failure_for(test::json_response(
-                  400, {{"message", "Invalid token: Missing `kid` header"}})),
-              HasSubstr("names no signing key (kid)"));
+  EXPECT_THAT(
+      failure_for(test::json_response(400, {{"message", "Invalid token: Missing `kid` header"}})),
+      HasSubstr("names no signing key (kid)"));
   EXPECT_THAT(failure_for(test::json_response(500, {{"message", "x"}})),
               HasSubstr("the token's kid is not in that JWKS (a token from another cluster, or a "
                         "rotated key), or the key is not RSA (e.g. ES256)"));

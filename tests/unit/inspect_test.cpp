@@ -61,7 +61,8 @@ TEST(Inspect, SaysWhyQuayWouldRefuse) {
   const auto on_private = inspect_token(private_issuer, "", kNow);
   EXPECT_THAT(on_private.refusals, IsEmpty());
   EXPECT_THAT(on_private.warnings, ElementsAre(HasSubstr("Quay must be able to reach it")));
-  EXPECT_THAT(on_private.text, HasSubstr("warning: the issuer https://10.0.0.5:6443 is a loopback"));
+  EXPECT_THAT(on_private.text,
+              HasSubstr("warning: the issuer https://10.0.0.5:6443 is a loopback"));
   // Quay never checks nbf.
   auto not_before = claims();
   not_before.nbf = test::kNow + 3000;
@@ -96,7 +97,10 @@ TEST(Inspect, SaysWhyQuayWouldRefuse) {
 
 TEST(Inspect, ClaimsWithC1ControlsAndBidiOverridesAreEscaped) {
   auto c = claims();
-  c.iss = "https://oidc.example.com/\xc2\x9b" "2J\xe2\x80\xae" "evil";
+  c.iss =
+      "https://oidc.example.com/\xc2\x9b"
+      "2J\xe2\x80\xae"
+      "evil";
   c.sub = "system:serviceaccount:team-a:puller\r\nexpires:    never";
   const auto result = inspect_token(c, "team+puller", kNow);
   EXPECT_THAT(result.text, HasSubstr("https://oidc.example.com/\\u009b2J\\u202eevil"));

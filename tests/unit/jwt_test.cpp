@@ -69,7 +69,8 @@ TEST(DecodeJwtClaims, FarDatesSaturateInsteadOfOverflowing) {
   const auto claims_of = [&](const std::string& payload) {
     return decode_jwt_claims(header + "." + test::base64url(payload) + ".c2ln");
   };
-  const auto huge = claims_of(R"({"exp":18446744073709551615,"iat":-9223372036854775808,"nbf":1e300})");
+  const auto huge =
+      claims_of(R"({"exp":18446744073709551615,"iat":-9223372036854775808,"nbf":1e300})");
   ASSERT_TRUE(huge);
   EXPECT_EQ(*huge->exp, 1'000'000'000'000'000);
   EXPECT_EQ(*huge->iat, -1'000'000'000'000'000);

@@ -74,9 +74,8 @@ TEST(MatchImage, InvalidPatternsStopTheKubelet) {
 }
 
 TEST(MatchImage, PatternsThatCanNeverMatch) {
-  for (const char* pattern :
-       {"quay.example.com/*", "quay.example.com/team/*", "https://quay.io", "", ":8443",
-        "quay..io", ".quay.io", "quay.io:80:80", "::1"}) {
+  for (const char* pattern : {"quay.example.com/*", "quay.example.com/team/*", "https://quay.io",
+                              "", ":8443", "quay..io", ".quay.io", "quay.io:80:80", "::1"}) {
     const auto verdict = check_match_image(pattern);
     EXPECT_FALSE(verdict.invalid) << pattern;
     EXPECT_TRUE(verdict.never_matches) << pattern;
@@ -84,9 +83,9 @@ TEST(MatchImage, PatternsThatCanNeverMatch) {
 }
 
 TEST(MatchImage, GoodPatternsPass) {
-  for (const char* pattern : {"quay.example.com", "quay.example.com:8443", "*.quay.io",
-                              "quay.io/team", "[::1]:5000", "[fe80::1%25eth0]", "10.0.0.5:5000",
-                              "quay*.io"}) {
+  for (const char* pattern :
+       {"quay.example.com", "quay.example.com:8443", "*.quay.io", "quay.io/team", "[::1]:5000",
+        "[fe80::1%25eth0]", "10.0.0.5:5000", "quay*.io"}) {
     const auto verdict = check_match_image(pattern);
     EXPECT_FALSE(verdict.invalid) << pattern << ": " << verdict.invalid.value_or("");
     EXPECT_FALSE(verdict.never_matches) << pattern << ": " << verdict.never_matches.value_or("");

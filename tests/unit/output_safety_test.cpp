@@ -43,18 +43,20 @@ TEST(OutputSafety, DebugLogsCannotBeForgedByTheImageOrTheTokensClaims) {
   const std::string token = make_jwt({{"iss", "https://oidc.example.com" + forged},
                                       {"sub", std::string("sub\0\x1b[2J\r", 8) + "\xe2\x80\xae"},
                                       {"exp", kNow + 3600}});
-  const auto outcome = run_with(
-      request("quay.example.com/team/app\r\x1b[31m\xc2\x9b" + forged, token), kOk,
-      {"--log-level=debug"});
+  const auto outcome =
+      run_with(request("quay.example.com/team/app\r\x1b[31m\xc2\x9b" + forged, token), kOk,
+               {"--log-level=debug"});
   EXPECT_THAT(outcome.err, HasSubstr("\\x0a2026-01-01"));
   expect_only_printable_lines(outcome.err);
 }
 
 TEST(OutputSafety, UsageErrorsNeverQuoteAStrayToken) {
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"inspect", "-", kSaToken}, {"inspect", kSaToken, "extra"},
-        {"--log-level=info", kSaToken}, {"check-config", "a.yaml", kSaToken},
-        {"--unknown-flag=" + kSaToken}, {"--timeout", kSaToken}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"inspect", "-", kSaToken},
+                                               {"inspect", kSaToken, "extra"},
+                                               {"--log-level=info", kSaToken},
+                                               {"check-config", "a.yaml", kSaToken},
+                                               {"--unknown-flag=" + kSaToken},
+                                               {"--timeout", kSaToken}}) {
     const auto outcome = run_with(request(), kOk, args);
     EXPECT_EQ(outcome.exit_code, 2) << args.back().substr(0, 20) << outcome.err;
     EXPECT_EQ(outcome.out, "");
@@ -68,7 +70,8 @@ TEST(OutputSafety, UsageErrorsNeverQuoteAStrayToken) {
 TEST(OutputSafety, AFlagValueWithANewlineStillGivesOneLine) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--timeout", "1s\n2026-01-01T00:00:00.000Z info forged"},
-        {"--allowed-host", "quay.example.com\r\nforged"}, {"--log-level=x\ny"},
+        {"--allowed-host", "quay.example.com\r\nforged"},
+        {"--log-level=x\ny"},
         {"check-config", "--kubelet-version", "1.34\nforged", "-"}}) {
     const auto outcome = run_with(request(), kOk, args);
     EXPECT_EQ(outcome.exit_code, 2) << outcome.err;
@@ -126,7 +129,8 @@ TEST(OutputSafety, ProxyCredentialsInTransportErrorsAreScrubbed) {
   EXPECT_EQ(http.requests.size(), 2U);
   EXPECT_EQ(http.requests.front().proxy, url);
   EXPECT_THAT(err.str(), Not(HasSubstr("hunter2")));
-  EXPECT_THAT(err.str(), HasSubstr("proxy http://[redacted]@proxy.internal:3128 (from HTTPS_PROXY)"));
+  EXPECT_THAT(err.str(),
+              HasSubstr("proxy http://[redacted]@proxy.internal:3128 (from HTTPS_PROXY)"));
 }
 
 }  // namespace

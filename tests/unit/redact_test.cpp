@@ -37,25 +37,32 @@ TEST(OneLine, EscapesEverythingNonPrintable) {
 }
 
 TEST(OneLine, EscapesC1ControlsBidiOverridesAndBrokenUtf8) {
-  EXPECT_EQ(one_line("csi\xc2\x9b" "31m"), "csi\\u009b31m");               // C1 CSI
-  EXPECT_EQ(one_line("admin\xe2\x80\xae") + "|", "admin\\u202e|");     // RIGHT-TO-LEFT OVERRIDE
-  EXPECT_EQ(one_line("a\xe2\x81\xa6" "b\xe2\x80\xa8" "c"), "a\\u2066b\\u2028c");  // isolate, LS
+  EXPECT_EQ(one_line("csi\xc2\x9b"
+                     "31m"),
+            "csi\\u009b31m");                                       // C1 CSI
+  EXPECT_EQ(one_line("admin\xe2\x80\xae") + "|", "admin\\u202e|");  // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(one_line("a\xe2\x81\xa6"
+                     "b\xe2\x80\xa8"
+                     "c"),
+            "a\\u2066b\\u2028c");  // isolate, LS
   EXPECT_EQ(one_line("zw\xe2\x80\x8bj\xef\xbb\xbf"), "zw\\u200bj\\ufeff");
   EXPECT_EQ(one_line("bad \xff\xc0\x80 \xe2\x80"), "bad \\xff\\xc0\\x80 \\xe2\\x80");
   EXPECT_EQ(one_line("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a UTF-16 surrogate is not UTF-8
 }
 
 TEST(Redactor, ScrubsAnyPieceOfSixteenOrMoreCharactersOfASecret) {
-  const std::string sa = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL29pZGMiLCJzdWIiOiJzIn0."
-                         "c2lnbmF0dXJlLWJ5dGVzLW9mLXRoZS1zZXJ2aWNlLWFjY291bnQ";
-  const std::string robot = "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ0ZWFtK3B1bGxlciJ9.cm9ib3Qtc2lnbmF0dXJlLWJ5dGVz";
+  const std::string sa =
+      "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL29pZGMiLCJzdWIiOiJzIn0."
+      "c2lnbmF0dXJlLWJ5dGVzLW9mLXRoZS1zZXJ2aWNlLWFjY291bnQ";
+  const std::string robot =
+      "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ0ZWFtK3B1bGxlciJ9.cm9ib3Qtc2lnbmF0dXJlLWJ5dGVz";
   Redactor redactor;
   redactor.add_secret(sa);
   redactor.add_secret(robot);
   // Pieces of 16 to 40 characters, from the middle of a segment and across a dot.
-  for (const auto& [secret, at, length] : {std::tuple{sa, 3U, 20U}, std::tuple{sa, 30U, 16U},
-                                            std::tuple{sa, 60U, 40U}, std::tuple{robot, 10U, 25U},
-                                            std::tuple{robot, 45U, 33U}}) {
+  for (const auto& [secret, at, length] :
+       {std::tuple{sa, 3U, 20U}, std::tuple{sa, 30U, 16U}, std::tuple{sa, 60U, 40U},
+        std::tuple{robot, 10U, 25U}, std::tuple{robot, 45U, 33U}}) {
     const std::string piece = secret.substr(at, length);
     const auto scrubbed = redactor.scrub("Quay said: '" + piece + "' is wrong");
     EXPECT_EQ(scrubbed, "Quay said: '[redacted]' is wrong") << piece;

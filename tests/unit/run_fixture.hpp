@@ -15,16 +15,17 @@ namespace qcp::test {
 
 inline const std::string kSaSignature = "U0Etc2lnbmF0dXJlLW5ldmVyLXByaW50ZWQ";
 inline const std::string kSaToken = test::make_jwt({{"iss", "https://oidc.example.com"},
-                                             {"sub", "system:serviceaccount:app:puller"},
-                                             {"aud", {"quay"}},
-                                             {"exp", test::kNow + 3600}},
-                                            kSaSignature);
+                                                    {"sub", "system:serviceaccount:app:puller"},
+                                                    {"aud", {"quay"}},
+                                                    {"exp", test::kNow + 3600}},
+                                                   kSaSignature);
 inline const std::string kQuaySignature = "UVVBWS1zaWduYXR1cmUtbmV2ZXItcHJpbnRlZA";
 inline const std::string kQuayToken = test::make_jwt(
     {{"iss", "quay"}, {"sub", "team+puller"}, {"exp", test::kNow + 3600}}, kQuaySignature);
 
 inline std::string request(const std::string& image = "quay.example.com:8443/team/app",
-                    const std::string& token = kSaToken, const std::string& robot = "team+puller") {
+                           const std::string& token = kSaToken,
+                           const std::string& robot = "team+puller") {
   nlohmann::json json = {{"kind", "CredentialProviderRequest"},
                          {"apiVersion", "credentialprovider.kubelet.k8s.io/v1"},
                          {"image", image}};

@@ -34,8 +34,7 @@ struct Environment {
 
 // Variables libraries may still read from the process environment after from_process(): the
 // resolver's search domains and options, as glibc's resolver also honours them.
-inline constexpr std::array<std::string_view, 2> kLibraryVariables = {"LOCALDOMAIN",
-                                                                       "RES_OPTIONS"};
+inline constexpr std::array<std::string_view, 2> kLibraryVariables = {"LOCALDOMAIN", "RES_OPTIONS"};
 
 // Empties the process environment but for kLibraryVariables, once from_process() has taken what
 // the program reads: libcurl, OpenSSL and c-ares must not change behaviour behind our back

@@ -18,9 +18,9 @@ inline constexpr std::chrono::seconds kQuayTokenLifetime{3600};
 
 struct ExchangeSettings {
   TrustStore trust;
-  std::string proxy;     // from HTTPS_PROXY/https_proxy, checked (parse_proxy_url); empty: direct
+  std::string proxy;  // from HTTPS_PROXY/https_proxy, checked (parse_proxy_url); empty: direct
   std::string proxy_userinfo;  // its "user:password", scrubbed from every message
-  std::string no_proxy;  // from NO_PROXY/no_proxy
+  std::string no_proxy;        // from NO_PROXY/no_proxy
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds attempt_timeout{10000};
   // One deadline for everything: attempts, waits between them, Retry-After. total_timeout names
@@ -41,8 +41,8 @@ struct QuayToken {
   // exp - iat: the lifetime Quay gave the token, on Quay's own clock; nullopt without both.
   std::optional<std::chrono::seconds> lifetime;
   std::chrono::steady_clock::time_point requested_at;  // when the answering request was sent
-  std::optional<std::int64_t> issued_at;                // iat, on Quay's clock
-  std::chrono::system_clock::time_point expires_at;     // exp on the node's clock (fallback)
+  std::optional<std::int64_t> issued_at;               // iat, on Quay's clock
+  std::chrono::system_clock::time_point expires_at;    // exp on the node's clock (fallback)
   bool expiry_assumed = false;  // the token had no exp: Quay's fixed one-hour lifetime was assumed
 };
 
