@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "core/cli_parse.hpp"
+#include "core/text.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/identity.hpp"
 #include "qcp/core/jwt.hpp"
@@ -52,15 +53,6 @@ std::string path_in(const std::string& dir, std::string_view name) {
   }
   path += name;
   return path;
-}
-
-std::string_view trimmed(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const auto first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
 }
 
 // The kubelet matches the image without tag or digest: "host:8443/team/app:1.2@sha256:..." ->

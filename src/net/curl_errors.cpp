@@ -75,12 +75,7 @@ Kind kind_of(const CurlFailure& failure) {
 }  // namespace
 
 bool out_of_descriptors() {
-  const int probe = ::eventfd(0, EFD_CLOEXEC);
-  if (probe >= 0) {
-    ::close(probe);
-    return false;
-  }
-  return errno == EMFILE || errno == ENFILE;
+  return !descriptors_available(1);
 }
 
 bool descriptors_available(std::size_t needed) {

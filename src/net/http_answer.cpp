@@ -3,17 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.hpp"
+
 namespace qcp {
 namespace {
-
-std::string_view trimmed(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const auto first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
-}
 
 bool is_field(std::string_view line, std::string_view name) {
   return line.size() > name.size() && line[name.size()] == ':' &&
