@@ -1,8 +1,14 @@
 #include "qcp/net/curl_http.hpp"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -55,6 +61,53 @@ class Setter {
   CURLcode first_error_ = CURLE_OK;
 };
 
+// A distribution's bundle is ~220 KiB; anything past this is not a CA bundle.
+constexpr std::size_t kMaxBundleBytes = std::size_t{16} << 20U;
+
+bool read_bounded_file(const std::string& path, std::size_t limit, std::string& text,
+                       std::string& problem) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat info {};
+  if (fd < 0 || ::fstat(fd, &info) != 0) {
+    problem = "cannot read " + path + ": " + std::strerror(errno);
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return false;
+  }
+  // Sized from fstat, read to the real end: the file may change while it is read.
+  text.resize(std::min(static_cast<std::size_t>(std::max<off_t>(info.st_size, 0)), limit) + 1);
+  std::size_t filled = 0;
+  bool ok = true;
+  for (;;) {
+    if (filled == text.size()) {
+      if (text.size() > limit) {
+        problem =
+            path + " is larger than " + std::to_string(limit >> 20U) + " MiB: not a CA bundle";
+        ok = false;
+        break;
+      }
+      text.resize(std::min(text.size() * 2, limit + 1));
+    }
+    const ssize_t got = ::read(fd, text.data() + filled, text.size() - filled);
+    if (got < 0 && errno == EINTR) {
+      continue;
+    }
+    if (got < 0) {
+      problem = "cannot read " + path + ": " + std::strerror(errno);
+      ok = false;
+      break;
+    }
+    if (got == 0) {
+      break;
+    }
+    filled += static_cast<std::size_t>(got);
+  }
+  ::close(fd);
+  text.resize(filled);
+  return ok;
+}
+
 }  // namespace
 
 CurlHttpClient::CurlHttpClient() {
@@ -67,6 +120,24 @@ CurlHttpClient::~CurlHttpClient() {
   curl_global_cleanup();
 }
 
+const CaBundle* CurlHttpClient::bundle_for(const std::string& path, std::string& problem) {
+  if (bundle_ && bundle_path_ == path) {
+    return bundle_.get();
+  }
+  std::string text;
+  if (!read_bounded_file(path, kMaxBundleBytes, text, problem)) {
+    return nullptr;
+  }
+  auto bundle = std::make_unique<CaBundle>(std::move(text));
+  if (bundle->size() == 0) {
+    problem = path + " holds no PEM certificate";
+    return nullptr;
+  }
+  bundle_ = std::move(bundle);
+  bundle_path_ = path;
+  return bundle_.get();
+}
+
 HttpResult CurlHttpClient::get(const HttpRequest& request) {
   // libcurl reads 0 as "no timeout" and a negative one as ~49 days: never hand it either.
   if (request.total_timeout < std::chrono::milliseconds{1} ||
@@ -77,6 +148,14 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
     return TransportError{
         TransportError::Kind::kNoDescriptors,
         "fewer than " + std::to_string(kDescriptorsForARequest) + " file descriptors are free"};
+  }
+  const CaBundle* bundle = nullptr;
+  if (!request.trust.ca_file.empty()) {
+    std::string problem;
+    bundle = bundle_for(request.trust.ca_file, problem);
+    if (bundle == nullptr) {
+      return TransportError{TransportError::Kind::kCertificate, problem};
+    }
   }
   EasyHandle handle(curl_easy_init());
   if (!handle) {
@@ -109,22 +188,20 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
   set(CURLOPT_SSL_VERIFYPEER, 1L);
   set(CURLOPT_SSL_VERIFYHOST, 2L);
   set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-  if (!request.trust.ca_file.empty()) {
-    set(CURLOPT_CAINFO, request.trust.ca_file.c_str());
-  }
-  if (!request.trust.ca_dir.empty()) {
-    set(CURLOPT_CAPATH, request.trust.ca_dir.c_str());
-  }
-  // An HTTPS proxy is verified against the same trusted CAs, never against nothing.
-  if (!request.trust.ca_file.empty()) {
-    set(CURLOPT_PROXY_CAINFO, request.trust.ca_file.c_str());
-  }
-  if (!request.trust.ca_dir.empty()) {
-    set(CURLOPT_PROXY_CAPATH, request.trust.ca_dir.c_str());
-  }
+  // No CA file for libcurl: it would decode every certificate in it up front. The bundle's own
+  // lookup serves Quay's connection and an HTTPS proxy's (the callback runs for both); a CA
+  // directory stays OpenSSL's hashed lookup. nullptr also drops any CA location compiled into
+  // a system libcurl.
+  set(CURLOPT_CAINFO, static_cast<const char*>(nullptr));
+  set(CURLOPT_PROXY_CAINFO, static_cast<const char*>(nullptr));
+  const char* ca_dir = request.trust.ca_dir.empty() ? nullptr : request.trust.ca_dir.c_str();
+  set(CURLOPT_CAPATH, ca_dir);
+  set(CURLOPT_PROXY_CAPATH, ca_dir);
   set(CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
   set(CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
-  set(CURLOPT_SSL_CTX_FUNCTION, &require_subject_alt_name);
+  TlsContextSetup tls_setup{.bundle = bundle};
+  set(CURLOPT_SSL_CTX_FUNCTION, &prepare_tls_context);
+  set(CURLOPT_SSL_CTX_DATA, &tls_setup);
   if (!request.basic_user.empty()) {
     set(CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
     set(CURLOPT_USERNAME, request.basic_user.c_str());

@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "net/ca_lookup.hpp"
+
 namespace qcp {
 namespace {
 
@@ -40,8 +42,13 @@ bool& leaf_without_san_seen() {
   return seen;
 }
 
-CURLcode require_subject_alt_name(CURL* /*handle*/, void* ssl_ctx, void* /*user*/) {
+CURLcode prepare_tls_context(CURL* /*handle*/, void* ssl_ctx, void* setup) {
   auto* context = static_cast<SSL_CTX*>(ssl_ctx);
+  const auto* wanted = static_cast<const TlsContextSetup*>(setup);
+  if (wanted != nullptr && wanted->bundle != nullptr &&
+      !add_bundle_lookup(context, *wanted->bundle)) {
+    return CURLE_SSL_CACERT_BADFILE;
+  }
   // libcurl has set the mode (peer verification on); keep it, add our check.
   SSL_CTX_set_verify(context, SSL_CTX_get_verify_mode(context), &verify_leaf_has_san);
   return CURLE_OK;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <poll.h>
@@ -979,6 +980,11 @@ struct FakeQuay::Impl {
     detail::check(key != nullptr, "PEM_read_bio_PrivateKey");
     detail::check(SSL_CTX_use_certificate(ssl_ctx.get(), cert.get()) == 1,
                   "SSL_CTX_use_certificate");
+    // Any further certificates (an intermediate) are sent after the leaf.
+    while (X509* extra = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr)) {
+      detail::check(SSL_CTX_add0_chain_cert(ssl_ctx.get(), extra) == 1, "SSL_CTX_add0_chain_cert");
+    }
+    ERR_clear_error();  // the end of the PEM text
     detail::check(SSL_CTX_use_PrivateKey(ssl_ctx.get(), key.get()) == 1, "SSL_CTX_use_PrivateKey");
     detail::check(SSL_CTX_check_private_key(ssl_ctx.get()) == 1, "SSL_CTX_check_private_key");
   }

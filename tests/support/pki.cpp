@@ -101,6 +101,7 @@ constexpr long kDay = 24 * kHour;
 struct TestPki::Impl {
   std::string ca_pem;
   std::string server_cert_pem;
+  std::string intermediate_pem;
   std::string server_key_pem;
 };
 
@@ -109,14 +110,37 @@ TestPki::TestPki() : TestPki(TestPkiOptions{}) {}
 TestPki::TestPki(const TestPkiOptions& options) : impl_(std::make_unique<Impl>()) {
   // CA: self-signed, CA:TRUE, may only sign certificates.
   const detail::PkeyPtr ca_key = generate_p256();
-  const detail::X509Ptr ca = new_cert(ca_key.get(), -kHour, kDay);
+  const detail::X509Ptr ca =
+      options.ca_validity == CaValidity::kExpired       ? new_cert(ca_key.get(), -2 * kDay, -kDay)
+      : options.ca_validity == CaValidity::kNotYetValid ? new_cert(ca_key.get(), kDay, 2 * kDay)
+                                                        : new_cert(ca_key.get(), -kHour, kDay);
   X509_NAME* ca_name = X509_get_subject_name(ca.get());
-  set_common_name(ca_name, "qcp tests", "qcp test CA");
+  set_common_name(ca_name, "qcp tests", options.ca_common_name);
   check(X509_set_issuer_name(ca.get(), ca_name) == 1, "X509_set_issuer_name");
-  add_extension(ca.get(), nullptr, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+  add_extension(ca.get(), nullptr, NID_basic_constraints,
+                options.intermediate ? "critical,CA:TRUE,pathlen:1" : "critical,CA:TRUE,pathlen:0");
   add_extension(ca.get(), nullptr, NID_key_usage, "critical,keyCertSign,cRLSign");
   add_extension(ca.get(), nullptr, NID_subject_key_identifier, "hash");
   check(X509_sign(ca.get(), ca_key.get(), EVP_sha256()) > 0, "X509_sign(CA)");
+
+  // Intermediate (optional): signed by the CA, signs the leaf.
+  detail::PkeyPtr intermediate_key;
+  detail::X509Ptr intermediate;
+  if (options.intermediate) {
+    intermediate_key = generate_p256();
+    intermediate = new_cert(intermediate_key.get(), -kHour, kDay);
+    set_common_name(X509_get_subject_name(intermediate.get()), "qcp tests",
+                    "qcp test intermediate CA");
+    check(X509_set_issuer_name(intermediate.get(), ca_name) == 1, "X509_set_issuer_name");
+    add_extension(intermediate.get(), ca.get(), NID_basic_constraints,
+                  "critical,CA:TRUE,pathlen:0");
+    add_extension(intermediate.get(), ca.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
+    add_extension(intermediate.get(), ca.get(), NID_subject_key_identifier, "hash");
+    add_extension(intermediate.get(), ca.get(), NID_authority_key_identifier, "keyid:always");
+    check(X509_sign(intermediate.get(), ca_key.get(), EVP_sha256()) > 0, "X509_sign(intermediate)");
+  }
+  X509* signer = intermediate ? intermediate.get() : ca.get();
+  EVP_PKEY* signer_key = intermediate ? intermediate_key.get() : ca_key.get();
 
   // Leaf: TLS server certificate for loopback names.
   std::string san;
@@ -136,19 +160,21 @@ TestPki::TestPki(const TestPkiOptions& options) : impl_(std::make_unique<Impl>()
                                    : new_cert(leaf_key.get(), -kHour, kDay);
   set_common_name(X509_get_subject_name(leaf.get()), "qcp tests",
                   options.common_name_only ? "127.0.0.1" : "fake quay");
-  check(X509_set_issuer_name(leaf.get(), ca_name) == 1, "X509_set_issuer_name");
-  add_extension(leaf.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
-  add_extension(leaf.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
-  add_extension(leaf.get(), ca.get(), NID_ext_key_usage, "serverAuth");
+  check(X509_set_issuer_name(leaf.get(), X509_get_subject_name(signer)) == 1,
+        "X509_set_issuer_name");
+  add_extension(leaf.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
+  add_extension(leaf.get(), signer, NID_key_usage, "critical,digitalSignature");
+  add_extension(leaf.get(), signer, NID_ext_key_usage, "serverAuth");
   if (!options.common_name_only) {
-    add_extension(leaf.get(), ca.get(), NID_subject_alt_name, san);
+    add_extension(leaf.get(), signer, NID_subject_alt_name, san);
   }
-  add_extension(leaf.get(), ca.get(), NID_subject_key_identifier, "hash");
-  add_extension(leaf.get(), ca.get(), NID_authority_key_identifier, "keyid:always");
-  check(X509_sign(leaf.get(), ca_key.get(), EVP_sha256()) > 0, "X509_sign(leaf)");
+  add_extension(leaf.get(), signer, NID_subject_key_identifier, "hash");
+  add_extension(leaf.get(), signer, NID_authority_key_identifier, "keyid:always");
+  check(X509_sign(leaf.get(), signer_key, EVP_sha256()) > 0, "X509_sign(leaf)");
 
   impl_->ca_pem = cert_pem(ca.get());
-  impl_->server_cert_pem = cert_pem(leaf.get());
+  impl_->intermediate_pem = intermediate ? cert_pem(intermediate.get()) : std::string();
+  impl_->server_cert_pem = cert_pem(leaf.get()) + impl_->intermediate_pem;
   impl_->server_key_pem = key_pem(leaf_key.get());
 }
 
@@ -161,6 +187,9 @@ const std::string& TestPki::ca_pem() const {
 }
 const std::string& TestPki::server_cert_pem() const {
   return impl_->server_cert_pem;
+}
+const std::string& TestPki::intermediate_pem() const {
+  return impl_->intermediate_pem;
 }
 const std::string& TestPki::server_key_pem() const {
   return impl_->server_key_pem;

@@ -11,6 +11,8 @@
 
 namespace qcp::test {
 
+enum class CaValidity { kCurrent, kExpired, kNotYetValid };
+
 struct TestPkiOptions {
   // Added to the default SANs (IP:127.0.0.1, IP:::1, DNS:localhost, DNS:quay.test).
   std::vector<std::string> extra_dns_names;
@@ -20,6 +22,12 @@ struct TestPkiOptions {
   bool expired_server_cert = false;
   // true: no subjectAltName at all; the name is only the subject's CN, "127.0.0.1".
   bool common_name_only = false;
+  // The CA's validity window (the leaf's stays current).
+  CaValidity ca_validity = CaValidity::kCurrent;
+  // true: the CA signs an intermediate CA, which signs the leaf; the server sends both.
+  bool intermediate = false;
+  // The CA's subject is O=qcp tests, CN=<this>.
+  std::string ca_common_name = "qcp test CA";
 };
 
 class TestPki {
@@ -32,9 +40,11 @@ class TestPki {
   TestPki& operator=(const TestPki&) = delete;
   ~TestPki();
 
-  [[nodiscard]] const std::string& ca_pem() const;           // CA certificate, PEM
-  [[nodiscard]] const std::string& server_cert_pem() const;  // leaf certificate, PEM
-  [[nodiscard]] const std::string& server_key_pem() const;   // leaf key, unencrypted PKCS#8 PEM
+  [[nodiscard]] const std::string& ca_pem() const;  // CA certificate, PEM
+  // Leaf certificate, PEM, followed by the intermediate's when there is one.
+  [[nodiscard]] const std::string& server_cert_pem() const;
+  [[nodiscard]] const std::string& intermediate_pem() const;  // "" without an intermediate
+  [[nodiscard]] const std::string& server_key_pem() const;    // leaf key, unencrypted PKCS#8 PEM
 
   // Writes DIR/ca.pem (mode 0644) and returns its path. DIR must exist.
   std::filesystem::path write_ca(const std::filesystem::path& dir) const;

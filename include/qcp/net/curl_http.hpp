@@ -1,6 +1,10 @@
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include "qcp/core/http.hpp"
+#include "qcp/net/ca_bundle.hpp"
 
 namespace qcp {
 
@@ -16,6 +20,13 @@ class CurlHttpClient final : public HttpClient {
   ~CurlHttpClient() override;
 
   HttpResult get(const HttpRequest& request) override;
+
+ private:
+  const CaBundle* bundle_for(const std::string& path, std::string& problem);
+
+  // The CA bundle, read and indexed once per process: retries reuse it.
+  std::string bundle_path_;
+  std::unique_ptr<CaBundle> bundle_;
 };
 
 }  // namespace qcp
