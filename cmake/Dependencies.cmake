@@ -10,6 +10,12 @@ add_library(qcp_logging INTERFACE)
 target_compile_definitions(qcp_logging INTERFACE SPDLOG_FMT_EXTERNAL)
 target_link_libraries(qcp_logging INTERFACE fmt::fmt-header-only Threads::Threads)
 
+# OpenSSL: the system's for development; for the static binary a minimal OpenSSL 3.5 built from
+# Debian's source (StaticOpenSsl), which everything in that build links.
+if(QCP_STATIC)
+  include(StaticOpenSsl)
+endif()
+
 # qcp::yaml: libyaml, the C YAML 1.1 parser that go-yaml (and so the kubelet's config decoder)
 # was ported from; check-config reads CredentialProviderConfig files with it. The system library
 # for development; for the static binary, its parser compiled from Debian's source (StaticYaml).

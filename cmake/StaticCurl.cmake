@@ -3,8 +3,9 @@
 # Debian ships no usable static libcurl (libcurl.a from libcurl4-openssl-dev wants brotli, zstd,
 # nghttp2, libidn2, libpsl, libssh2, GSSAPI, LDAP... as static archives too), so this builds a
 # minimal, HTTPS-only libcurl.a from Debian's patched curl source (upstream 7.88.1 plus Debian's
-# security fixes, fetched with `apt-get source curl`) and links it with the static c-ares and
-# OpenSSL archives from Debian.
+# security fixes, fetched with `apt-get source curl`) and links it with Debian's static c-ares
+# and the minimal static OpenSSL of cmake/StaticOpenSsl.cmake (included first, by
+# Dependencies.cmake: FindOpenSSL below finds that one).
 #
 # Design points:
 #  * Name resolution goes through c-ares, never glibc's getaddrinfo/NSS: a static glibc binary
@@ -22,12 +23,11 @@
 # the curl build.
 #
 # Expected link warnings with -static ("Using 'X' in statically linked applications requires at
-# runtime the shared libraries..."): dlopen (libcrypto dso_dlfcn.o), getaddrinfo (libcrypto
-# bio_addr.o, pulled in by libssl's DTLS code), gethostbyname (libcrypto bio_sock.o),
-# getservbyname (c-ares ares_getaddrinfo.o) and getservbyport_r (c-ares ares_getnameinfo.o). They
-# come from whole objects of Debian's OpenSSL/c-ares archives, no curl option removes them, and
-# none is called at run time on our paths: curl resolves through c-ares with a numeric service
-# (ARES_AI_NUMERICSERV), gives OpenSSL a connected socket, and never loads engines/providers.
+# runtime the shared libraries..."): getaddrinfo (libcrypto bio_addr.o), gethostbyname (libcrypto
+# bio_sock.o), getservbyname (c-ares ares_getaddrinfo.o) and getservbyport_r (c-ares
+# ares_getnameinfo.o). They come from whole objects of the OpenSSL/c-ares archives, no curl option
+# removes them, and none is called at run time on our paths: curl resolves through c-ares with a
+# numeric service (ARES_AI_NUMERICSERV) and gives OpenSSL a connected socket.
 include_guard(GLOBAL)
 include(ExternalProject)
 

@@ -5,7 +5,8 @@
 #   1. apt-get update
 #   2. enables deb-src for the Debian archive entries (the static build compiles curl from
 #      Debian's patched source, fetched with `apt-get source curl` by scripts/fetch-debian-source.sh),
-#      and runs apt-get update again if that changed anything
+#      and runs apt-get update again if that changed anything. (OpenSSL 3.5 comes from Debian 13's
+#      source through a private apt state at build time; the machine's sources are not changed.)
 #   3. installs the build/test packages that are not installed yet
 #
 # Must run as root; re-executes itself with sudo when possible.
@@ -26,7 +27,7 @@ readonly packages=(
   nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libcli11-dev libc-ares-dev libssl-dev libyaml-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  openssl time strace
+  openssl time strace valgrind perl debian-archive-keyring
 )
 
 apt_etc="${QCP_APT_ETC:-/etc/apt}"
