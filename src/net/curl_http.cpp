@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "net/curl_errors.hpp"
+#include "net/openssl_strings.hpp"
 #include "net/tls_policy.hpp"
 #include "qcp/net/http_answer.hpp"
 
@@ -111,6 +112,7 @@ bool read_bounded_file(const std::string& path, std::size_t limit, std::string& 
 }  // namespace
 
 CurlHttpClient::CurlHttpClient() {
+  defer_openssl_error_strings();
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     throw std::runtime_error("libcurl could not be initialised");
   }
@@ -230,8 +232,8 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
           TransportError::Kind::kTooLarge,
           "the answer is larger than " + std::to_string(request.max_body_bytes) + " bytes"};
     }
-    const std::string detail =
-        error_buffer[0] != '\0' ? error_buffer.data() : curl_easy_strerror(code);
+    const std::string detail = with_openssl_error_strings(
+        error_buffer[0] != '\0' ? error_buffer.data() : curl_easy_strerror(code));
     if (answer.headers_overflowed() || detail.starts_with("Too large response headers")) {
       return TransportError{TransportError::Kind::kTooLarge,
                             "the answer's headers are larger than " +
