@@ -103,7 +103,7 @@ ExternalProject_Add(qcp_curl_build
     "-DCMAKE_C_COMPILER:FILEPATH=${CMAKE_C_COMPILER}"
     -DCMAKE_BUILD_TYPE:STRING=Release
     # -Os with section GC: the exchange is one request, and size is a release target.
-    "-DCMAKE_C_FLAGS_RELEASE:STRING=-Os -DNDEBUG -ffunction-sections -fdata-sections"
+    "-DCMAKE_C_FLAGS_RELEASE:STRING=-Os -DNDEBUG -ffunction-sections -fdata-sections -ffile-prefix-map=${QCP_CURL_SOURCE_DIR}/=curl/"
     "-DQCP_CURL_DEBIAN_VERSION:STRING=${QCP_CURL_DEBIAN_VERSION}"
     # static library only
     -DBUILD_SHARED_LIBS:BOOL=OFF

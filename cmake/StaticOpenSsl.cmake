@@ -52,7 +52,7 @@ set(_qcp_openssl_stage "${_qcp_openssl_root}/stage")
 set(QCP_OPENSSL_ROOT "${_qcp_openssl_stage}${_qcp_openssl_prefix}")
 
 string(SHA256 _qcp_openssl_key
-  "${QCP_OPENSSL_DEBIAN_VERSION}|${QCP_OPENSSL_OPTIONS}|${_qcp_openssl_target}|${CMAKE_C_COMPILER}|${CMAKE_AR}|${CMAKE_RANLIB}")
+  "2|${QCP_OPENSSL_DEBIAN_VERSION}|${QCP_OPENSSL_OPTIONS}|${_qcp_openssl_target}|${CMAKE_C_COMPILER}|${CMAKE_AR}|${CMAKE_RANLIB}")
 set(_qcp_openssl_stamp "${_qcp_openssl_stage}/.qcp-${_qcp_openssl_key}")
 if(NOT EXISTS "${_qcp_openssl_stamp}")
   message(STATUS "Building OpenSSL ${QCP_OPENSSL_DEBIAN_VERSION} (static, minimal) - about 2 minutes")
@@ -61,9 +61,17 @@ if(NOT EXISTS "${_qcp_openssl_stamp}")
   cmake_host_system_information(RESULT _qcp_jobs QUERY NUMBER_OF_LOGICAL_CORES)
   file(RELATIVE_PATH _qcp_openssl_configure "${_qcp_openssl_root}/build"
        "${QCP_OPENSSL_SOURCE_DIR}/Configure")
+  # OpenSSL compiles its build date into the library ("built on"): the source's own date (its
+  # Debian changelog entry) keeps two builds of one version identical.
+  execute_process(
+    COMMAND dpkg-parsechangelog -l "${QCP_OPENSSL_SOURCE_DIR}/debian/changelog" -S Timestamp
+    OUTPUT_VARIABLE _qcp_openssl_epoch OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _qcp_rc)
+  if(NOT _qcp_rc EQUAL 0 OR NOT _qcp_openssl_epoch MATCHES "^[0-9]+$")
+    message(FATAL_ERROR "StaticOpenSsl: no date in ${QCP_OPENSSL_SOURCE_DIR}/debian/changelog")
+  endif()
   set(_qcp_openssl_env
     "CC=${CMAKE_C_COMPILER}" "AR=${CMAKE_AR}" "RANLIB=${CMAKE_RANLIB}"
-    "SOURCE_DATE_EPOCH=$ENV{SOURCE_DATE_EPOCH}")
+    "SOURCE_DATE_EPOCH=${_qcp_openssl_epoch}")
   foreach(_qcp_step IN ITEMS configure build install)
     if(_qcp_step STREQUAL "configure")
       # A relative Configure path keeps the build tree's location out of __FILE__ strings.

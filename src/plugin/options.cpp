@@ -62,7 +62,8 @@ LogLevel log_level_value(const std::string& text, const std::string& origin) {
 }
 
 std::string version_text() {
-  return std::string(kProgramName) + " " + std::string(kVersion) + " (" + curl_version() + ")\n";
+  return std::string(kProgramName) + " " + std::string(kVersion) + " (commit " +
+         std::string(kCommit) + "; " + curl_version() + ")\n";
 }
 
 std::vector<std::string> split_list(const std::string& text) {

@@ -98,6 +98,8 @@ TEST(PluginBinaryCli, VersionAndHelpGoToStdout) {
   auto result = run_process(kBinary, {"--version"}, {}, "");
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_THAT(result.out, HasSubstr("quay-credential-provider "));
+  // The commit it was built from, for a bug report: 12 hex digits in a git checkout.
+  EXPECT_THAT(result.out, ::testing::ContainsRegex("\\(commit ([0-9a-f]{12}|unknown); libcurl/"));
   result = run_process(kBinary, {"--help"}, {}, "");
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_THAT(result.out, HasSubstr("--allowed-host"));
@@ -122,6 +124,16 @@ TEST(PluginBinaryCli, IsFullyStatic) {
     EXPECT_NE(program.p_type, static_cast<std::uint32_t>(PT_INTERP)) << "has a dynamic loader";
     EXPECT_NE(program.p_type, static_cast<std::uint32_t>(PT_DYNAMIC)) << "has a dynamic section";
   }
+}
+
+// A release names no directory of the machine that built it (reproducible builds; no paths
+// leaked): every __FILE__ is mapped to a relative path.
+TEST(PluginBinaryCli, EmbedsNoBuildPath) {
+  std::ifstream file(kBinary, std::ios::binary);
+  const std::string bytes{std::istreambuf_iterator<char>(file), {}};
+  ASSERT_GT(bytes.size(), 1000000U);
+  EXPECT_EQ(bytes.find(QCP_SOURCE_DIR), std::string::npos) << QCP_SOURCE_DIR;
+  EXPECT_EQ(bytes.find(QCP_BUILD_DIR), std::string::npos) << QCP_BUILD_DIR;
 }
 #endif
 
