@@ -1,7 +1,8 @@
 // Fuzzes the CA bundle index (CaBundle): the input is a bundle file as a node may hold it.
 //
 // Invariants (a violation traps, which libFuzzer reports as a crash):
-//   - every indexed entry decodes, and its subject is found again in the whole decoded DER;
+//   - an indexed entry that decodes in full (the index reads only a prefix: one whose tail is
+//     damaged is indexed and skipped when asked) has its subject in the whole DER;
 //   - looking that subject up finds the entry (the index never misses its own certificates);
 //   - a name's folding key matches itself, and keys_match is symmetric.
 // The input also serves as a DER Name for fold_name and candidates().
@@ -18,7 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const qcp::CaBundle bundle(std::string(reinterpret_cast<const char*>(data), size));
   for (std::size_t i = 0; i < bundle.size(); ++i) {
     const auto der = bundle.der(i);
-    check(der.has_value(), "an indexed entry decodes");
+    if (!der) {
+      continue;
+    }
     const auto scan = qcp::find_subject(*der);
     check(scan.subject.has_value(), "an indexed entry's subject is found in its whole DER");
     bool found = false;
