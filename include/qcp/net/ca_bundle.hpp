@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "qcp/net/der_name.hpp"
+
 namespace qcp {
 
 // A PEM bundle of trusted CAs, indexed by subject name without decoding any certificate.
@@ -44,24 +46,10 @@ class CaBundle {
     std::size_t body_begin;  // base64 text, offsets into pem_
     std::size_t body_end;
     bool trust_settings;
-    std::string subject_key;  // see fold_name() in ca_bundle.cpp; empty: unreadable subject
+    std::string subject_key;  // fold_name() of the subject (der_name.cpp); "": OpenSSL decides
   };
   std::string pem_;
   std::vector<Entry> entries_;
 };
-
-// The subject Name's DER of a DER certificate prefix: nullopt when `prefix` is too short to hold
-// it (needed: how many bytes would do) or when the bytes are no certificate (needed stays 0).
-struct SubjectScan {
-  std::optional<std::span<const std::uint8_t>> subject;
-  std::size_t needed = 0;
-};
-SubjectScan find_subject(std::span<const std::uint8_t> certificate_prefix);
-
-// The folding key of a DER Name (empty when the name cannot be read); keys_match() is the
-// necessary condition for X509_NAME_cmp() == 0 that CaBundle::candidates() applies.
-std::string fold_name(std::span<const std::uint8_t> name_der);
-enum class KeyMatch { kNo, kMaybe, kYes };
-KeyMatch keys_match(const std::string& a, const std::string& b);
 
 }  // namespace qcp
