@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -46,45 +47,6 @@ std::string system_error_text(int error) {
   return std::error_code(error, std::generic_category()).message();
 }
 
-std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
-  auto failed = [&path](const std::string& why) {
-    return Failure(ExitCode::kUsage, "cannot read " + path + ": " + why);
-  };
-  // Non-blocking open: a FIFO would otherwise block here until a writer comes, maybe forever.
-  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-  if (file.get() < 0) {
-    throw failed(system_error_text(errno));
-  }
-  struct stat info {};
-  if (::fstat(file.get(), &info) != 0) {
-    throw failed(system_error_text(errno));
-  }
-  if (S_ISDIR(info.st_mode)) {
-    throw failed("is a directory");
-  }
-  if (!S_ISREG(info.st_mode)) {
-    throw failed("not a regular file (a FIFO, socket or device may never end)");
-  }
-  std::string data;
-  std::array<char, 16384> chunk{};
-  while (true) {
-    const auto got = ::read(file.get(), chunk.data(), chunk.size());
-    if (got < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw failed(system_error_text(errno));
-    }
-    if (got == 0) {
-      return data;
-    }
-    if (data.size() + static_cast<std::size_t>(got) > max_bytes) {
-      throw failed("larger than " + std::to_string(max_bytes) + " bytes");
-    }
-    data.append(chunk.data(), static_cast<std::size_t>(got));
-  }
-}
-
 // As Go's os.ReadDir and the kubelet see a directory: an entry counts as a directory only if it
 // is one itself; a symlink is "not a directory" whatever it points to (or whether it points).
 std::vector<std::string> directory_entries(const std::string& path) {
@@ -112,6 +74,52 @@ std::vector<std::string> directory_entries(const std::string& path) {
 }
 
 }  // namespace
+
+std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
+  auto failed = [&path](const std::string& why) {
+    return Failure(ExitCode::kUsage, "cannot read " + path + ": " + why);
+  };
+  // Non-blocking open: a FIFO would otherwise block here until a writer comes, maybe forever.
+  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (file.get() < 0) {
+    throw failed(system_error_text(errno));
+  }
+  struct stat info {};
+  if (::fstat(file.get(), &info) != 0) {
+    throw failed(system_error_text(errno));
+  }
+  if (S_ISDIR(info.st_mode)) {
+    throw failed("is a directory");
+  }
+  if (!S_ISREG(info.st_mode)) {
+    throw failed("not a regular file (a FIFO, socket or device may never end)");
+  }
+  // Read straight into a buffer sized from fstat (a CA bundle is read on every lookup), one
+  // byte more to see a file that grew, and never more than max_bytes + 1.
+  std::string data(
+      std::min(static_cast<std::size_t>(std::max<off_t>(info.st_size, 0)), max_bytes) + 1, '\0');
+  std::size_t filled = 0;
+  while (true) {
+    if (filled == data.size()) {
+      if (filled > max_bytes) {
+        throw failed("larger than " + std::to_string(max_bytes) + " bytes");
+      }
+      data.resize(std::min(data.size() * 2, max_bytes + 1));
+    }
+    const auto got = ::read(file.get(), data.data() + filled, data.size() - filled);
+    if (got < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw failed(system_error_text(errno));
+    }
+    if (got == 0) {
+      data.resize(filled);
+      return data;
+    }
+    filled += static_cast<std::size_t>(got);
+  }
+}
 
 std::optional<std::string> Environment::get(std::string_view name) const {
   const auto it = variables.find(name);

@@ -1,20 +1,16 @@
 #include "qcp/net/curl_http.hpp"
 
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <stdexcept>
 
 #include "net/curl_errors.hpp"
 #include "net/openssl_strings.hpp"
 #include "net/tls_policy.hpp"
+#include "qcp/core/environment.hpp"
+#include "qcp/core/failure.hpp"
 #include "qcp/net/http_answer.hpp"
 
 namespace qcp {
@@ -65,50 +61,6 @@ class Setter {
 // A distribution's bundle is ~220 KiB; anything past this is not a CA bundle.
 constexpr std::size_t kMaxBundleBytes = std::size_t{16} << 20U;
 
-bool read_bounded_file(const std::string& path, std::size_t limit, std::string& text,
-                       std::string& problem) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat info {};
-  if (fd < 0 || ::fstat(fd, &info) != 0) {
-    problem = "cannot read " + path + ": " + std::strerror(errno);
-    if (fd >= 0) {
-      ::close(fd);
-    }
-    return false;
-  }
-  // Sized from fstat, read to the real end: the file may change while it is read.
-  text.resize(std::min(static_cast<std::size_t>(std::max<off_t>(info.st_size, 0)), limit) + 1);
-  std::size_t filled = 0;
-  bool ok = true;
-  for (;;) {
-    if (filled == text.size()) {
-      if (text.size() > limit) {
-        problem =
-            path + " is larger than " + std::to_string(limit >> 20U) + " MiB: not a CA bundle";
-        ok = false;
-        break;
-      }
-      text.resize(std::min(text.size() * 2, limit + 1));
-    }
-    const ssize_t got = ::read(fd, text.data() + filled, text.size() - filled);
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got < 0) {
-      problem = "cannot read " + path + ": " + std::strerror(errno);
-      ok = false;
-      break;
-    }
-    if (got == 0) {
-      break;
-    }
-    filled += static_cast<std::size_t>(got);
-  }
-  ::close(fd);
-  text.resize(filled);
-  return ok;
-}
-
 }  // namespace
 
 CurlHttpClient::CurlHttpClient() {
@@ -127,7 +79,10 @@ const CaBundle* CurlHttpClient::bundle_for(const std::string& path, std::string&
     return bundle_.get();
   }
   std::string text;
-  if (!read_bounded_file(path, kMaxBundleBytes, text, problem)) {
+  try {
+    text = read_whole_file(path, kMaxBundleBytes);
+  } catch (const Failure& failure) {
+    problem = failure.what();  // "cannot read PATH: why"
     return nullptr;
   }
   auto bundle = std::make_unique<CaBundle>(std::move(text));

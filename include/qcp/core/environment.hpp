@@ -32,6 +32,10 @@ struct Environment {
   static Environment from_process();
 };
 
+// The whole content of the regular file `path`, at most max_bytes; throws Failure (kUsage)
+// "cannot read PATH: why". A FIFO, socket or device is refused without blocking on it.
+std::string read_whole_file(const std::string& path, std::size_t max_bytes);
+
 // Variables libraries may still read from the process environment after from_process(): the
 // resolver's search domains and options, as glibc's resolver also honours them.
 inline constexpr std::array<std::string_view, 2> kLibraryVariables = {"LOCALDOMAIN", "RES_OPTIONS"};
