@@ -8,7 +8,16 @@
 # (no timestamps but SOURCE_DATE_EPOCH, the commit's time, when given).
 include_guard(GLOBAL)
 
+# Debian's name of the architecture built for: dpkg knows multiarch packages by it.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  set(QCP_DPKG_ARCH arm64)
+else()
+  set(QCP_DPKG_ARCH amd64)
+endif()
+
 # The Debian package that owns FILE, and its version; fails the configure when dpkg knows none.
+# A file that packages of several architectures share (a multiarch header) is credited to the
+# package of the architecture built for.
 function(qcp_owning_package file out_name out_version)
   execute_process(COMMAND dpkg-query -S "${file}" OUTPUT_VARIABLE owner RESULT_VARIABLE rc
                   OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
@@ -17,17 +26,25 @@ function(qcp_owning_package file out_name out_version)
     execute_process(COMMAND dpkg-query -S "${real}" OUTPUT_VARIABLE owner RESULT_VARIABLE rc
                     OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   endif()
-  string(REGEX REPLACE ":.*$" "" package "${owner}")  # "libc6-dev:amd64: /usr/..." -> libc6-dev
-  string(REGEX REPLACE ",.*$" "" package "${package}")
+  # "libfmt-dev:amd64, libfmt-dev:arm64: /usr/include/fmt/format.h" -> the packages
+  string(REGEX REPLACE ": /.*$" "" owners "${owner}")
+  string(REPLACE ", " ";" owners "${owners}")
+  set(package "")
+  foreach(candidate IN LISTS owners)
+    if(candidate MATCHES ":${QCP_DPKG_ARCH}$" OR (package STREQUAL "" AND NOT candidate MATCHES ":"))
+      set(package "${candidate}")
+    endif()
+  endforeach()
   if(NOT rc EQUAL 0 OR package STREQUAL "")
-    message(FATAL_ERROR "Sbom: no Debian package owns ${file}")
+    message(FATAL_ERROR "Sbom: no Debian package of ${QCP_DPKG_ARCH} owns ${file} (${owner})")
   endif()
   execute_process(COMMAND dpkg-query -W "-f=\${Version}" "${package}" OUTPUT_VARIABLE version
                   RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-  if(NOT rc EQUAL 0 OR version STREQUAL "")
-    message(FATAL_ERROR "Sbom: dpkg has no version of ${package}")
+  if(NOT rc EQUAL 0 OR NOT version MATCHES "^[0-9][^ ]*$")
+    message(FATAL_ERROR "Sbom: dpkg has no single version of ${package} (${version})")
   endif()
-  set(${out_name} "${package}" PARENT_SCOPE)
+  string(REGEX REPLACE ":${QCP_DPKG_ARCH}$" "" name "${package}")
+  set(${out_name} "${name}" PARENT_SCOPE)
   set(${out_version} "${version}" PARENT_SCOPE)
 endfunction()
 
@@ -40,9 +57,12 @@ function(qcp_header_package header out_name out_version)
 endfunction()
 
 function(qcp_add_sbom target)
-  execute_process(COMMAND "${CMAKE_CXX_COMPILER}" -print-file-name=libstdc++.a
+  # Asked with the link flags, which may point the compiler at another glibc (the arm64
+  # toolchain file does).
+  separate_arguments(link_flags UNIX_COMMAND "${CMAKE_EXE_LINKER_FLAGS}")
+  execute_process(COMMAND "${CMAKE_CXX_COMPILER}" ${link_flags} -print-file-name=libstdc++.a
                   OUTPUT_VARIABLE libstdcxx OUTPUT_STRIP_TRAILING_WHITESPACE)
-  execute_process(COMMAND "${CMAKE_C_COMPILER}" -print-file-name=libc.a
+  execute_process(COMMAND "${CMAKE_C_COMPILER}" ${link_flags} -print-file-name=libc.a
                   OUTPUT_VARIABLE libc OUTPUT_STRIP_TRAILING_WHITESPACE)
   qcp_owning_package("${libc}" glibc_package glibc_version)
   qcp_owning_package("${libstdcxx}" stdcxx_package stdcxx_version)
@@ -67,6 +87,8 @@ function(qcp_add_sbom target)
   string(REPLACE ";" "\n" components_text "${components}")
   set(facts "${CMAKE_CURRENT_BINARY_DIR}/${target}.sbom-components.txt")
   file(GENERATE OUTPUT "${facts}" CONTENT "${components_text}\n")
+  # A new version of a component relinks the binary, and so rewrites its SBOM.
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${facts}")
 
   add_custom_command(TARGET ${target} POST_BUILD
     COMMAND "${CMAKE_COMMAND}"

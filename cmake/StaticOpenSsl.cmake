@@ -51,8 +51,10 @@ set(_qcp_openssl_prefix /opt/qcp-openssl)
 set(_qcp_openssl_stage "${_qcp_openssl_root}/stage")
 set(QCP_OPENSSL_ROOT "${_qcp_openssl_stage}${_qcp_openssl_prefix}")
 
+# The toolchain's C flags (the arm64 toolchain file's include path) reach OpenSSL's compiler too.
+separate_arguments(_qcp_openssl_cflags UNIX_COMMAND "${CMAKE_C_FLAGS}")
 string(SHA256 _qcp_openssl_key
-  "2|${QCP_OPENSSL_DEBIAN_VERSION}|${QCP_OPENSSL_OPTIONS}|${_qcp_openssl_target}|${CMAKE_C_COMPILER}|${CMAKE_AR}|${CMAKE_RANLIB}")
+  "3|${QCP_OPENSSL_DEBIAN_VERSION}|${QCP_OPENSSL_OPTIONS}|${_qcp_openssl_target}|${CMAKE_C_COMPILER}|${CMAKE_AR}|${CMAKE_RANLIB}|${_qcp_openssl_cflags}")
 set(_qcp_openssl_stamp "${_qcp_openssl_stage}/.qcp-${_qcp_openssl_key}")
 if(NOT EXISTS "${_qcp_openssl_stamp}")
   message(STATUS "Building OpenSSL ${QCP_OPENSSL_DEBIAN_VERSION} (static, minimal) - about 2 minutes")
@@ -77,7 +79,7 @@ if(NOT EXISTS "${_qcp_openssl_stamp}")
       # A relative Configure path keeps the build tree's location out of __FILE__ strings.
       set(_qcp_command perl "${_qcp_openssl_configure}" ${_qcp_openssl_target}
           --prefix=${_qcp_openssl_prefix} --libdir=lib --openssldir=/nonexistent/qcp-openssl
-          ${QCP_OPENSSL_OPTIONS} -Os -ffunction-sections -fdata-sections)
+          ${QCP_OPENSSL_OPTIONS} ${_qcp_openssl_cflags} -Os -ffunction-sections -fdata-sections)
     elseif(_qcp_step STREQUAL "build")
       set(_qcp_command make -j${_qcp_jobs} build_libs)
     else()

@@ -7,7 +7,10 @@
 #      Debian's patched source, fetched with `apt-get source curl` by scripts/fetch-debian-source.sh),
 #      and runs apt-get update again if that changed anything. (OpenSSL 3.5 comes from Debian 13's
 #      source through a private apt state at build time; the machine's sources are not changed.)
-#   3. installs the build/test packages that are not installed yet
+#   3. adds the arm64 architecture to dpkg (multiarch), for the linux/arm64 release build's
+#      target libraries (libc6-dev:arm64, libc-ares-dev:arm64, ...), and runs apt-get update again
+#      if that was new
+#   4. installs the build/test packages that are not installed yet
 #
 # Must run as root; re-executes itself with sudo when possible.
 #
@@ -28,6 +31,12 @@ readonly packages=(
   libgtest-dev libgmock-dev libcli11-dev libc-ares-dev libssl-dev libyaml-dev libbenchmark-dev
   clang libclang-rt-14-dev
   openssl time strace valgrind perl debian-archive-keyring
+  # linux/arm64: Debian's cross compiler, the target's libraries (multiarch), qemu-user for tests
+  crossbuild-essential-arm64 qemu-user-static
+  libc6-dev:arm64 libc-ares-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64
+  libfmt-dev:arm64 libspdlog-dev:arm64
+  # the OCI image
+  buildah skopeo jq
 )
 
 apt_etc="${QCP_APT_ETC:-/etc/apt}"
@@ -156,11 +165,25 @@ if enable_deb_src; then
   apt-get "${apt_quiet[@]}" update
 fi
 
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  log "dpkg --add-architecture arm64; apt-get update"
+  dpkg --add-architecture arm64
+  apt-get "${apt_quiet[@]}" update
+fi
+
+# Whether package $1 ("name" for the native architecture, or "name:arch") is installed; with
+# multiarch, dpkg-query lists every architecture's instance of a bare name.
+native_arch=$(dpkg --print-architecture)
+is_installed() {
+  local name=${1%%:*} arch=$native_arch
+  [[ $1 == *:* ]] && arch=${1#*:}
+  dpkg-query -W -f='${Architecture} ${db:Status-Status}\n' "$name" 2>/dev/null \
+    | grep -qE "^($arch|all) installed$"
+}
+
 missing=()
 for p in "${packages[@]}"; do
-  if [[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" != installed ]]; then
-    missing+=("$p")
-  fi
+  is_installed "$p" || missing+=("$p")
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
