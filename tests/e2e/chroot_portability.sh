@@ -4,10 +4,13 @@
 # test CA at the RHEL bundle path. The lookup must resolve the name (c-ares reads /etc/hosts, no
 # NSS module is loaded), find the CA by probing, and succeed. Needs root (chroot); exits 77 (skip)
 # otherwise.
-# usage: chroot_portability.sh PROVIDER_BINARY FAKE_QUAY_BINARY
+# With EMULATOR (a static qemu-user, for a binary of another architecture), the emulator is the
+# one other file in the chroot and runs the binary there; the fake Quay stays native.
+# usage: chroot_portability.sh PROVIDER_BINARY FAKE_QUAY_BINARY [EMULATOR]
 set -euo pipefail
 provider=${1:?provider}
 fake_quay=${2:?fake-quay}
+emulator=${3:-}
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "SKIP: chroot needs root"
@@ -22,6 +25,11 @@ port=$(cut -d: -f2 <"$work/host")
 
 mkdir -p "$root/etc/pki/tls/certs"
 cp "$provider" "$root/quay-credential-provider"
+run_in_root=(/quay-credential-provider)
+if [[ -n $emulator ]]; then
+  cp "$emulator" "$root/emulator"
+  run_in_root=(/emulator /quay-credential-provider)
+fi
 cp "$work/ca.pem" "$root/etc/pki/tls/certs/ca-bundle.crt"
 echo "127.0.0.1 quay.test" >"$root/etc/hosts"
 echo "nameserver 127.0.0.1" >"$root/etc/resolv.conf"
@@ -36,7 +44,7 @@ token=$(cat "$work/sa-token")
 request='{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"quay.test:'"$port"'/team/app","serviceAccountToken":"'"$token"'","serviceAccountAnnotations":{"quay.io/federated-robot-account":"team+puller"}}'
 
 set +e
-printf "%s" "$request" | env -i "$(command -v chroot)" "$root" /quay-credential-provider --log-level=debug \
+printf "%s" "$request" | env -i "$(command -v chroot)" "$root" "${run_in_root[@]}" --log-level=debug \
   >"$work/out" 2>"$work/err"
 code=$?
 set -e

@@ -17,7 +17,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const std::string kBinary = QCP_BINARY;
 const std::filesystem::path kExamples = QCP_EXAMPLES_DIR;
 
 std::string read_text(const std::filesystem::path& path) {

@@ -14,7 +14,6 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-const std::string kBinary = QCP_BINARY;
 const std::filesystem::path kExamples = QCP_EXAMPLES_DIR;
 
 class CheckConfigHostile : public ::testing::Test {

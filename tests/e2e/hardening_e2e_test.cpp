@@ -127,9 +127,12 @@ TEST_F(PluginBinary, AnOversizedTokenIsABadRequestNotOutOfMemory) {
 
 // With the open-file limit nearly used up, libcurl would report a connect or CA-file failure.
 TEST_F(PluginBinary, RunningOutOfFileDescriptorsIsNamed) {
-  const auto result =
-      run_process("/usr/bin/prlimit", {"--nofile=8:8", kBinary, "--ca-file", ca_file_},
-                  {"PATH=/usr/bin:/bin"}, request());
+  std::vector<std::string> args = {"--nofile=8:8"};
+  for (const auto& word : command_line(kBinary)) {
+    args.push_back(word);
+  }
+  args.insert(args.end(), {"--ca-file", ca_file_});
+  const auto result = run_process("/usr/bin/prlimit", args, {"PATH=/usr/bin:/bin"}, request());
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_THAT(result.err, HasSubstr("out of file descriptors"));
   EXPECT_THAT(result.err, Not(HasSubstr("certificate")));

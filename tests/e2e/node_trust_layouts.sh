@@ -5,10 +5,12 @@
 # (RHEL/Fedora: /etc/ssl/certs a symlink to /etc/pki/tls/certs, no hash links) add it. For each,
 # the lookup must discover the distribution's bundle and succeed; with an unrelated CA added
 # instead it must be refused, naming that bundle. Needs root; exits 77 (skip) otherwise.
-# usage: node_trust_layouts.sh PROVIDER_BINARY FAKE_QUAY_BINARY
+# With EMULATOR (qemu-user, for a binary of another architecture) the provider runs under it.
+# usage: node_trust_layouts.sh PROVIDER_BINARY FAKE_QUAY_BINARY [EMULATOR]
 set -euo pipefail
 provider=${1:?provider}
 fake_quay=${2:?fake-quay}
+emulator=${3:-}
 layout="$(cd "$(dirname "$0")/../../bench" && pwd)/node_layout.sh"
 
 if [[ $(id -u) -ne 0 ]] || ! unshare --mount true 2>/dev/null; then
@@ -32,7 +34,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /de
 
 lookup() {  # LAYOUT CA: exit code; stdout and stderr in $work/out, $work/err
   set +e
-  env -u SSL_CERT_FILE -u SSL_CERT_DIR "$layout" "$1" "$2" "$provider" --log-level=debug \
+  env -u SSL_CERT_FILE -u SSL_CERT_DIR "$layout" "$1" "$2" ${emulator:+"$emulator"} "$provider" --log-level=debug \
     <"$work/request.json" >"$work/out" 2>"$work/err"
   local code=$?
   set -e

@@ -14,7 +14,6 @@
 
 namespace qcp::test {
 
-inline const std::string kBinary = QCP_BINARY;
 inline constexpr const char* kRobot = "team+puller";
 inline constexpr const char* kV1 = "credentialprovider.kubelet.k8s.io/v1";
 

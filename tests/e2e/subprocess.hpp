@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "tested_binary.hpp"
+
 namespace qcp::test {
 
 struct ProcessResult {
@@ -29,12 +31,13 @@ struct ProcessResult {
   std::chrono::milliseconds elapsed{};
 };
 
-// Peak RSS a bounded run may reach: ASan's shadow memory and quarantine alone take ~70 MiB, so a
-// sanitized binary gets a looser bound that still catches unbounded growth (~800 MiB).
+// Peak RSS a bounded run may reach: ASan's shadow memory and quarantine alone take ~70 MiB, and
+// qemu-user's translator and its code cache about as much, so a sanitized or emulated binary gets
+// a looser bound that still catches unbounded growth (~800 MiB).
 #ifdef QCP_SANITIZED_BINARY
-inline constexpr long kRssBoundKib = 160L * 1024;
+inline const long kRssBoundKib = 160L * 1024;
 #else
-inline constexpr long kRssBoundKib = 32L * 1024;
+inline const long kRssBoundKib = kEmulator.empty() ? 32L * 1024 : 160L * 1024;
 #endif
 
 struct ProcessOptions {
@@ -82,7 +85,7 @@ inline ProcessResult run_process(const std::string& binary, const std::vector<st
   }
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
 
-  std::vector<std::string> argv_strings = {binary};
+  std::vector<std::string> argv_strings = command_line(binary);
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& arg : argv_strings) {
@@ -99,7 +102,7 @@ inline ProcessResult run_process(const std::string& binary, const std::vector<st
   const auto started = std::chrono::steady_clock::now();
   pid_t pid = 0;
   const int spawned =
-      ::posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
+      ::posix_spawn(&pid, argv.front(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(in_pipe[0]);
   ::close(out_pipe[1]);

@@ -1049,6 +1049,10 @@ TEST(FakeQuayExecutable, ServesTheDemoFlowAndNeverLogsSecrets) {
                                    "ns1",         "--service-account",
                                    "sa1",         "--token-lifetime",
                                    "600"};
+  // A cross build's fake runs under the emulator (an emulated process cannot exec another).
+  if (const std::string emulator = FAKE_QUAY_EMULATOR; !emulator.empty()) {
+    args.insert(args.begin(), emulator);
+  }
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (std::string& a : args) {
@@ -1056,7 +1060,7 @@ TEST(FakeQuayExecutable, ServesTheDemoFlowAndNeverLogsSecrets) {
   }
   argv.push_back(nullptr);
   pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, FAKE_QUAY_EXE, &actions, nullptr, argv.data(), environ), 0);
+  ASSERT_EQ(posix_spawn(&pid, argv.front(), &actions, nullptr, argv.data(), environ), 0);
   posix_spawn_file_actions_destroy(&actions);
 
   const auto deadline = Clock::now() + seconds{20};
