@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # check-dist.sh DIST: verifies a release directory as a node operator would, and more.
 #   - SHA256SUMS lists every other file in DIST, and `sha256sum -c` passes;
-#   - each binary is a static ELF that runs here (or under qemu-user for another
-#     architecture, when installed) and names its version and commit;
-#   - each binary's SBOM describes it by its SHA-256.
+#   - each binary is a static ELF of the architecture its name says, that runs here (under
+#     qemu-user for arm64 on another machine) and names its version and commit;
+#   - each binary's SBOM describes it by its SHA-256;
+#   - the OCI image archive's index lists linux/amd64 and linux/arm64, and each platform's image
+#     holds exactly that binary (byte for byte), the LICENSE and the SBOM, with the binary as its
+#     entrypoint.
 # Prints one line per check; exits non-zero at the first failure.
 set -euo pipefail
-dist=${1:?usage: check-dist.sh DIST}
+dist=$(cd "${1:?usage: check-dist.sh DIST}" && pwd)
+license=$(cd "$(dirname "$0")/.." && pwd)/LICENSE
 cd "$dist"
 
 fail() {
@@ -21,15 +25,54 @@ present=$(find . -maxdepth 1 -type f ! -name SHA256SUMS -printf '%f\n' | sort)
 sha256sum --quiet -c SHA256SUMS || fail "sha256sum -c SHA256SUMS"
 echo "check-dist: SHA256SUMS covers $(wc -l <SHA256SUMS) files and verifies"
 
+declare -A machine=([amd64]="x86-64" [arm64]="ARM aarch64")
+declare -A emulator=([amd64]="" [arm64]="qemu-aarch64-static")
 for binary in quay-credential-provider-linux-*; do
   [[ $binary == *.* ]] && continue
+  arch=${binary##*-}
+  [[ -n ${machine[$arch]:-} ]] || fail "$binary: unknown architecture $arch"
   description=$(file -b "$binary")
   [[ $description == *"statically linked"* ]] || fail "$binary is not static: $description"
-  version=$("./$binary" --version) || fail "$binary --version failed"
+  [[ $description == *", ${machine[$arch]},"* ]] || fail "$binary is not ${machine[$arch]}: $description"
+  run=("./$binary")
+  if [[ $arch != "$(dpkg --print-architecture)" ]]; then
+    run=("${emulator[$arch]}" "./$binary")
+  fi
+  version=$("${run[@]}" --version) || fail "$binary --version failed"
   [[ $version =~ \(commit\ [0-9a-f]{12}\; ]] || fail "$binary names no commit: $version"
   sbom="$binary.spdx.json"
   [[ -f $sbom ]] || fail "no $sbom"
   grep -q "\"checksumValue\" : \"$(sha256sum "$binary" | cut -d' ' -f1)\"" "$sbom" \
     || fail "$sbom does not carry $binary's SHA-256"
-  echo "check-dist: $binary: static, $version, SBOM matches"
+  echo "check-dist: $binary: static ${machine[$arch]}, $version, SBOM matches"
+done
+
+image=quay-credential-provider-image.oci.tar
+[[ -f $image ]] || fail "no $image"
+work=$(mktemp -d)
+trap 'rm -rf -- "$work"' EXIT
+skopeo inspect --raw "oci-archive:$image" >"$work/index.json" || fail "skopeo cannot read $image"
+platforms=$(jq -r '.manifests[].platform | "\(.os)/\(.architecture)"' "$work/index.json" | sort | xargs)
+[[ $platforms == "linux/amd64 linux/arm64" ]] || fail "$image: index platforms are [$platforms]"
+for arch in amd64 arm64; do
+  skopeo --override-arch "$arch" copy --quiet "oci-archive:$image" "dir:$work/$arch" \
+    || fail "$image: no linux/$arch image"
+  config=$(jq -r '.config.digest | sub("sha256:"; "")' "$work/$arch/manifest.json")
+  jq -e --arg arch "$arch" '.os == "linux" and .architecture == $arch
+      and .config.Entrypoint == ["/quay-credential-provider"]' "$work/$arch/$config" >/dev/null \
+    || fail "$image: linux/$arch config: $(jq -c '{os, architecture, config}' "$work/$arch/$config")"
+  mapfile -t layers < <(jq -r '.layers[].digest | sub("sha256:"; "")' "$work/$arch/manifest.json")
+  [[ ${#layers[@]} -eq 1 ]] || fail "$image: linux/$arch has ${#layers[@]} layers, not 1"
+  mkdir "$work/$arch/root"
+  tar -C "$work/$arch/root" -xzf "$work/$arch/${layers[0]}"
+  files=$(cd "$work/$arch/root" && find . -type f | sort | xargs)
+  doc=./usr/share/doc/quay-credential-provider
+  [[ $files == "./quay-credential-provider $doc/LICENSE $doc/quay-credential-provider.spdx.json" ]] \
+    || fail "$image: linux/$arch holds [$files]"
+  cmp -s "$work/$arch/root/quay-credential-provider" "quay-credential-provider-linux-$arch" \
+    || fail "$image: linux/$arch's binary is not quay-credential-provider-linux-$arch"
+  cmp -s "$work/$arch/root/$doc/quay-credential-provider.spdx.json" \
+    "quay-credential-provider-linux-$arch.spdx.json" || fail "$image: linux/$arch's SBOM differs"
+  cmp -s "$work/$arch/root/$doc/LICENSE" "$license" || fail "$image: linux/$arch's LICENSE differs"
+  echo "check-dist: $image: linux/$arch, FROM scratch: the binary (entrypoint), LICENSE, SBOM"
 done

@@ -4,13 +4,15 @@
 #   scripts/release.sh
 #
 # On a fresh Debian 12 machine it first installs what the build needs (scripts/install-deps.sh,
-# as root). Then, for linux/amd64:
-#   dist/quay-credential-provider-linux-amd64             fully static, stripped
-#   dist/quay-credential-provider-linux-amd64.spdx.json   its SPDX 2.3 SBOM, written by the build
-#   dist/SHA256SUMS                                       every file in dist/
-# and verifies them (scripts/check-dist.sh). SOURCE_DATE_EPOCH is the commit's time and the
+# as root). Then, for linux/amd64 (preset static) and linux/arm64 (preset static-arm64, Debian's
+# cross compiler):
+#   dist/quay-credential-provider-linux-<arch>             fully static, stripped
+#   dist/quay-credential-provider-linux-<arch>.spdx.json   its SPDX 2.3 SBOM, written by the build
+#   dist/quay-credential-provider-image.oci.tar            the OCI image, both platforms
+#                                                          (scripts/build-image.sh)
+#   dist/SHA256SUMS                                        every file in dist/
+# and verifies them (scripts/check-dist.sh). SOURCE_DATE_EPOCH is the commit's time and each
 # build runs in build/release-<arch>, so two runs of one commit give the same bytes.
-# (linux/arm64 and the OCI image are still to come: issue 12.)
 #
 # Environment: QCP_RELEASE_ALLOW_DIRTY=1 builds with uncommitted changes (not a release: the
 # version names the commit, which would not be what was built).
@@ -33,20 +35,24 @@ SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)
 export SOURCE_DATE_EPOCH
 commit=$(git rev-parse --short=12 HEAD)
 
-arch=amd64
-build="build/release-$arch"
+declare -A presets=([amd64]=static [arm64]=static-arm64)
 mkdir -p build
-echo "release: building $commit for linux/$arch in $build" >&2
-cmake --preset static -B "$build" >"$build.configure.log" 2>&1 \
-  || { tail -n 30 "$build.configure.log" >&2; die "configure failed (log: $build.configure.log)"; }
-cmake --build "$build" --target quay-credential-provider >"$build.build.log" 2>&1 \
-  || { tail -n 30 "$build.build.log" >&2; die "build failed (log: $build.build.log)"; }
-
 rm -rf dist
 mkdir dist
-name="quay-credential-provider-linux-$arch"
-cp "$build/quay-credential-provider" "dist/$name"
-cp "$build/quay-credential-provider.spdx.json" "dist/$name.spdx.json"
+for arch in amd64 arm64; do
+  build="build/release-$arch"
+  echo "release: building $commit for linux/$arch in $build" >&2
+  cmake --preset "${presets[$arch]}" -B "$build" >"$build.configure.log" 2>&1 \
+    || { tail -n 30 "$build.configure.log" >&2; die "configure failed (log: $build.configure.log)"; }
+  cmake --build "$build" --target quay-credential-provider >"$build.build.log" 2>&1 \
+    || { tail -n 30 "$build.build.log" >&2; die "build failed (log: $build.build.log)"; }
+  name="quay-credential-provider-linux-$arch"
+  cp "$build/quay-credential-provider" "dist/$name"
+  cp "$build/quay-credential-provider.spdx.json" "dist/$name.spdx.json"
+done
+
+version=$(dist/quay-credential-provider-linux-amd64 --version | awk 'NR == 1 { print $2 }')
+QCP_IMAGE_VERSION=$version scripts/build-image.sh dist
 (cd dist && sha256sum -- * >SHA256SUMS)
 
 scripts/check-dist.sh dist
