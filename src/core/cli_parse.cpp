@@ -91,4 +91,16 @@ void parse_arguments(CLI::App& app, std::span<const std::string> args, std::stri
   }
 }
 
+bool parse_subcommand(CLI::App& app, std::string_view name, std::span<const std::string> args,
+                      std::ostream& out) {
+  try {
+    parse_arguments(app, args, name);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    out.flush();
+    return false;
+  }
+  return true;
+}
+
 }  // namespace qcp

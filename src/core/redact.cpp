@@ -220,20 +220,24 @@ void wipe(std::string& secret) noexcept {
   secret.clear();
 }
 
-std::string short_hash(std::string_view secret) {
+std::string sha256_hex(std::string_view bytes) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
-  if (EVP_Digest(secret.data(), secret.size(), digest.data(), &length, EVP_sha256(), nullptr) !=
-      1) {
+  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
     return "unavailable";
   }
   constexpr std::string_view kHex = "0123456789abcdef";
   std::string out;
-  for (std::size_t i = 0; i < 6 && i < length; ++i) {
+  for (std::size_t i = 0; i < length; ++i) {
     out.push_back(kHex[digest[i] >> 4U]);
     out.push_back(kHex[digest[i] & 0x0FU]);
   }
   return out;
+}
+
+std::string short_hash(std::string_view secret) {
+  constexpr std::size_t kShown = 12;
+  return sha256_hex(secret).substr(0, kShown);
 }
 
 }  // namespace qcp

@@ -21,19 +21,6 @@
 namespace qcp {
 namespace {
 
-// Parses a subcommand's arguments; false when --help was printed instead.
-bool parse_subcommand(CLI::App& app, std::string_view name, std::span<const std::string> args,
-                      std::ostream& out) {
-  try {
-    parse_arguments(app, args, name);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    out.flush();
-    return false;
-  }
-  return true;
-}
-
 std::string read_stdin(std::istream& in) {
   try {
     return read_request(in, kMaxRequestBytes);
@@ -65,32 +52,6 @@ std::string without_tag(std::string image) {
     image.resize(colon);
   }
   return image;
-}
-
-// "1.33", "v1.34", "1.35.2" -> the generation whose config rules apply.
-KubeletGeneration kubelet_generation(std::string_view version) {
-  if (version.starts_with('v')) {
-    version.remove_prefix(1);
-  }
-  int minor = -1;
-  if (version.starts_with("1.")) {
-    const auto* begin = version.data() + 2;
-    const auto* end = version.data() + version.size();
-    const auto [stop, error] = std::from_chars(begin, end, minor);
-    if (error != std::errc{} || (stop != end && *stop != '.')) {
-      minor = -1;
-    }
-  }
-  if (minor < 0) {
-    throw Failure(ExitCode::kUsage, "check-config: --kubelet-version must look like 1.34");
-  }
-  constexpr int kFirstWithTokens = 33;
-  if (minor < kFirstWithTokens) {
-    throw Failure(ExitCode::kUsage,
-                  "check-config: this provider needs Kubernetes 1.33 or later (service-account "
-                  "tokens for credential providers, KEP-4412)");
-  }
-  return minor == kFirstWithTokens ? KubeletGeneration::k1_33 : KubeletGeneration::k1_34_or_later;
 }
 
 }  // namespace
@@ -162,6 +123,34 @@ int inspect_command(std::span<const std::string> args, Streams streams, const Cl
   return static_cast<int>(inspection.refusals.empty() ? ExitCode::kOk : ExitCode::kLookupFailed);
 }
 
+// "1.33", "v1.34", "1.35.2" -> the generation whose config rules apply.
+KubeletGeneration kubelet_generation(std::string_view version, std::string_view command) {
+  if (version.starts_with('v')) {
+    version.remove_prefix(1);
+  }
+  int minor = -1;
+  if (version.starts_with("1.")) {
+    const auto* begin = version.data() + 2;
+    const auto* end = version.data() + version.size();
+    const auto [stop, error] = std::from_chars(begin, end, minor);
+    if (error != std::errc{} || (stop != end && *stop != '.')) {
+      minor = -1;
+    }
+  }
+  if (minor < 0) {
+    throw Failure(ExitCode::kUsage,
+                  std::string(command) + ": --kubelet-version must look like 1.34");
+  }
+  constexpr int kFirstWithTokens = 33;
+  if (minor < kFirstWithTokens) {
+    throw Failure(ExitCode::kUsage,
+                  std::string(command) +
+                      ": this provider needs Kubernetes 1.33 or later (service-account "
+                      "tokens for credential providers, KEP-4412)");
+  }
+  return minor == kFirstWithTokens ? KubeletGeneration::k1_33 : KubeletGeneration::k1_34_or_later;
+}
+
 int check_config_command(std::span<const std::string> args, Streams streams,
                          const Environment& env) {
   CLI::App app(
@@ -202,7 +191,7 @@ int check_config_command(std::span<const std::string> args, Streams streams,
     return static_cast<int>(ExitCode::kOk);
   }
   if (!version.empty()) {
-    settings.kubelet = kubelet_generation(version);
+    settings.kubelet = kubelet_generation(version, "check-config");
   }
   for (auto& image : settings.images) {
     image = without_tag(normalized_image(image));  // "busybox" is docker.io/library/busybox

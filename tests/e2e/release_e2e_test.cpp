@@ -3,7 +3,6 @@
 // libraries embed.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <array>
 #include <fstream>
@@ -13,6 +12,7 @@
 #include <regex>
 #include <string>
 
+#include "qcp/core/redact.hpp"
 #include "tested_binary.hpp"
 
 namespace qcp::test {
@@ -23,20 +23,6 @@ namespace {
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), {}};
-}
-
-std::string sha256_hex(const std::string& bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  EXPECT_EQ(EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr),
-            1);
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    constexpr const char* kDigits = "0123456789abcdef";
-    hex += kDigits[digest[i] >> 4U];
-    hex += kDigits[digest[i] & 0xfU];
-  }
-  return hex;
 }
 
 // "3.5.7-1~deb13u2" -> "3.5.7", "1:1.10.0+ds-0.4" -> "1.10.0"

@@ -58,4 +58,7 @@ std::string one_line(std::string_view text);
 // First 12 hex digits of SHA-256: lets logs tell tokens apart without revealing them.
 std::string short_hash(std::string_view secret);
 
+// The SHA-256 of `bytes` in lower-case hex ("unavailable" if OpenSSL cannot compute it).
+std::string sha256_hex(std::string_view bytes);
+
 }  // namespace qcp
