@@ -9,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "diagnostics/commands.hpp"
+#include "install/commands.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/exchange.hpp"
 #include "qcp/core/failure.hpp"
@@ -215,6 +216,12 @@ int run(std::span<const std::string> args, Streams streams, const Environment& e
     }
     if (!args.empty() && args.front() == "check-config") {
       return check_config_command(args.subspan(1), streams, env);
+    }
+    if (!args.empty() && args.front() == "install") {
+      return install_command(args.subspan(1), streams, env);
+    }
+    if (!args.empty() && args.front() == "uninstall") {
+      return uninstall_command(args.subspan(1), streams, env);
     }
     const CommandLine command = parse_command_line(args, env);
     if (!command.run_plugin) {

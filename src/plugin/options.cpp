@@ -110,7 +110,11 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
       "Diagnostics (see each one's --help):\n"
       "  inspect [TOKEN|-]    decode a service-account token; print the Quay federation binding\n"
       "  check-config FILE    validate a kubelet CredentialProviderConfig\n\n"
-      "Documentation: docs/configuration.md, docs/troubleshooting.md, docs/kind.md.");
+      "On a node:\n"
+      "  install              put this binary and its provider entry on the node\n"
+      "  uninstall            take them off again\n\n"
+      "Documentation: docs/configuration.md, docs/install.md, docs/troubleshooting.md, "
+      "docs/kind.md.");
 
   std::string ca_file;
   std::string ca_dir;

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qcp/install/config_edit.hpp"
+#include "qcp/install/host_files.hpp"
+
+namespace qcp::install {
+
+// Where install keeps what it needs to undo itself (node paths): install.json, the record of
+// what it created and replaced, and originals/, the bytes it replaced.
+inline constexpr const char* kStateDirectory = "/var/lib/quay-credential-provider";
+
+struct InstallRequest {
+  std::string bin_dir;  // the kubelet's --image-credential-provider-bin-dir
+  std::string config;   // its --image-credential-provider-config: a file, or a directory (1.34+)
+  ProviderSettings provider;
+  // provider.kubelet as given (--kubelet-version); when false it is taken from the config's
+  // other providers, and install refuses to guess without one.
+  bool kubelet_given = false;
+  std::string binary;  // the executable to install: this program's own bytes
+};
+
+struct UninstallRequest {
+  std::string bin_dir;
+  std::string config;
+  std::string provider_name = "quay-credential-provider";
+};
+
+struct Outcome {
+  bool changed = false;
+  std::vector<std::string> report;  // one line each, for stdout
+};
+
+// Installs the binary into the bin dir and our provider into the config, after checking that
+// the kubelet would accept the resulting config; the binary lands before the config names it.
+// Either everything is done or nothing is (what was written is put back), and an install equal
+// to what is there writes nothing. Throws Failure saying what stopped it.
+Outcome install(HostFiles& files, const InstallRequest& request);
+
+// Undoes install: each file install replaced gets its original back (a file changed since then
+// only loses our provider entry, or, for the binary, is left alone); files and directories it
+// created are removed; the state directory goes last.
+Outcome uninstall(HostFiles& files, const UninstallRequest& request);
+
+}  // namespace qcp::install

@@ -1,0 +1,130 @@
+#include "install/commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <ostream>
+
+#include "core/cli_parse.hpp"
+#include "diagnostics/commands.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/core/redact.hpp"
+#include "qcp/install/installer.hpp"
+#include "qcp/version.hpp"
+
+namespace qcp {
+namespace {
+
+// Where the running program's own bytes are: what install copies onto the node.
+constexpr const char* kOwnExecutable = "/proc/self/exe";
+constexpr std::size_t kMaxExecutableBytes = std::size_t{64} << 20;
+
+struct NodePaths {
+  std::string host_root = "/";
+  std::string bin_dir;
+  std::string config;
+};
+
+void add_node_paths(CLI::App& app, NodePaths& paths) {
+  app.add_option("--host-root", paths.host_root,
+                 "Where the node's file system is seen (/host in the DaemonSet); every other "
+                 "path is a path on the node")
+      ->type_name("DIR")
+      ->capture_default_str();
+  app.add_option("--bin-dir", paths.bin_dir, "The kubelet's --image-credential-provider-bin-dir")
+      ->type_name("PATH")
+      ->required();
+  app.add_option("--config", paths.config,
+                 "The kubelet's --image-credential-provider-config: a file, or (1.34+) a "
+                 "directory")
+      ->type_name("PATH")
+      ->required();
+}
+
+// Node paths are absolute and plain: what the kubelet's flags hold.
+void check_node_paths(const NodePaths& paths, std::string_view command) {
+  for (const auto& [flag, path] :
+       {std::pair{"--bin-dir", &paths.bin_dir}, std::pair{"--config", &paths.config}}) {
+    if (!path->starts_with('/') || *path == "/" || path->find('\0') != std::string::npos ||
+        one_line(*path) != *path) {
+      throw Failure(ExitCode::kUsage, std::string(command) + ": " + flag +
+                                          " must be an absolute path on the node, not /");
+    }
+  }
+}
+
+int print(const install::Outcome& outcome, std::ostream& out) {
+  for (const auto& line : outcome.report) {
+    out << one_line(line) << '\n';
+  }
+  out.flush();
+  return static_cast<int>(ExitCode::kOk);
+}
+
+}  // namespace
+
+int install_command(std::span<const std::string> args, Streams streams, const Environment& env) {
+  CLI::App app(
+      "Installs this binary into the kubelet's credential-provider bin dir (atomically, verified) "
+      "and its provider entry into the kubelet's config (a file, merged with the providers "
+      "already there, or a file of its own in a config directory), after checking that the "
+      "kubelet would accept the result. A second identical install changes nothing; uninstall "
+      "puts everything back.",
+      std::string(kProgramName) + " install");
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  NodePaths paths;
+  add_node_paths(app, paths);
+  install::InstallRequest request;
+  app.add_option("--match-image", request.provider.match_images,
+                 "A matchImages entry: the Quay registry's HOST[:PORT] as pods name it "
+                 "(repeatable)")
+      ->type_name("HOST[:PORT]")
+      ->required()
+      ->allow_extra_args(false);
+  std::string version;
+  app.add_option("--kubelet-version", version,
+                 "The node's kubelet (1.33 and 1.34+ need different entries); default: as the "
+                 "config's other providers show")
+      ->type_name("1.N");
+  app.add_option("--audience", request.provider.audience,
+                 "The service-account token audience the kubelet requests for this provider")
+      ->type_name("AUDIENCE")
+      ->capture_default_str();
+  if (!parse_subcommand(app, "install", args, streams.out)) {
+    return static_cast<int>(ExitCode::kOk);
+  }
+  check_node_paths(paths, "install");
+  if (request.provider.audience.empty() ||
+      one_line(request.provider.audience) != request.provider.audience) {
+    throw Failure(ExitCode::kUsage, "install: --audience must be a printable, non-empty string");
+  }
+  if (!version.empty()) {
+    request.provider.kubelet = kubelet_generation(version, "install");
+    request.kubelet_given = true;
+  }
+  request.bin_dir = paths.bin_dir;
+  request.config = paths.config;
+  request.provider.name = std::string(kProgramName);
+  request.binary = env.read_file(kOwnExecutable, kMaxExecutableBytes);
+  install::RootedFiles files(paths.host_root);
+  return print(install::install(files, request), streams.out);
+}
+
+int uninstall_command(std::span<const std::string> args, Streams streams, const Environment&) {
+  CLI::App app(
+      "Undoes install: restores each file it replaced (a config changed since then only loses "
+      "this provider's entry), removes what it created, and leaves everything else as it is.",
+      std::string(kProgramName) + " uninstall");
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  NodePaths paths;
+  add_node_paths(app, paths);
+  if (!parse_subcommand(app, "uninstall", args, streams.out)) {
+    return static_cast<int>(ExitCode::kOk);
+  }
+  check_node_paths(paths, "uninstall");
+  install::RootedFiles files(paths.host_root);
+  return print(install::uninstall(files, {.bin_dir = paths.bin_dir,
+                                          .config = paths.config,
+                                          .provider_name = std::string(kProgramName)}),
+               streams.out);
+}
+
+}  // namespace qcp

@@ -1,0 +1,225 @@
+#include "qcp/install/installer.hpp"
+
+#include <algorithm>
+
+#include "install/install_state.hpp"
+#include "install/transaction.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/diagnostics/config_check.hpp"
+
+namespace qcp::install {
+namespace {
+
+// The file install writes into a config directory (the kubelet reads *.yaml there, 1.34+).
+constexpr const char* kConfigFileName = "quay-credential-provider.yaml";
+// What the kubelet reads of one config file is not bounded, but a config is a few KiB.
+constexpr std::size_t kMaxConfigBytes = std::size_t{4} << 20;
+
+struct ConfigTarget {
+  std::string file;       // the file our provider goes into
+  std::string directory;  // the config directory holding it, when --config is one
+};
+
+ConfigTarget config_target(const HostFiles& files, const std::string& config) {
+  const auto status = files.status(config);
+  if (status.kind == FileKind::kDirectory) {
+    return {join_path(config, kConfigFileName), config};
+  }
+  if (status.kind == FileKind::kOther) {
+    throw Failure(ExitCode::kUsage,
+                  "install: --config " + config + " is neither a file nor a directory");
+  }
+  return {config, ""};
+}
+
+bool is_config_name(std::string_view name) {
+  return name.ends_with(".json") || name.ends_with(".yaml") || name.ends_with(".yml");
+}
+
+// The config files the kubelet reads, with `file` given `text` (or left out when nullopt).
+std::vector<ConfigFile> config_files(const HostFiles& files, const ConfigTarget& target,
+                                     const std::optional<std::string>& text) {
+  std::vector<ConfigFile> result;
+  if (target.directory.empty()) {
+    if (text) {
+      result.push_back({target.file, *text});
+    }
+    return result;
+  }
+  auto names = files.list(target.directory);
+  const std::string ours = target.file.substr(target.directory.size() + 1);
+  if (text && std::find(names.begin(), names.end(), ours) == names.end()) {
+    names.insert(std::upper_bound(names.begin(), names.end(), ours), ours);
+  }
+  for (const auto& name : names) {
+    const std::string path = join_path(target.directory, name);
+    if (!is_config_name(name)) {
+      continue;
+    }
+    if (path == target.file) {
+      if (text) {
+        result.push_back({path, *text});
+      }
+    } else if (const auto content = files.read(path, kMaxConfigBytes)) {
+      result.push_back({path, content->bytes});
+    } else {
+      result.push_back({path, ""});  // a dangling symlink: the kubelet fails on it, and so do we
+    }
+  }
+  return result;
+}
+
+ConfigCheckSettings kubelet_rules(const HostFiles& files, const std::string& bin_dir,
+                                  const ProviderSettings& provider) {
+  ConfigCheckSettings settings;
+  settings.provider_name = provider.name;
+  settings.kubelet = provider.kubelet;
+  settings.binary_problem = [&files, bin_dir, ours = provider.name](const std::string& name) {
+    if (name == ours) {
+      return std::optional<std::string>();  // installed with the config
+    }
+    const std::string path = join_path(bin_dir, name);
+    const auto status = files.status(path);
+    if (status.kind == FileKind::kRegular && (status.mode & 0111U) != 0) {
+      return std::optional<std::string>();
+    }
+    return std::optional<std::string>("no executable " + path +
+                                      ": the kubelet refuses to start without it");
+  };
+  return settings;
+}
+
+// The kubelet generation the entry is written for: as given, or as the config's providers
+// that use tokens already show; never a guess (1.33 refuses cacheType, 1.34 requires it).
+KubeletGeneration kubelet_generation(const InstallRequest& request,
+                                     const std::vector<ConfigFile>& existing) {
+  if (request.kubelet_given) {
+    return request.provider.kubelet;
+  }
+  ConfigCheckSettings infer;
+  infer.provider_name = request.provider.name;
+  if (!existing.empty()) {
+    const auto report = check_config(existing, infer);
+    if (report.uses_service_account_tokens) {
+      return report.kubelet;
+    }
+  }
+  throw Failure(ExitCode::kUsage,
+                "install: cannot tell the kubelet's version from " + request.config +
+                    ": pass --kubelet-version 1.N (1.33 and 1.34+ need different entries)");
+}
+
+void check_kubelet_accepts(const std::vector<ConfigFile>& config,
+                           const ConfigCheckSettings& rules) {
+  const auto report = check_config(config, rules);
+  for (const auto& finding : report.findings) {
+    if (!finding.warning) {
+      throw Failure(ExitCode::kUsage,
+                    "install: the kubelet would refuse the config this install would write (" +
+                        finding.file +
+                        (finding.line > 0 ? ":" + std::to_string(finding.line) : "") + ": " +
+                        (finding.path.empty() ? "" : finding.path + ": ") + finding.message +
+                        "); nothing was changed");
+    }
+  }
+}
+
+// Writes `bytes` to `path`, first saving what was there (once: a later install keeps the
+// original of the first), and records it in `state`.
+void replace_managed(Transaction& transaction, InstallState& state, const std::string& path,
+                     const std::optional<FileContent>& current, std::string_view bytes,
+                     mode_t mode) {
+  ManagedFile* managed = state.find(path);
+  if (managed == nullptr) {
+    ManagedFile fresh{
+        .path = path, .original = std::nullopt, .original_mode = 0, .written_sha256 = {}};
+    if (current) {
+      fresh.original = join_path(originals_directory(), std::to_string(state.files.size() + 1));
+      fresh.original_mode = current->mode;
+      transaction.write(*fresh.original, current->bytes, 0600);
+    }
+    state.files.push_back(std::move(fresh));
+    managed = &state.files.back();
+  }
+  transaction.write(path, bytes, mode);
+  managed->written_sha256 = sha256_hex(bytes);
+}
+
+}  // namespace
+
+Outcome install(HostFiles& files, const InstallRequest& request) {
+  const auto recorded = load_state(files);
+  if (recorded && (recorded->bin_dir != request.bin_dir || recorded->config != request.config)) {
+    throw Failure(ExitCode::kUsage, "install: already installed with --bin-dir " +
+                                        recorded->bin_dir + " --config " + recorded->config + " (" +
+                                        state_path() + "); uninstall that first");
+  }
+  const ConfigTarget target = config_target(files, request.config);
+  const auto current_config = files.read(target.file, kMaxConfigBytes);
+  ProviderSettings provider = request.provider;
+  provider.kubelet = kubelet_generation(
+      request, config_files(files, target,
+                            current_config ? std::optional(current_config->bytes) : std::nullopt));
+  if (!target.directory.empty() && provider.kubelet == KubeletGeneration::k1_33) {
+    throw Failure(ExitCode::kUsage,
+                  "install: a 1.33 kubelet reads one config file, not the "
+                  "directory " +
+                      request.config);
+  }
+  const std::string desired_config =
+      current_config ? with_provider(current_config->bytes, provider)
+                     : new_config(provider, target.file.ends_with(".json") ? ConfigFormat::kJson
+                                                                           : ConfigFormat::kYaml);
+  check_kubelet_accepts(config_files(files, target, desired_config),
+                        kubelet_rules(files, request.bin_dir, provider));
+
+  const std::string binary_path = join_path(request.bin_dir, provider.name);
+  const auto current_binary = files.read(binary_path, kMaxManagedFileBytes);
+  const bool binary_same =
+      current_binary && current_binary->bytes == request.binary && current_binary->mode == 0755;
+  const bool config_same = current_config && current_config->bytes == desired_config;
+  Outcome outcome;
+  if (binary_same && config_same && recorded) {
+    outcome.report.push_back("already installed: " + binary_path + " and " + target.file +
+                             " are as this install writes them; nothing changed");
+    return outcome;
+  }
+
+  InstallState state = recorded.value_or(InstallState{.bin_dir = request.bin_dir,
+                                                      .config = request.config,
+                                                      .created_directories = {},
+                                                      .files = {}});
+  Transaction transaction(files);
+  try {
+    for (const auto& directory : {request.bin_dir, parent_path(target.file),
+                                  std::string(kStateDirectory), originals_directory()}) {
+      for (auto& made : transaction.make_directories(directory)) {
+        state.created_directories.push_back(std::move(made));
+      }
+    }
+    // The binary first: the kubelet refuses a config naming a provider it cannot exec.
+    if (!binary_same) {
+      replace_managed(transaction, state, binary_path, current_binary, request.binary, 0755);
+      outcome.report.push_back("installed " + binary_path + " (sha256 " +
+                               sha256_hex(request.binary).substr(0, 16) +
+                               ", read back and "
+                               "verified)");
+    }
+    if (!config_same) {
+      replace_managed(transaction, state, target.file, current_config, desired_config,
+                      current_config ? current_config->mode : 0644);
+      outcome.report.push_back((current_config ? "added provider " : "wrote provider ") +
+                               provider.name + " to " + target.file + " (kubelet " +
+                               (provider.kubelet == KubeletGeneration::k1_33 ? "1.33" : "1.34+") +
+                               ")");
+    }
+    transaction.write(state_path(), serialize(state), 0644);
+    transaction.commit();
+  } catch (const Failure& failure) {
+    transaction.abandon(failure);
+  }
+  outcome.changed = true;
+  return outcome;
+}
+
+}  // namespace qcp::install

@@ -1,0 +1,68 @@
+#include "install/transaction.hpp"
+
+#include <exception>
+
+namespace qcp::install {
+
+Transaction::~Transaction() {
+  if (!undo_.empty() || !created_.empty()) {
+    static_cast<void>(rollback());
+  }
+}
+
+void Transaction::write(const std::string& path, std::string_view bytes, mode_t mode) {
+  undo_.push_back({path, files_.read(path, kMaxManagedFileBytes)});
+  files_.write_atomic(path, bytes, mode);
+}
+
+void Transaction::remove(const std::string& path) {
+  undo_.push_back({path, files_.read(path, kMaxManagedFileBytes)});
+  files_.remove_file(path);
+}
+
+std::vector<std::string> Transaction::make_directories(const std::string& path) {
+  auto made = files_.make_directories(path);
+  created_.insert(created_.end(), made.begin(), made.end());
+  return made;
+}
+
+void Transaction::commit() {
+  undo_.clear();
+  created_.clear();
+}
+
+std::string Transaction::rollback() {
+  std::string failures;
+  const auto note = [&failures](const std::exception& error) {
+    failures += (failures.empty() ? "" : "; ") + std::string(error.what());
+  };
+  for (auto undo = undo_.rbegin(); undo != undo_.rend(); ++undo) {
+    try {
+      if (undo->before) {
+        files_.write_atomic(undo->path, undo->before->bytes, undo->before->mode);
+      } else {
+        files_.remove_file(undo->path);
+      }
+    } catch (const std::exception& error) {
+      note(error);
+    }
+  }
+  for (auto directory = created_.rbegin(); directory != created_.rend(); ++directory) {
+    try {
+      files_.remove_directory(*directory);
+    } catch (const std::exception& error) {
+      note(error);
+    }
+  }
+  commit();
+  return failures;
+}
+
+void Transaction::abandon(const Failure& failure) {
+  const std::string left = rollback();
+  throw Failure(failure.code(),
+                std::string(failure.what()) +
+                    (left.empty() ? "; nothing was changed" : "; undoing it failed too: " + left));
+}
+
+}  // namespace qcp::install

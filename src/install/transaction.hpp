@@ -1,0 +1,50 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qcp/core/failure.hpp"
+#include "qcp/install/host_files.hpp"
+
+namespace qcp::install {
+
+// Changes to the node's files that can all be taken back: each write or removal remembers what
+// was there, each created directory is noted, and rollback() undoes them newest first. Until
+// commit(), the destructor rolls back (a change is never left half-made by an exception).
+class Transaction {
+ public:
+  explicit Transaction(HostFiles& files) : files_(files) {}
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Transaction(Transaction&&) = delete;
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+
+  void write(const std::string& path, std::string_view bytes, mode_t mode);
+  void remove(const std::string& path);
+  // The directories it created, outermost first.
+  std::vector<std::string> make_directories(const std::string& path);
+
+  void commit();
+  // Undoes every change; returns what could not be undone ("" when all was).
+  std::string rollback();
+  // Rolls back, then throws `failure` again, ending its message with whether the node is as it
+  // was ("; nothing was changed") or what could not be put back.
+  [[noreturn]] void abandon(const Failure& failure);
+
+ private:
+  struct Undo {
+    std::string path;
+    std::optional<FileContent> before;  // nullopt: nothing was there
+  };
+  HostFiles& files_;
+  std::vector<Undo> undo_;
+  std::vector<std::string> created_;
+};
+
+// Large enough for any build of this program; bounds what is read back for undo.
+inline constexpr std::size_t kMaxManagedFileBytes = std::size_t{64} << 20;
+
+}  // namespace qcp::install

@@ -1,0 +1,118 @@
+// The built binary installs itself: into a host root (a temporary tree standing for the node),
+// its own bytes into the bin dir and its provider into the config, which check-config then
+// accepts; a second run changes nothing, uninstall leaves the tree as it was, and usage errors
+// are one line with nothing written.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "subprocess.hpp"
+
+namespace qcp::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+// Compared a block at a time: a child's peak RSS, as wait4 reports it, starts from its
+// parent's (posix_spawn shares the parent's memory until exec), so this process stays small.
+bool same_bytes(const fs::path& a, const fs::path& b) {
+  std::ifstream first(a, std::ios::binary);
+  std::ifstream second(b, std::ios::binary);
+  return first && second &&
+         std::equal(std::istreambuf_iterator<char>(first), {},
+                    std::istreambuf_iterator<char>(second), {});
+}
+
+std::vector<std::string> tree(const fs::path& root) {
+  std::vector<std::string> paths;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    paths.push_back(fs::relative(entry.path(), root).string());
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+class InstallBinary : public ::testing::Test {
+ protected:
+  InstallBinary() {
+    std::string pattern = (fs::temp_directory_path() / "qcp-e2e-host-XXXXXX").string();
+    root_ = ::mkdtemp(pattern.data());
+    fs::create_directories(root_ / "etc/kubernetes");
+  }
+  ~InstallBinary() override { fs::remove_all(root_); }
+  InstallBinary(const InstallBinary&) = delete;
+  InstallBinary& operator=(const InstallBinary&) = delete;
+  InstallBinary(InstallBinary&&) = delete;
+  InstallBinary& operator=(InstallBinary&&) = delete;
+
+  ProcessResult run(std::vector<std::string> args) {
+    args.insert(args.begin() + 1, {"--host-root", root_.string()});
+    return run_process(kBinary, args, {"PATH=/usr/bin:/bin"}, "");
+  }
+  std::vector<std::string> paths(const std::string& command) {
+    return {command, "--bin-dir", "/opt/qcp/bin", "--config",
+            "/etc/kubernetes/credential-providers.yaml"};
+  }
+  std::vector<std::string> install_args() {
+    auto args = paths("install");
+    args.insert(args.end(), {"--match-image", "quay.example.com", "--kubelet-version", "1.34"});
+    return args;
+  }
+
+  fs::path root_;
+};
+
+TEST_F(InstallBinary, InstallsItsOwnBytesAndAConfigTheKubeletAccepts) {
+  const auto before = tree(root_);
+  auto result = run(install_args());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err, "");
+  EXPECT_THAT(result.out, HasSubstr("installed /opt/qcp/bin/quay-credential-provider (sha256 "));
+  EXPECT_TRUE(same_bytes(root_ / "opt/qcp/bin/quay-credential-provider", kBinary));
+
+  const auto checked = run_process(
+      kBinary,
+      {"check-config", "--bin-dir", (root_ / "opt/qcp/bin").string(), "--image",
+       "quay.example.com/team/app", (root_ / "etc/kubernetes/credential-providers.yaml").string()},
+      {}, "");
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+  EXPECT_THAT(checked.out, HasSubstr("OK: 1 provider (quay-credential-provider)"));
+
+  result = run(install_args());
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("nothing changed"));
+
+  result = run(paths("uninstall"));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("removed /opt/qcp/bin/quay-credential-provider"));
+  EXPECT_EQ(tree(root_), before);
+}
+
+TEST_F(InstallBinary, UsageErrorsAreOneLineAndWriteNothing) {
+  const auto before = tree(root_);
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           paths("install"),  // no --match-image
+           {"install", "--bin-dir", "opt/qcp/bin", "--config", "/etc/k.yaml", "--match-image", "q"},
+           {"install", "--bin-dir", "/opt/qcp/bin", "--config", "/etc/k.yaml", "--match-image", "q",
+            "--kubelet-version", "1.32"},
+           {"uninstall", "--bin-dir", "/opt/qcp/bin"}}) {
+    const auto result = run(args);
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_EQ(result.out, "");
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  }
+  auto result = run(install_args());
+  result = run({"install", "--bin-dir", "/opt/qcp/bin", "--config", "/etc/kubernetes/x.yaml",
+                "--match-image", "quay.example.com", "--kubelet-version", "1.34"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("uninstall that first"));
+  EXPECT_EQ(run(paths("uninstall")).exit_code, 0);
+  EXPECT_EQ(tree(root_), before);
+}
+
+}  // namespace
+}  // namespace qcp::test
