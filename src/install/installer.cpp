@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "install/install_state.hpp"
+#include "install/kubelet_process.hpp"
 #include "install/transaction.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/diagnostics/config_check.hpp"
@@ -182,6 +183,9 @@ Outcome install(HostFiles& files, const InstallRequest& request) {
   if (binary_same && config_same && recorded) {
     outcome.report.push_back("already installed: " + binary_path + " and " + target.file +
                              " are as this install writes them; nothing changed");
+    for (auto& line : kubelet_flag_report(files, request.bin_dir, request.config)) {
+      outcome.report.push_back(std::move(line));
+    }
     return outcome;
   }
 
@@ -219,6 +223,9 @@ Outcome install(HostFiles& files, const InstallRequest& request) {
     transaction.abandon(failure);
   }
   outcome.changed = true;
+  for (auto& line : kubelet_flag_report(files, request.bin_dir, request.config)) {
+    outcome.report.push_back(std::move(line));
+  }
   return outcome;
 }
 

@@ -306,6 +306,36 @@ TEST_F(Installer, PathsResolveInsideTheHostRootWhateverTheirSymlinks) {
   EXPECT_FALSE(fs::exists(root_ / "srv/kube/config.yaml"));
 }
 
+TEST_F(Installer, SaysWhatTheRunningKubeletStillNeeds) {
+  using namespace std::string_literals;
+  const std::string config = "/etc/kubernetes/credential-providers.yaml";
+  auto report = install_with(request(config)).report;
+  EXPECT_THAT(report.back(), HasSubstr("no kubelet process found in the node's /proc: start the "
+                                       "kubelet with --image-credential-provider-config=" +
+                                       config));
+  write("/proc/7/cmdline", "/usr/bin/containerd\0--config\0/etc/kubelet\0"s);
+  write("/proc/self/cmdline", "kubelet\0"s);
+  const auto kubelet = [this](const std::string& flags) {
+    write("/proc/4242/cmdline", "/usr/bin/kubelet\0--v=2"s + flags);
+  };
+  kubelet("\0--image-credential-provider-config="s + config +
+          "\0--image-credential-provider-bin-dir\0"s + kBinDir + "/");
+  report = install_with(request(config)).report;
+  EXPECT_THAT(report.back(), HasSubstr("the kubelet (pid 4242) runs with "
+                                       "--image-credential-provider-config=" +
+                                       config));
+  EXPECT_THAT(report.back(), HasSubstr("restart it to read the new config"));
+  kubelet("");
+  EXPECT_THAT(install_with(request(config)).report.back(),
+              HasSubstr("(pid 4242) has no --image-credential-provider-config and has no "
+                        "--image-credential-provider-bin-dir: give it"));
+  kubelet("\0--image-credential-provider-config\0/etc/other.yaml\0"s +
+          "--image-credential-provider-bin-dir=" + kBinDir);
+  EXPECT_THAT(install_with(request(config)).report.back(),
+              HasSubstr("runs with --image-credential-provider-config=/etc/other.yaml, not " +
+                        config + ": give it"));
+}
+
 TEST_F(Installer, ASecondInstallWithOtherPathsIsRefused) {
   install_with(request("/etc/kubernetes/credential-providers.yaml"));
   try {
