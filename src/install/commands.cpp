@@ -1,10 +1,14 @@
 #include "install/commands.hpp"
 
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <ostream>
 
 #include "core/cli_parse.hpp"
 #include "diagnostics/commands.hpp"
+#include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/install/installer.hpp"
@@ -51,6 +55,29 @@ void check_node_paths(const NodePaths& paths, std::string_view command) {
   }
 }
 
+// --watch's bounds: often enough to matter, seldom enough to cost nothing.
+constexpr auto kMinWatch = std::chrono::seconds{1};
+constexpr auto kMaxWatch = std::chrono::hours{24};
+
+std::chrono::seconds watch_interval(const std::string& text) {
+  const auto parsed = parse_go_duration(text);
+  if (!parsed || *parsed < kMinWatch || *parsed > kMaxWatch) {
+    throw Failure(ExitCode::kUsage, "install: --watch must be a duration from 1s to 24h, e.g. 5m");
+  }
+  return std::chrono::duration_cast<std::chrono::seconds>(*parsed);
+}
+
+// Waits `interval` for SIGTERM or SIGINT (blocked, so they wait here instead of killing the
+// process mid-write); returns the signal's name, or "" when the time ran out.
+std::string wait_for_stop(const sigset_t& stop, std::chrono::seconds interval) {
+  timespec timeout{.tv_sec = static_cast<time_t>(interval.count()), .tv_nsec = 0};
+  const int signal = ::sigtimedwait(&stop, nullptr, &timeout);
+  if (signal == SIGTERM) {
+    return "SIGTERM";
+  }
+  return signal == SIGINT ? "SIGINT" : "";
+}
+
 int print(const install::Outcome& outcome, std::ostream& out) {
   for (const auto& line : outcome.report) {
     out << one_line(line) << '\n';
@@ -88,6 +115,11 @@ int install_command(std::span<const std::string> args, Streams streams, const En
                  "The service-account token audience the kubelet requests for this provider")
       ->type_name("AUDIENCE")
       ->capture_default_str();
+  std::string watch;
+  app.add_option("--watch", watch,
+                 "Stay running and install again every INTERVAL (e.g. 5m), so a node whose files "
+                 "were reset gets them back; quiet while nothing changes, ends on SIGTERM")
+      ->type_name("INTERVAL");
   if (!parse_subcommand(app, "install", args, streams.out)) {
     return static_cast<int>(ExitCode::kOk);
   }
@@ -103,9 +135,36 @@ int install_command(std::span<const std::string> args, Streams streams, const En
   request.bin_dir = paths.bin_dir;
   request.config = paths.config;
   request.provider.name = std::string(kProgramName);
+  const auto interval = watch.empty() ? std::chrono::seconds{0} : watch_interval(watch);
   request.binary = env.read_file(kOwnExecutable, kMaxExecutableBytes);
   install::RootedFiles files(paths.host_root);
-  return print(install::install(files, request), streams.out);
+  if (interval.count() == 0) {
+    return print(install::install(files, request), streams.out);
+  }
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  sigprocmask(SIG_BLOCK, &stop, nullptr);
+  // The first install must succeed (a pod that cannot install fails where operators look);
+  // later ones report and try again.
+  print(install::install(files, request), streams.out);
+  for (;;) {
+    if (const std::string signal = wait_for_stop(stop, interval); !signal.empty()) {
+      streams.out << "stopping on " << signal << "; the node keeps what is installed\n";
+      streams.out.flush();
+      return static_cast<int>(ExitCode::kOk);
+    }
+    try {
+      if (const auto outcome = install::install(files, request); outcome.changed) {
+        print(outcome, streams.out);
+      }
+    } catch (const Failure& failure) {
+      streams.err << kProgramName << ": " << one_line(failure.what()) << "; trying again in "
+                  << format_human(interval) << '\n';
+      streams.err.flush();
+    }
+  }
 }
 
 int uninstall_command(std::span<const std::string> args, Streams streams, const Environment&) {

@@ -4,10 +4,13 @@
 // are one line with nothing written.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "subprocess.hpp"
 
@@ -92,6 +95,54 @@ TEST_F(InstallBinary, InstallsItsOwnBytesAndAConfigTheKubeletAccepts) {
   EXPECT_EQ(tree(root_), before);
 }
 
+// Polls for a file's presence (or absence), bounded: true when it came to be so in time.
+bool becomes(const fs::path& path, bool present) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};
+  while (fs::exists(path) != present) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  return true;
+}
+
+TEST_F(InstallBinary, WatchPutsBackWhatWasRemovedAndStopsOnSigterm) {
+  auto args = install_args();
+  args.insert(args.end(), {"--watch", "1s"});
+  args.insert(args.begin() + 1, {"--host-root", root_.string()});
+  const fs::path installed = root_ / "opt/qcp/bin/quay-credential-provider";
+  bool reinstalled = false;
+  std::thread remover;
+  ProcessOptions options;
+  options.on_spawn = [&](pid_t pid) {
+    remover = std::thread([&, pid] {
+      // The record is the last thing an install writes: the first one is done.
+      if (becomes(root_ / "var/lib/quay-credential-provider/install.json", true)) {
+        fs::remove(installed);  // as a node reset would
+        reinstalled = becomes(installed, true);
+      }
+      ::kill(pid, SIGTERM);
+    });
+  };
+  const auto result = run_process(kBinary, args, {"PATH=/usr/bin:/bin"}, "", options);
+  remover.join();
+  EXPECT_TRUE(reinstalled) << result.out << result.err;
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err, "");
+  const auto installs = [&result] {
+    std::size_t count = 0;
+    for (auto at = result.out.find("installed /opt/qcp/bin"); at != std::string::npos;
+         at = result.out.find("installed /opt/qcp/bin", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  EXPECT_EQ(installs(), 2U) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("stopping on SIGTERM; the node keeps what is installed"));
+  EXPECT_TRUE(fs::exists(installed));
+}
+
 TEST_F(InstallBinary, UsageErrorsAreOneLineAndWriteNothing) {
   const auto before = tree(root_);
   for (const auto& args : std::vector<std::vector<std::string>>{
@@ -99,6 +150,8 @@ TEST_F(InstallBinary, UsageErrorsAreOneLineAndWriteNothing) {
            {"install", "--bin-dir", "opt/qcp/bin", "--config", "/etc/k.yaml", "--match-image", "q"},
            {"install", "--bin-dir", "/opt/qcp/bin", "--config", "/etc/k.yaml", "--match-image", "q",
             "--kubelet-version", "1.32"},
+           {"install", "--bin-dir", "/opt/qcp/bin", "--config", "/etc/k.yaml", "--match-image", "q",
+            "--kubelet-version", "1.34", "--watch", "100ms"},
            {"uninstall", "--bin-dir", "/opt/qcp/bin"}}) {
     const auto result = run(args);
     EXPECT_EQ(result.exit_code, 2) << result.err;
