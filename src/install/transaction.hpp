@@ -45,6 +45,6 @@ class Transaction {
 };
 
 // Large enough for any build of this program; bounds what is read back for undo.
-inline constexpr std::size_t kMaxManagedFileBytes = std::size_t{64} << 20;
+inline constexpr std::size_t kMaxManagedFileBytes = std::size_t{256} << 20;
 
 }  // namespace qcp::install
