@@ -36,6 +36,15 @@ Document parse_kubelet_config(std::string_view text) {
            "not valid JSON: a file that starts with '{' is decoded as strict JSON, so a trailing "
            "comma, a comment, single quotes or an unquoted key make the kubelet exit"});
       return refused;
+    } catch (const nlohmann::json::exception& error) {
+      // Well-formed, but a number beyond a double (44E4444): Go's decoder fails on it as well.
+      static_cast<void>(error);
+      Document refused;
+      refused.problems.push_back(
+          {1,
+           "a number is too large for the kubelet's JSON decoder (beyond a 64-bit float), "
+           "so the kubelet exits"});
+      return refused;
     }
     // Valid JSON holds raw tabs only as whitespace (never inside strings), which YAML refuses
     // in places: make them spaces, keeping every line where it was.

@@ -142,3 +142,18 @@ TEST(Yaml, ComplexKeysAreProblems) {
 
 }  // namespace
 }  // namespace qcp::yaml
+
+namespace qcp::yaml {
+namespace {
+
+// Found by config_fuzz: well-formed JSON whose number overflows a double made nlohmann throw
+// out_of_range, which escaped as a crash; Go's decoder refuses it, so it is a problem.
+TEST(KubeletConfigDecode, AJsonNumberBeyondADoubleIsAProblemNotACrash) {
+  const auto document = parse_kubelet_config(R"({"apiVersion": 44E4444444444444, "kind": "x"})");
+  EXPECT_FALSE(document.root.has_value());
+  ASSERT_EQ(document.problems.size(), 1U);
+  EXPECT_NE(document.problems.front().message.find("too large"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace qcp::yaml
