@@ -130,8 +130,7 @@ int install_command(std::span<const std::string> args, Streams streams, const En
     throw Failure(ExitCode::kUsage, "install: --audience must be a printable, non-empty string");
   }
   if (!version.empty()) {
-    request.provider.kubelet = kubelet_generation(version, "install");
-    request.kubelet_given = true;
+    request.kubelet = kubelet_generation(version, "install");
   }
   request.bin_dir = paths.bin_dir;
   request.config = paths.config;

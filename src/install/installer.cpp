@@ -94,8 +94,8 @@ ConfigCheckSettings kubelet_rules(const HostFiles& files, const std::string& bin
 // that use tokens already show; never a guess (1.33 refuses cacheType, 1.34 requires it).
 KubeletGeneration kubelet_generation(const InstallRequest& request,
                                      const std::vector<ConfigFile>& existing) {
-  if (request.kubelet_given) {
-    return request.provider.kubelet;
+  if (request.kubelet) {
+    return *request.kubelet;
   }
   ConfigCheckSettings infer;
   infer.provider_name = request.provider.name;
@@ -183,9 +183,7 @@ Outcome install(HostFiles& files, const InstallRequest& request) {
   if (binary_same && config_same && recorded) {
     outcome.report.push_back("already installed: " + binary_path + " and " + target.file +
                              " are as this install writes them; nothing changed");
-    for (auto& line : kubelet_flag_report(files, request.bin_dir, request.config)) {
-      outcome.report.push_back(std::move(line));
-    }
+    outcome.report.push_back(kubelet_flag_report(files, request.bin_dir, request.config));
     return outcome;
   }
 
@@ -223,9 +221,7 @@ Outcome install(HostFiles& files, const InstallRequest& request) {
     transaction.abandon(failure);
   }
   outcome.changed = true;
-  for (auto& line : kubelet_flag_report(files, request.bin_dir, request.config)) {
-    outcome.report.push_back(std::move(line));
-  }
+  outcome.report.push_back(kubelet_flag_report(files, request.bin_dir, request.config));
   return outcome;
 }
 

@@ -80,13 +80,13 @@ std::string without_trailing_slash(std::string path) {
 
 }  // namespace
 
-std::vector<std::string> kubelet_flag_report(const HostFiles& files, const std::string& bin_dir,
-                                             const std::string& config) {
+std::string kubelet_flag_report(const HostFiles& files, const std::string& bin_dir,
+                                const std::string& config) {
   const std::string wanted =
       std::string(kConfigFlag) + "=" + config + " " + std::string(kBinDirFlag) + "=" + bin_dir;
   const auto kubelet = find_kubelet(files);
   if (!kubelet) {
-    return {"no kubelet process found in the node's /proc: start the kubelet with " + wanted};
+    return "no kubelet process found in the node's /proc: start the kubelet with " + wanted;
   }
   std::vector<std::string> missing;
   for (const auto& [flag, path] :
@@ -100,13 +100,13 @@ std::vector<std::string> kubelet_flag_report(const HostFiles& files, const std::
   }
   const std::string who = "the kubelet (pid " + kubelet->pid + ")";
   if (missing.empty()) {
-    return {who + " runs with " + wanted + ": restart it to read the new config"};
+    return who + " runs with " + wanted + ": restart it to read the new config";
   }
   std::string line = who;
   for (std::size_t i = 0; i < missing.size(); ++i) {
     line += (i == 0 ? " " : " and ") + missing[i];
   }
-  return {line + ": give it " + wanted + " and restart it"};
+  return line + ": give it " + wanted + " and restart it";
 }
 
 }  // namespace qcp::install

@@ -81,17 +81,16 @@ class Installer : public ::testing::Test {
   }
   InstallRequest request(const std::string& config, std::optional<KubeletGeneration> kubelet =
                                                         KubeletGeneration::k1_34_or_later) {
-    InstallRequest request{
-        .bin_dir = kBinDir,
-        .config = config,
-        .provider = {.name = "quay-credential-provider",
-                     .match_images = {"quay.example.com"},
-                     .audience = "quay",
-                     .kubelet = kubelet.value_or(KubeletGeneration::k1_34_or_later)},
-        .kubelet_given = kubelet.has_value(),
-        .binary =
-            "\x7f"
-            "ELF the provider, version 1"};
+    InstallRequest request{.bin_dir = kBinDir,
+                           .config = config,
+                           .provider = {.name = "quay-credential-provider",
+                                        .match_images = {"quay.example.com"},
+                                        .audience = "quay",
+                                        .kubelet = KubeletGeneration::k1_34_or_later},
+                           .kubelet = kubelet,
+                           .binary =
+                               "\x7f"
+                               "ELF the provider, version 1"};
     return request;
   }
   Outcome install_with(const InstallRequest& request) {

@@ -16,10 +16,10 @@ inline constexpr const char* kStateDirectory = "/var/lib/quay-credential-provide
 struct InstallRequest {
   std::string bin_dir;  // the kubelet's --image-credential-provider-bin-dir
   std::string config;   // its --image-credential-provider-config: a file, or a directory (1.34+)
-  ProviderSettings provider;
-  // provider.kubelet as given (--kubelet-version); when false it is taken from the config's
-  // other providers, and install refuses to guess without one.
-  bool kubelet_given = false;
+  ProviderSettings provider;  // its kubelet generation is install's to decide (below)
+  // As given (--kubelet-version); nullopt: taken from the config's providers that use tokens,
+  // and install refuses to guess without one.
+  std::optional<KubeletGeneration> kubelet;
   std::string binary;  // the executable to install: this program's own bytes
 };
 
