@@ -12,6 +12,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/unique_fd.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp::install {
@@ -20,27 +21,7 @@ namespace {
 // Symlinks followed in one path at most, as the kernel's own limit (ELOOP).
 constexpr int kMaxSymlinks = 40;
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 [[noreturn]] void fail(std::string_view verb, std::string_view path, int error) {
   throw Failure(ExitCode::kLookupFailed, "cannot " + std::string(verb) + " " + std::string(path) +
