@@ -1,5 +1,6 @@
 #include "install/install_state.hpp"
 
+#include <array>
 #include <nlohmann/json.hpp>
 
 #include "qcp/core/failure.hpp"
@@ -12,6 +13,30 @@ using Json = nlohmann::ordered_json;
 
 constexpr int kStateVersion = 1;
 constexpr std::size_t kMaxStateBytes = std::size_t{1} << 20;
+
+constexpr std::array<std::pair<FileRole, std::string_view>, 3> kRoles{{
+    {FileRole::kBinary, "binary"},
+    {FileRole::kConfig, "config"},
+    {FileRole::kKubeletFlags, "kubeletFlags"},
+}};
+
+std::string_view role_name(FileRole role) {
+  for (const auto& [known, name] : kRoles) {
+    if (known == role) {
+      return name;
+    }
+  }
+  return "config";
+}
+
+FileRole role_named(const std::string& name) {
+  for (const auto& [role, known] : kRoles) {
+    if (known == name) {
+      return role;
+    }
+  }
+  throw Failure(ExitCode::kLookupFailed, state_path() + " names an unknown file role");
+}
 
 }  // namespace
 
@@ -45,10 +70,12 @@ std::optional<InstallState> load_state(const HostFiles& files) {
     InstallState state{
         .bin_dir = json.at("binDir").get<std::string>(),
         .config = json.at("config").get<std::string>(),
+        .profile = json.at("profile").get<std::string>(),
         .created_directories = json.at("createdDirectories").get<std::vector<std::string>>(),
         .files = {}};
     for (const auto& file : json.at("files")) {
       ManagedFile managed{.path = file.at("path").get<std::string>(),
+                          .role = role_named(file.at("role").get<std::string>()),
                           .original = std::nullopt,
                           .original_mode = file.at("originalMode").get<mode_t>(),
                           .written_sha256 = file.at("writtenSha256").get<std::string>()};
@@ -68,6 +95,7 @@ std::string serialize(const InstallState& state) {
   Json files = Json::array();
   for (const auto& file : state.files) {
     files.push_back({{"path", file.path},
+                     {"role", role_name(file.role)},
                      {"original", file.original ? Json(*file.original) : Json()},
                      {"originalMode", file.original_mode},
                      {"writtenSha256", file.written_sha256}});
@@ -75,6 +103,7 @@ std::string serialize(const InstallState& state) {
   const Json json = {{"version", kStateVersion},
                      {"binDir", state.bin_dir},
                      {"config", state.config},
+                     {"profile", state.profile},
                      {"createdDirectories", state.created_directories},
                      {"files", files}};
   return json.dump(2) + "\n";

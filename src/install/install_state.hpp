@@ -12,9 +12,13 @@
 
 namespace qcp::install {
 
+// What a managed file is to install: it decides how uninstall treats one changed since.
+enum class FileRole { kBinary, kConfig, kKubeletFlags };
+
 // One file install wrote, and how to put it back.
 struct ManagedFile {
-  std::string path;                     // node path
+  std::string path;  // node path
+  FileRole role = FileRole::kConfig;
   std::optional<std::string> original;  // node path of the saved bytes it replaced; none: new
   mode_t original_mode = 0;
   std::string written_sha256;  // what install wrote: a file changed since is not ours to restore
@@ -24,6 +28,7 @@ struct ManagedFile {
 struct InstallState {
   std::string bin_dir;
   std::string config;
+  std::string profile;  // profile_name(): how its kubelet flags file is read
   std::vector<std::string> created_directories;  // outermost first
   std::vector<ManagedFile> files;
 

@@ -127,13 +127,16 @@ void check_kubelet_accepts(const std::vector<ConfigFile>& config,
 
 // Writes `bytes` to `path`, first saving what was there (once: a later install keeps the
 // original of the first), and records it in `state`.
-void replace_managed(Transaction& transaction, InstallState& state, const std::string& path,
-                     const std::optional<FileContent>& current, std::string_view bytes,
-                     mode_t mode) {
+void replace_managed(Transaction& transaction, InstallState& state, FileRole role,
+                     const std::string& path, const std::optional<FileContent>& current,
+                     std::string_view bytes, mode_t mode) {
   ManagedFile* managed = state.find(path);
   if (managed == nullptr) {
-    ManagedFile fresh{
-        .path = path, .original = std::nullopt, .original_mode = 0, .written_sha256 = {}};
+    ManagedFile fresh{.path = path,
+                      .role = role,
+                      .original = std::nullopt,
+                      .original_mode = 0,
+                      .written_sha256 = {}};
     if (current) {
       fresh.original = join_path(originals_directory(), std::to_string(state.files.size() + 1));
       fresh.original_mode = current->mode;
@@ -144,6 +147,30 @@ void replace_managed(Transaction& transaction, InstallState& state, const std::s
   }
   transaction.write(path, bytes, mode);
   managed->written_sha256 = sha256_hex(bytes);
+}
+
+// The kubelet flags file as install leaves it, when the profile has one.
+struct FlagsChange {
+  std::string path;  // "" for generic
+  std::optional<FileContent> current;
+  std::string desired;
+};
+
+FlagsChange flags_change(const HostFiles& files, const InstallRequest& request,
+                         KubeletGeneration kubelet) {
+  FlagsChange change{
+      .path = profile_defaults(request.profile).flags_file, .current = {}, .desired = {}};
+  if (change.path.empty()) {
+    return change;
+  }
+  const auto flags = kubelet_flags_for(request.bin_dir, request.config, kubelet);
+  if (request.profile == Profile::kK3s) {
+    check_k3s_settings(files, change.path, flags);
+  }
+  change.current = files.read(change.path, kMaxConfigBytes);
+  change.desired = with_kubelet_flags(
+      request.profile, change.current ? std::optional(change.current->bytes) : std::nullopt, flags);
+  return change;
 }
 
 }  // namespace
@@ -179,49 +206,74 @@ Outcome install(HostFiles& files, const InstallRequest& request) {
   const bool binary_same =
       current_binary && current_binary->bytes == request.binary && current_binary->mode == 0755;
   const bool config_same = current_config && current_config->bytes == desired_config;
+  const FlagsChange flags = flags_change(files, request, provider.kubelet);
+  const bool flags_same =
+      flags.path.empty() || (flags.current && flags.current->bytes == flags.desired);
+  const std::string profile(profile_name(request.profile));
+  if (recorded && recorded->profile != profile) {
+    throw Failure(ExitCode::kUsage, "install: already installed with --profile " +
+                                        recorded->profile + "; uninstall that first");
+  }
   Outcome outcome;
-  if (binary_same && config_same && recorded) {
+  if (binary_same && config_same && flags_same && recorded) {
     outcome.report.push_back("already installed: " + binary_path + " and " + target.file +
+                             (flags.path.empty() ? "" : " and " + flags.path) +
                              " are as this install writes them; nothing changed");
-    outcome.report.push_back(kubelet_flag_report(files, request.bin_dir, request.config));
+    outcome.report.push_back(
+        kubelet_flag_report(files, request.bin_dir, request.config, flags.path, false));
     return outcome;
   }
 
   InstallState state = recorded.value_or(InstallState{.bin_dir = request.bin_dir,
                                                       .config = request.config,
+                                                      .profile = profile,
                                                       .created_directories = {},
                                                       .files = {}});
   Transaction transaction(files);
   try {
-    for (const auto& directory : {request.bin_dir, parent_path(target.file),
-                                  std::string(kStateDirectory), originals_directory()}) {
+    for (const auto& directory :
+         {request.bin_dir, parent_path(target.file), std::string(kStateDirectory),
+          originals_directory(), flags.path.empty() ? std::string("/") : parent_path(flags.path)}) {
       for (auto& made : transaction.make_directories(directory)) {
         state.created_directories.push_back(std::move(made));
       }
     }
     // The binary first: the kubelet refuses a config naming a provider it cannot exec.
     if (!binary_same) {
-      replace_managed(transaction, state, binary_path, current_binary, request.binary, 0755);
+      replace_managed(transaction, state, FileRole::kBinary, binary_path, current_binary,
+                      request.binary, 0755);
       outcome.report.push_back("installed " + binary_path + " (sha256 " +
                                sha256_hex(request.binary).substr(0, 16) +
                                ", read back and "
                                "verified)");
     }
     if (!config_same) {
-      replace_managed(transaction, state, target.file, current_config, desired_config,
-                      current_config ? current_config->mode : 0644);
+      replace_managed(transaction, state, FileRole::kConfig, target.file, current_config,
+                      desired_config, current_config ? current_config->mode : 0644);
       outcome.report.push_back((current_config ? "added provider " : "wrote provider ") +
                                provider.name + " to " + target.file + " (kubelet " +
                                (provider.kubelet == KubeletGeneration::k1_33 ? "1.33" : "1.34+") +
                                ")");
     }
+    // The flags last: a kubelet restarted meanwhile finds the binary and config they name.
+    if (!flags_same) {
+      replace_managed(transaction, state, FileRole::kKubeletFlags, flags.path, flags.current,
+                      flags.desired, flags.current ? flags.current->mode : 0644);
+      outcome.report.push_back("gave the kubelet the provider flags in " + flags.path +
+                               " (profile " + profile + ")");
+    }
     transaction.write(state_path(), serialize(state), 0644);
-    transaction.commit();
   } catch (const Failure& failure) {
     transaction.abandon(failure);
   }
+  if (request.restart_kubelet) {
+    outcome.report.push_back(transaction.commit_after(request.restart_kubelet));
+  } else {
+    transaction.commit();
+  }
   outcome.changed = true;
-  outcome.report.push_back(kubelet_flag_report(files, request.bin_dir, request.config));
+  outcome.report.push_back(kubelet_flag_report(files, request.bin_dir, request.config, flags.path,
+                                               static_cast<bool>(request.restart_kubelet)));
   return outcome;
 }
 

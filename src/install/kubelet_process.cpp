@@ -21,6 +21,10 @@ bool is_pid(std::string_view name) {
          std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+std::string_view program_name(std::string_view path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
 std::vector<std::string> split_nul(std::string_view bytes) {
   std::vector<std::string> words;
   std::size_t start = 0;
@@ -46,8 +50,9 @@ std::optional<Kubelet> find_kubelet(const HostFiles& files) {
         continue;
       }
       auto argv = split_nul(cmdline->bytes);
-      if (!argv.empty() &&
-          std::string_view(argv.front()).substr(argv.front().rfind('/') + 1) == "kubelet") {
+      if (!argv.empty() && (program_name(argv.front()) == "kubelet" ||
+                            (program_name(argv.front()) == "k3s" && argv.size() > 1 &&
+                             (argv[1] == "server" || argv[1] == "agent")))) {
         return Kubelet{name, std::move(argv)};
       }
     } catch (const std::exception&) {
@@ -81,12 +86,21 @@ std::string without_trailing_slash(std::string path) {
 }  // namespace
 
 std::string kubelet_flag_report(const HostFiles& files, const std::string& bin_dir,
-                                const std::string& config) {
+                                const std::string& config, const std::string& flags_file,
+                                bool restarted) {
   const std::string wanted =
       std::string(kConfigFlag) + "=" + config + " " + std::string(kBinDirFlag) + "=" + bin_dir;
+  const std::string next_start = flags_file.empty()
+                                     ? "give it " + wanted
+                                     : flags_file + " gives it " + wanted + " from its next start";
   const auto kubelet = find_kubelet(files);
   if (!kubelet) {
-    return "no kubelet process found in the node's /proc: start the kubelet with " + wanted;
+    return "no kubelet process found in the node's /proc: " + next_start;
+  }
+  if (program_name(kubelet->argv.front()) == "k3s") {
+    return "k3s (pid " + kubelet->pid + ") runs the kubelet: " +
+           (restarted ? "restarted with " + flags_file
+                      : next_start + "; restart k3s (or install with --restart-kubelet)");
   }
   std::vector<std::string> missing;
   for (const auto& [flag, path] :
@@ -100,13 +114,14 @@ std::string kubelet_flag_report(const HostFiles& files, const std::string& bin_d
   }
   const std::string who = "the kubelet (pid " + kubelet->pid + ")";
   if (missing.empty()) {
-    return who + " runs with " + wanted + ": restart it to read the new config";
+    return who + " runs with " + wanted +
+           (restarted ? "" : ": restart it to read the new config (or use --restart-kubelet)");
   }
   std::string line = who;
   for (std::size_t i = 0; i < missing.size(); ++i) {
     line += (i == 0 ? " " : " and ") + missing[i];
   }
-  return line + ": give it " + wanted + " and restart it";
+  return line + ": " + next_start + "; restart it";
 }
 
 }  // namespace qcp::install

@@ -58,6 +58,25 @@ std::string Transaction::rollback() {
   return failures;
 }
 
+std::string Transaction::commit_after(const std::function<std::string()>& check) {
+  try {
+    std::string line = check();
+    commit();
+    return line;
+  } catch (const Failure& failure) {
+    const std::string left = rollback();
+    std::string again;
+    try {
+      again = "then " + check();
+    } catch (const Failure& second) {
+      again = "and that failed too: " + std::string(second.what());
+    }
+    throw Failure(failure.code(), std::string(failure.what()) + "; put back the previous files" +
+                                      (left.empty() ? "" : " (but: " + left + ")") + " and " +
+                                      again);
+  }
+}
+
 void Transaction::abandon(const Failure& failure) {
   const std::string left = rollback();
   throw Failure(failure.code(),

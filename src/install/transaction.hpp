@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ class Transaction {
   std::vector<std::string> make_directories(const std::string& path);
 
   void commit();
+  // Runs `check` (a kubelet restart) with the changes in place: commits and returns its line
+  // when it succeeds; otherwise rolls back, runs `check` again to bring back what was there,
+  // and throws the first failure, saying whether the node is as it was.
+  std::string commit_after(const std::function<std::string()>& check);
   // Undoes every change; returns what could not be undone ("" when all was).
   std::string rollback();
   // Rolls back, then throws `failure` again, ending its message with whether the node is as it

@@ -11,7 +11,7 @@ namespace {
 // Puts one managed file back: its original when it is still what install wrote; otherwise a
 // config loses only our entry and anything else is left to whoever changed it.
 void put_back(HostFiles& files, Transaction& transaction, const ManagedFile& managed,
-              bool is_binary, std::string_view provider_name, Outcome& outcome) {
+              const InstallState& state, std::string_view provider_name, Outcome& outcome) {
   const auto current = files.read(managed.path, kMaxManagedFileBytes);
   if (!current) {
     outcome.report.push_back(managed.path + " is already gone");
@@ -32,9 +32,24 @@ void put_back(HostFiles& files, Transaction& transaction, const ManagedFile& man
     outcome.report.push_back("restored " + managed.path + " as it was before install");
     return;
   }
-  if (is_binary) {
+  if (managed.role == FileRole::kBinary) {
     outcome.report.push_back("left " + managed.path +
                              " in place: it was replaced after install, so it is not ours");
+    return;
+  }
+  if (managed.role == FileRole::kKubeletFlags) {
+    const auto profile = parse_profile(state.profile).value_or(Profile::kGeneric);
+    // The gate stays: whether install or someone else turned it on cannot be told apart.
+    const auto without = without_kubelet_flags(
+        profile, current->bytes,
+        kubelet_flags_for(state.bin_dir, state.config, KubeletGeneration::k1_34_or_later));
+    if (!without) {
+      transaction.remove(managed.path);
+    } else if (*without != current->bytes) {
+      transaction.write(managed.path, *without, current->mode);
+    }
+    outcome.report.push_back("removed the provider flags from " + managed.path +
+                             " (changed after install: the rest is kept)");
     return;
   }
   const std::string without = without_provider(current->bytes, provider_name);
@@ -59,20 +74,19 @@ Outcome uninstall(HostFiles& files, const UninstallRequest& request) {
                                         " --config " + state->config + " (" + state_path() +
                                         "), not these");
   }
-  const std::string binary_path = join_path(state->bin_dir, request.provider_name);
-  // The config first, so the kubelet never reads one naming a binary that is gone.
+  // The flags, then the config, then the binary: the kubelet never reads a flag naming a
+  // config that is gone, or a config naming a binary that is gone.
   std::vector<const ManagedFile*> order;
   for (const auto& managed : state->files) {
     order.push_back(&managed);
   }
-  std::stable_partition(order.begin(), order.end(), [&binary_path](const ManagedFile* managed) {
-    return managed->path != binary_path;
+  std::stable_sort(order.begin(), order.end(), [](const ManagedFile* a, const ManagedFile* b) {
+    return static_cast<int>(a->role) > static_cast<int>(b->role);
   });
   Transaction transaction(files);
   try {
     for (const ManagedFile* managed : order) {
-      put_back(files, transaction, *managed, managed->path == binary_path, request.provider_name,
-               outcome);
+      put_back(files, transaction, *managed, *state, request.provider_name, outcome);
     }
     for (const auto& managed : state->files) {
       if (managed.original) {
@@ -80,9 +94,13 @@ Outcome uninstall(HostFiles& files, const UninstallRequest& request) {
       }
     }
     transaction.remove(state_path());
-    transaction.commit();
   } catch (const Failure& failure) {
     transaction.abandon(failure);
+  }
+  if (request.restart_kubelet) {
+    outcome.report.push_back(transaction.commit_after(request.restart_kubelet));
+  } else {
+    transaction.commit();
   }
   // Directories install made, innermost first, while empty: what others put there stays.
   for (auto directory = state->created_directories.rbegin();

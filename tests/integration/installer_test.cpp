@@ -6,109 +6,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <map>
-
+#include "host_root_fixture.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp::install {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-constexpr const char* kBinDir = "/usr/local/lib/kubelet/credential-providers";
-constexpr const char* kEcrConfig = R"(apiVersion: kubelet.config.k8s.io/v1
-kind: CredentialProviderConfig
-providers:
-  # ECR's own, installed by the node image
-  - name: ecr-credential-provider
-    matchImages:
-      - "*.dkr.ecr.*.amazonaws.com"
-    defaultCacheDuration: "12h"
-    apiVersion: credentialprovider.kubelet.k8s.io/v1
-)";
-
-// Every entry under a root: type, mode, bytes or link target (and, with times, the mtime).
-std::map<std::string, std::string> snapshot(const fs::path& root, bool with_times = false) {
-  std::map<std::string, std::string> tree;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    struct stat status {};
-    EXPECT_EQ(::lstat(entry.path().c_str(), &status), 0);
-    std::string description = std::to_string(status.st_mode);
-    if (with_times) {
-      description += " " + std::to_string(status.st_mtim.tv_sec) + "." +
-                     std::to_string(status.st_mtim.tv_nsec);
-    }
-    if (S_ISLNK(status.st_mode)) {
-      description += " -> " + fs::read_symlink(entry.path()).string();
-    } else if (S_ISREG(status.st_mode)) {
-      std::ifstream in(entry.path(), std::ios::binary);
-      description += " " + std::string(std::istreambuf_iterator<char>(in), {});
-    }
-    tree[fs::relative(entry.path(), root).string()] = description;
-  }
-  return tree;
-}
-
-class Installer : public ::testing::Test {
- protected:
-  Installer() {
-    std::string pattern = (fs::temp_directory_path() / "qcp-host-XXXXXX").string();
-    root_ = ::mkdtemp(pattern.data());
-    fs::create_directories(root_ / "etc/kubernetes");
-    fs::create_directories(root_ / "var/lib");
-  }
-  ~Installer() override { fs::remove_all(root_); }
-  Installer(const Installer&) = delete;
-  Installer& operator=(const Installer&) = delete;
-  Installer(Installer&&) = delete;
-  Installer& operator=(Installer&&) = delete;
-
-  void write(const std::string& node_path, const std::string& bytes,
-             fs::perms mode = fs::perms(0644)) {
-    fs::create_directories((root_ / node_path.substr(1)).parent_path());
-    std::ofstream(root_ / node_path.substr(1), std::ios::binary) << bytes;
-    fs::permissions(root_ / node_path.substr(1), mode);
-  }
-  [[nodiscard]] std::string read(const std::string& node_path) const {
-    std::ifstream in(root_ / node_path.substr(1), std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-  }
-  InstallRequest request(const std::string& config, std::optional<KubeletGeneration> kubelet =
-                                                        KubeletGeneration::k1_34_or_later) {
-    InstallRequest request{.bin_dir = kBinDir,
-                           .config = config,
-                           .provider = {.name = "quay-credential-provider",
-                                        .match_images = {"quay.example.com"},
-                                        .audience = "quay",
-                                        .kubelet = KubeletGeneration::k1_34_or_later},
-                           .kubelet = kubelet,
-                           .binary =
-                               "\x7f"
-                               "ELF the provider, version 1"};
-    return request;
-  }
-  Outcome install_with(const InstallRequest& request) {
-    RootedFiles files(root_.string());
-    return install(files, request);
-  }
-  Outcome uninstall_from(const std::string& config) {
-    RootedFiles files(root_.string());
-    return uninstall(
-        files, {.bin_dir = kBinDir, .config = config, .provider_name = "quay-credential-provider"});
-  }
-  [[nodiscard]] ConfigReport check(const std::string& config_file) const {
-    ConfigCheckSettings settings;
-    return check_config(read(config_file), settings);
-  }
-
-  fs::path root_;
-};
 
 TEST_F(Installer, GenericNodeInstallsOnceChangesNothingTheSecondTimeAndUninstallsToTheSameTree) {
   const auto before = snapshot(root_);
@@ -309,8 +214,8 @@ TEST_F(Installer, SaysWhatTheRunningKubeletStillNeeds) {
   using namespace std::string_literals;
   const std::string config = "/etc/kubernetes/credential-providers.yaml";
   auto report = install_with(request(config)).report;
-  EXPECT_THAT(report.back(), HasSubstr("no kubelet process found in the node's /proc: start the "
-                                       "kubelet with --image-credential-provider-config=" +
+  EXPECT_THAT(report.back(), HasSubstr("no kubelet process found in the node's /proc: give it "
+                                       "--image-credential-provider-config=" +
                                        config));
   write("/proc/7/cmdline", "/usr/bin/containerd\0--config\0/etc/kubelet\0"s);
   write("/proc/self/cmdline", "kubelet\0"s);

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "qcp/install/config_edit.hpp"
 #include "qcp/install/host_files.hpp"
+#include "qcp/install/profile.hpp"
 
 namespace qcp::install {
 
@@ -21,12 +23,19 @@ struct InstallRequest {
   // and install refuses to guess without one.
   std::optional<KubeletGeneration> kubelet;
   std::string binary;  // the executable to install: this program's own bytes
+  // Where the kubelet's flags are written (kubeadm, kind, k3s) or only reported (generic).
+  Profile profile = Profile::kGeneric;
+  // Restarts the kubelet and waits for it to be healthy, returning the line to report or
+  // throwing Failure (restart_kubelet); empty: the operator restarts it. Called only when
+  // something changed, with everything in place; a failure puts it all back and restarts again.
+  std::function<std::string()> restart_kubelet;
 };
 
 struct UninstallRequest {
   std::string bin_dir;
   std::string config;
   std::string provider_name = "quay-credential-provider";
+  std::function<std::string()> restart_kubelet;  // as for install
 };
 
 struct Outcome {

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qcp/core/process.hpp"
+
+namespace qcp::install {
+
+// Runs a program of the node's, as the node would: tests substitute their own.
+class NodeCommands {
+ public:
+  NodeCommands() = default;
+  NodeCommands(const NodeCommands&) = delete;
+  NodeCommands& operator=(const NodeCommands&) = delete;
+  NodeCommands(NodeCommands&&) = delete;
+  NodeCommands& operator=(NodeCommands&&) = delete;
+  virtual ~NodeCommands() = default;
+  // Throws Failure when the program cannot run or misses the deadline.
+  virtual ProcessResult run(const std::vector<std::string>& argv,
+                            std::chrono::steady_clock::time_point deadline) = 0;
+};
+
+// The real node. With --host-root / this process is on the node already; otherwise (a pod
+// seeing the node at /host) programs run in PID 1's mount namespace, the node's own files and
+// systemd, which needs hostPID and a privileged container: without them it refuses, saying so.
+class HostNodeCommands final : public NodeCommands {
+ public:
+  explicit HostNodeCommands(std::string host_root) : host_root_(std::move(host_root)) {}
+  ProcessResult run(const std::vector<std::string>& argv,
+                    std::chrono::steady_clock::time_point deadline) override;
+
+ private:
+  std::string host_root_;
+};
+
+// Where the kubelet answers health checks: plain HTTP on the node's loopback (healthzPort).
+struct HealthzEndpoint {
+  std::string address = "127.0.0.1";  // an IPv4 literal
+  std::uint16_t port = 10248;
+  std::string path = "/healthz";
+
+  [[nodiscard]] std::string url() const;
+};
+
+// http://IPv4-or-localhost:PORT/PATH; nullopt when it is anything else.
+std::optional<HealthzEndpoint> parse_healthz_url(std::string_view url);
+
+// One GET: true when it answers 200 by the deadline.
+bool kubelet_healthy(const HealthzEndpoint& endpoint,
+                     std::chrono::steady_clock::time_point deadline);
+
+struct RestartSettings {
+  std::string unit = "kubelet";  // the systemd unit running the kubelet (k3s: k3s, k3s-agent)
+  HealthzEndpoint healthz;
+  std::chrono::seconds timeout{120};  // for the restart and the kubelet's first healthy answer
+};
+
+// `systemctl restart UNIT`, then healthz until it answers 200. Returns the line to report;
+// throws Failure (kLookupFailed) saying which step failed.
+std::string restart_kubelet(NodeCommands& node, const RestartSettings& settings);
+
+}  // namespace qcp::install

@@ -1,0 +1,217 @@
+// --restart-kubelet against a fake systemctl (a real script, run as the node would run it) and
+// a fake kubelet healthz (a real HTTP listener on loopback): a healthy restart, a restart the
+// kubelet does not survive (everything put back, restarted again), and no restart when nothing
+// changed.
+#include "qcp/install/kubelet_restart.hpp"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "host_root_fixture.hpp"
+#include "qcp/core/failure.hpp"
+
+namespace qcp::install {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Answers every request with 200 while `state_file` says "up", 500 otherwise.
+class FakeHealthz {
+ public:
+  explicit FakeHealthz(fs::path state_file) : state_file_(std::move(state_file)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&address), size), 0);
+    EXPECT_EQ(::listen(listener_, 16), 0);
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  FakeHealthz(const FakeHealthz&) = delete;
+  FakeHealthz& operator=(const FakeHealthz&) = delete;
+  FakeHealthz(FakeHealthz&&) = delete;
+  FakeHealthz& operator=(FakeHealthz&&) = delete;
+  ~FakeHealthz() {
+    stop_ = true;
+    thread_.join();
+    ::close(listener_);
+  }
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] int requests() const { return requests_; }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd fd{listener_, POLLIN, 0};
+      if (::poll(&fd, 1, 50) <= 0) {
+        continue;
+      }
+      const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      std::array<char, 1024> request{};
+      const auto got = ::recv(client, request.data(), request.size(), 0);
+      ++requests_;
+      std::ifstream in(state_file_);
+      std::string state;
+      in >> state;
+      const bool up =
+          got > 0 && std::string_view(request.data()).starts_with("GET /healthz ") && state == "up";
+      const std::string answer = up ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                                    : "HTTP/1.1 500 Internal Server Error\r\n\r\n";
+      ::send(client, answer.data(), answer.size(), MSG_NOSIGNAL);
+      ::close(client);
+    }
+  }
+
+  fs::path state_file_;
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+// The node's programs: the directory of fake ones, run through run_process as the node's are.
+class ScriptedNode final : public NodeCommands {
+ public:
+  ScriptedNode(fs::path bin, std::vector<std::string> environment)
+      : bin_(std::move(bin)), environment_(std::move(environment)) {}
+  ProcessResult run(const std::vector<std::string>& argv,
+                    std::chrono::steady_clock::time_point deadline) override {
+    ProcessSpec spec;
+    spec.argv = argv;
+    spec.search_path = bin_.string();
+    spec.environment = environment_;
+    spec.deadline = deadline;
+    return run_process(spec);
+  }
+
+ private:
+  fs::path bin_;
+  std::vector<std::string> environment_;
+};
+
+class KubeletRestart : public Installer {
+ protected:
+  KubeletRestart()
+      : tools_(root_ / "tools"),
+        healthz_(root_ / "tools/kubelet-state"),
+        node_(tools_, {"PATH=/usr/bin:/bin", "LOG=" + (tools_ / "systemctl.log").string(),
+                       "STATE=" + (tools_ / "kubelet-state").string(),
+                       "CONFIG=" + (root_ / "etc/kubernetes/credential-providers.yaml").string()}) {
+    // The fake kubelet comes up unless the config names a provider whose binary says "broken".
+    write("/tools/systemctl",
+          "#!/bin/sh\n"
+          "echo \"$*\" >> \"$LOG\"\n"
+          "[ \"$1 $2\" = \"restart kubelet\" ] || { echo \"no unit $2\" >&2; exit 5; }\n"
+          "if grep -qs broken \"$CONFIG\"; then echo down; else echo up; fi > \"$STATE\"\n",
+          fs::perms(0755));
+    settings_.healthz.port = healthz_.port();
+    settings_.timeout = std::chrono::seconds{3};
+  }
+  InstallRequest restarting(const std::string& config) {
+    auto result = request(config);
+    result.restart_kubelet = [this] { return restart_kubelet(node_, settings_); };
+    return result;
+  }
+  [[nodiscard]] std::string restarts() const { return read("/tools/systemctl.log"); }
+
+  fs::path tools_;
+  FakeHealthz healthz_;
+  ScriptedNode node_;
+  RestartSettings settings_;
+};
+
+constexpr const char* kConfig = "/etc/kubernetes/credential-providers.yaml";
+
+TEST_F(KubeletRestart, AHealthyRestartIsReportedAndANoChangeInstallRestartsNothing) {
+  const auto report = install_with(restarting(kConfig)).report;
+  EXPECT_THAT(report, testing::Contains(
+                          HasSubstr("restarted the kubelet (systemctl restart kubelet): healthy at "
+                                    "http://127.0.0.1:" +
+                                    std::to_string(healthz_.port()) + "/healthz after")));
+  EXPECT_EQ(restarts(), "restart kubelet\n");
+  EXPECT_FALSE(install_with(restarting(kConfig)).changed);
+  EXPECT_EQ(restarts(), "restart kubelet\n");
+}
+
+TEST_F(KubeletRestart, AKubeletThatDoesNotComeBackGetsEverythingPutBackAndARestart) {
+  write(kConfig, kEcrConfig);
+  write(std::string(kBinDir) + "/ecr-credential-provider", "ecr", fs::perms(0755));
+  const auto before = snapshot(root_ / "etc");
+  auto request = restarting(kConfig);
+  request.provider.match_images = {"broken.quay.example.com"};
+  try {
+    install_with(request);
+    ADD_FAILURE() << "accepted";
+  } catch (const Failure& failure) {
+    EXPECT_THAT(failure.what(),
+                HasSubstr("the kubelet was not healthy at http://127.0.0.1:" +
+                          std::to_string(healthz_.port()) +
+                          "/healthz within 3s of systemctl restart kubelet; put back the "
+                          "previous files and then restarted the kubelet (systemctl restart "
+                          "kubelet): healthy"));
+  }
+  EXPECT_EQ(restarts(), "restart kubelet\nrestart kubelet\n");
+  EXPECT_EQ(snapshot(root_ / "etc"), before);
+  EXPECT_FALSE(fs::exists(root_ / "var/lib/quay-credential-provider"));
+  EXPECT_FALSE(fs::exists(root_ / std::string(kBinDir).substr(1) / "quay-credential-provider"));
+}
+
+TEST_F(KubeletRestart, AFailingSystemctlIsReportedWithItsOwnWords) {
+  settings_.unit = "kubelet-other";
+  try {
+    install_with(restarting(kConfig));
+    ADD_FAILURE() << "accepted";
+  } catch (const Failure& failure) {
+    EXPECT_THAT(failure.what(), HasSubstr("systemctl restart kubelet-other failed (exit status "
+                                          "5): no unit kubelet-other"));
+    EXPECT_THAT(failure.what(), HasSubstr("and that failed too"));
+  }
+  EXPECT_FALSE(fs::exists(root_ / "etc/kubernetes/credential-providers.yaml"));
+}
+
+TEST_F(KubeletRestart, UninstallRestartsTheKubeletToo) {
+  install_with(request(kConfig));
+  RootedFiles files(root_.string());
+  const auto report =
+      uninstall(files, {.bin_dir = kBinDir,
+                        .config = kConfig,
+                        .provider_name = "quay-credential-provider",
+                        .restart_kubelet = [this] { return restart_kubelet(node_, settings_); }})
+          .report;
+  EXPECT_THAT(report, testing::Contains(HasSubstr("restarted the kubelet")));
+  EXPECT_EQ(restarts(), "restart kubelet\n");
+}
+
+TEST(HealthzUrl, TakesLoopbackHttpOnly) {
+  const auto parsed = parse_healthz_url("http://localhost:10248/healthz");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->url(), "http://127.0.0.1:10248/healthz");
+  EXPECT_EQ(parse_healthz_url("http://10.0.0.1:1/")->url(), "http://10.0.0.1:1/");
+  for (const char* bad :
+       {"https://127.0.0.1:10248/healthz", "http://127.0.0.1/healthz", "http://node:10248/healthz",
+        "http://127.0.0.1:0/", "http://127.0.0.1:99999/", "http://127.0.0.1:1/a b"}) {
+    EXPECT_FALSE(parse_healthz_url(bad)) << bad;
+  }
+}
+
+TEST(HealthzUrl, NothingListeningIsUnhealthyAtOnce) {
+  HealthzEndpoint endpoint;
+  endpoint.port = 1;  // reserved: nothing listens there
+  EXPECT_FALSE(
+      kubelet_healthy(endpoint, std::chrono::steady_clock::now() + std::chrono::seconds{1}));
+}
+
+}  // namespace
+}  // namespace qcp::install
