@@ -241,6 +241,12 @@ int install_command(std::span<const std::string> args, Streams streams, const En
   if (!version.empty()) {
     request.kubelet = kubelet_generation(version, "install");
   }
+  request.ask_kubelet = [host_root = paths.host_root] {
+    const install::RootedFiles node_files(host_root);
+    install::HostNodeCommands node(host_root);
+    return kubelet_generation(install::running_kubelet_version(node_files, node),
+                              "the running kubelet");
+  };
   request.bin_dir = paths.bin_dir;
   request.config = paths.config;
   request.provider.name = std::string(kProgramName);

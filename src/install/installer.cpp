@@ -105,8 +105,16 @@ KubeletGeneration kubelet_generation(const InstallRequest& request,
       return report.kubelet;
     }
   }
+  std::string asked = "";
+  if (request.ask_kubelet) {
+    try {
+      return request.ask_kubelet();
+    } catch (const Failure& failure) {
+      asked = " or the running kubelet (" + std::string(failure.what()) + ")";
+    }
+  }
   throw Failure(ExitCode::kUsage,
-                "install: cannot tell the kubelet's version from " + request.config +
+                "install: cannot tell the kubelet's version from " + request.config + asked +
                     ": pass --kubelet-version 1.N (1.33 and 1.34+ need different entries)");
 }
 

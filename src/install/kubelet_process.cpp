@@ -85,6 +85,13 @@ std::string without_trailing_slash(std::string path) {
 
 }  // namespace
 
+std::optional<std::string> kubelet_pid(const HostFiles& files) {
+  if (auto kubelet = find_kubelet(files)) {
+    return kubelet->pid;
+  }
+  return std::nullopt;
+}
+
 std::string kubelet_flag_report(const HostFiles& files, const std::string& bin_dir,
                                 const std::string& config, const std::string& flags_file,
                                 bool restarted) {

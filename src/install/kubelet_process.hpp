@@ -1,11 +1,15 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "qcp/install/host_files.hpp"
 
 namespace qcp::install {
+
+// The pid of the node's kubelet (or of k3s, which runs it inside), from the node's /proc.
+std::optional<std::string> kubelet_pid(const HostFiles& files);
 
 // What the running kubelet still needs for an install at (bin_dir, config) to take effect, read
 // from its command line in the node's /proc: one line for the install report. The kubelet reads

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/unique_fd.hpp"
+#include "install/kubelet_process.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
@@ -28,6 +29,7 @@ constexpr const char* kPid1MountNamespace = "/proc/1/ns/mnt";
 constexpr const char* kOwnMountNamespace = "/proc/self/ns/mnt";
 constexpr auto kHealthPollInterval = std::chrono::milliseconds{500};
 constexpr auto kHealthAttemptTimeout = std::chrono::seconds{2};
+constexpr auto kVersionTimeout = std::chrono::seconds{10};
 
 std::string link_target(const char* path) {
   std::error_code error;
@@ -195,6 +197,23 @@ std::string restart_kubelet(NodeCommands& node, const RestartSettings& settings)
     }
     std::this_thread::sleep_for(kHealthPollInterval);
   }
+}
+
+std::string running_kubelet_version(const HostFiles& files, NodeCommands& node) {
+  const auto pid = kubelet_pid(files);
+  if (!pid) {
+    throw Failure(ExitCode::kUsage, "no kubelet process in the node's /proc");
+  }
+  const std::string program = "/proc/" + *pid + "/exe";
+  const auto result =
+      node.run({program, "--version"}, std::chrono::steady_clock::now() + kVersionTimeout);
+  const auto at = result.out.find(" v1.");
+  if (!result.succeeded() || at == std::string::npos) {
+    throw Failure(ExitCode::kUsage,
+                  program + " --version did not say its version (" + result.describe() + ")");
+  }
+  const auto end = result.out.find_first_of(" \n", at + 1);
+  return result.out.substr(at + 1, end == std::string::npos ? end : end - at - 1);
 }
 
 }  // namespace qcp::install

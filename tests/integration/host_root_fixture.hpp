@@ -85,6 +85,7 @@ class Installer : public ::testing::Test {
                                         .audience = "quay",
                                         .kubelet = KubeletGeneration::k1_34_or_later},
                            .kubelet = kubelet,
+                           .ask_kubelet = {},
                            .binary =
                                "\x7f"
                                "ELF the provider, version 1",

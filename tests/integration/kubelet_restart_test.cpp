@@ -22,6 +22,7 @@ namespace qcp::install {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Answers every request with 200 while `state_file` says "up", 500 otherwise.
 class FakeHealthz {
@@ -81,15 +82,19 @@ class FakeHealthz {
   std::thread thread_;
 };
 
-// The node's programs: the directory of fake ones, run through run_process as the node's are.
+// The node's programs: the directory of fake ones (node paths inside the fake root), run
+// through run_process as the node's are.
 class ScriptedNode final : public NodeCommands {
  public:
-  ScriptedNode(fs::path bin, std::vector<std::string> environment)
-      : bin_(std::move(bin)), environment_(std::move(environment)) {}
+  ScriptedNode(fs::path root, fs::path bin, std::vector<std::string> environment)
+      : root_(std::move(root)), bin_(std::move(bin)), environment_(std::move(environment)) {}
   ProcessResult run(const std::vector<std::string>& argv,
                     std::chrono::steady_clock::time_point deadline) override {
     ProcessSpec spec;
     spec.argv = argv;
+    if (argv.front().starts_with('/')) {
+      spec.argv.front() = (root_ / argv.front().substr(1)).string();
+    }
     spec.search_path = bin_.string();
     spec.environment = environment_;
     spec.deadline = deadline;
@@ -97,6 +102,7 @@ class ScriptedNode final : public NodeCommands {
   }
 
  private:
+  fs::path root_;
   fs::path bin_;
   std::vector<std::string> environment_;
 };
@@ -106,9 +112,10 @@ class KubeletRestart : public Installer {
   KubeletRestart()
       : tools_(root_ / "tools"),
         healthz_(root_ / "tools/kubelet-state"),
-        node_(tools_, {"PATH=/usr/bin:/bin", "LOG=" + (tools_ / "systemctl.log").string(),
-                       "STATE=" + (tools_ / "kubelet-state").string(),
-                       "CONFIG=" + (root_ / "etc/kubernetes/credential-providers.yaml").string()}) {
+        node_(root_, tools_,
+              {"PATH=/usr/bin:/bin", "LOG=" + (tools_ / "systemctl.log").string(),
+               "STATE=" + (tools_ / "kubelet-state").string(),
+               "CONFIG=" + (root_ / "etc/kubernetes/credential-providers.yaml").string()}) {
     // The fake kubelet comes up unless the config names a provider whose binary says "broken".
     write("/tools/systemctl",
           "#!/bin/sh\n"
@@ -192,6 +199,29 @@ TEST_F(KubeletRestart, UninstallRestartsTheKubeletToo) {
           .report;
   EXPECT_THAT(report, testing::Contains(HasSubstr("restarted the kubelet")));
   EXPECT_EQ(restarts(), "restart kubelet\n");
+}
+
+TEST_F(KubeletRestart, TheRunningKubeletTellsItsVersionWhenTheConfigCannot) {
+  using namespace std::string_literals;
+  auto unsaid = request(kConfig, std::nullopt);
+  unsaid.ask_kubelet = [this] {
+    const RootedFiles files(root_.string());
+    const auto version = running_kubelet_version(files, node_);
+    EXPECT_EQ(version, "v1.33.4");
+    return version.starts_with("v1.33.") ? KubeletGeneration::k1_33
+                                         : KubeletGeneration::k1_34_or_later;
+  };
+  try {
+    install_with(unsaid);
+    ADD_FAILURE() << "accepted";
+  } catch (const Failure& failure) {
+    EXPECT_THAT(failure.what(), HasSubstr("or the running kubelet (no kubelet process in the "
+                                          "node's /proc): pass --kubelet-version 1.N"));
+  }
+  write("/proc/4242/cmdline", "/usr/bin/kubelet\0--v=2\0"s);
+  write("/proc/4242/exe", "#!/bin/sh\necho \"Kubernetes v1.33.4\"\n", fs::perms(0755));
+  install_with(unsaid);
+  EXPECT_THAT(read(kConfig), Not(HasSubstr("cacheType")));
 }
 
 TEST(HealthzUrl, TakesLoopbackHttpOnly) {

@@ -20,8 +20,11 @@ struct InstallRequest {
   std::string config;   // its --image-credential-provider-config: a file, or a directory (1.34+)
   ProviderSettings provider;  // its kubelet generation is install's to decide (below)
   // As given (--kubelet-version); nullopt: taken from the config's providers that use tokens,
-  // and install refuses to guess without one.
+  // else from the running kubelet, and install refuses to guess without one.
   std::optional<KubeletGeneration> kubelet;
+  // Asks the running kubelet when neither the flag nor the config tells (throws Failure saying
+  // why it cannot); empty: never asked.
+  std::function<KubeletGeneration()> ask_kubelet;
   std::string binary;  // the executable to install: this program's own bytes
   // Where the kubelet's flags are written (kubeadm, kind, k3s) or only reported (generic).
   Profile profile = Profile::kGeneric;

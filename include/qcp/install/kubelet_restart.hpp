@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "qcp/core/process.hpp"
+#include "qcp/install/host_files.hpp"
 
 namespace qcp::install {
 
@@ -63,5 +64,10 @@ struct RestartSettings {
 // `systemctl restart UNIT`, then healthz until it answers 200. Returns the line to report;
 // throws Failure (kLookupFailed) saying which step failed.
 std::string restart_kubelet(NodeCommands& node, const RestartSettings& settings);
+
+// The running kubelet's version as its own executable tells it (/proc/PID/exe --version, run on
+// the node: "Kubernetes v1.34.1", or k3s's "k3s version v1.33.3+k3s1"): "v1.34.1". Throws
+// Failure saying why it could not be told.
+std::string running_kubelet_version(const HostFiles& files, NodeCommands& node);
 
 }  // namespace qcp::install
