@@ -1,0 +1,189 @@
+// deploy/overlays/<profile> and deploy/uninstall/<profile>, rendered by the machine's own
+// `kubectl kustomize`: the DaemonSet's settings equal the installer's defaults for that profile,
+// it reaches the node as install needs (host root, host PID and network, privileged), tolerates
+// every taint and rolls one node at a time; the node-audience RBAC grants exactly the audience
+// install writes; the image is this release's; the uninstall Job takes the same settings.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "qcp/core/process.hpp"
+#include "qcp/diagnostics/yaml.hpp"
+#include "qcp/install/profile.hpp"
+
+namespace qcp {
+namespace {
+
+using ::testing::Contains;
+using yaml::Node;
+
+struct Rendered {
+  std::vector<Node> objects;
+
+  [[nodiscard]] const Node* find(std::string_view kind) const {
+    for (const auto& object : objects) {
+      if (const auto* k = object.find("kind"); k != nullptr && k->text == kind) {
+        return &object;
+      }
+    }
+    return nullptr;
+  }
+};
+
+Rendered render(const std::string& directory) {
+  ProcessSpec spec;
+  spec.argv = {"kubectl", "kustomize", std::string(QCP_DEPLOY_DIR) + "/" + directory};
+  spec.environment = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/nonexistent"};
+  spec.deadline = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+  spec.max_stdout = std::size_t{1} << 20;
+  const auto result = run_process(spec);
+  EXPECT_TRUE(result.succeeded()) << directory << ": " << result.err;
+  Rendered rendered;
+  std::string_view rest = result.out;
+  while (!rest.empty()) {
+    const auto end = rest.find("\n---\n");
+    const auto document = yaml::parse(rest.substr(0, end));
+    EXPECT_TRUE(document.problems.empty()) << directory;
+    if (document.root) {
+      rendered.objects.push_back(*document.root);
+    }
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 5);
+  }
+  return rendered;
+}
+
+// The node at a path of mapping keys and sequence indexes ("spec.template.spec.volumes.0").
+const Node& at(const Node& node, std::string_view path) {
+  const Node* current = &node;
+  while (!path.empty()) {
+    const auto dot = path.find('.');
+    const std::string step(path.substr(0, dot));
+    path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+    if (current->is(Node::Kind::kSequence)) {
+      const auto index = std::stoul(step);
+      if (index >= current->items.size()) {
+        throw std::out_of_range("no item " + step);
+      }
+      current = &current->items[index];
+    } else if (const auto* next = current->find(step); next != nullptr) {
+      current = next;
+    } else {
+      throw std::out_of_range("no key " + step);
+    }
+  }
+  return *current;
+}
+
+std::vector<std::string> texts(const Node& sequence) {
+  std::vector<std::string> result;
+  for (const auto& item : sequence.items) {
+    result.push_back(item.text);
+  }
+  return result;
+}
+
+std::map<std::string, std::string> config_data(const Rendered& rendered) {
+  std::map<std::string, std::string> data;
+  const auto* config = rendered.find("ConfigMap");
+  EXPECT_NE(config, nullptr);
+  if (config != nullptr) {
+    for (const auto& entry : at(*config, "data").entries) {
+      data[entry.key] = entry.value.text;
+    }
+  }
+  return data;
+}
+
+// Every $(VAR) of the container's args comes from the rendered ConfigMap, by its hashed name.
+void expect_settings_from_config_map(const Node& pod, const Rendered& rendered) {
+  const std::string config_name = at(*rendered.find("ConfigMap"), "metadata.name").text;
+  for (const auto& variable : at(pod, "containers.0.env").items) {
+    EXPECT_EQ(at(variable, "valueFrom.configMapKeyRef.name").text, config_name);
+  }
+  EXPECT_EQ(at(pod, "containers.0.image").text,
+            "registry.example.com/quay-credential-provider:v" + std::string(QCP_PROJECT_VERSION));
+  EXPECT_EQ(at(pod, "hostPID").text, "true");
+  EXPECT_EQ(at(pod, "hostNetwork").text, "true");
+  EXPECT_EQ(at(pod, "containers.0.securityContext.privileged").text, "true");
+  EXPECT_EQ(at(pod, "containers.0.securityContext.runAsUser").text, "0");
+  EXPECT_EQ(at(pod, "volumes.0.hostPath.path").text, "/");
+  EXPECT_EQ(at(pod, "containers.0.volumeMounts.0.mountPath").text, "/host");
+  EXPECT_THAT(texts(at(pod, "containers.0.args")), Contains("--host-root=/host"));
+  EXPECT_EQ(at(pod, "tolerations.0.operator").text, "Exists");
+  EXPECT_FALSE(at(pod, "containers.0.resources.limits.memory").text.empty());
+  EXPECT_FALSE(at(pod, "containers.0.resources.requests.cpu").text.empty());
+}
+
+class Deploy : public ::testing::TestWithParam<install::Profile> {};
+
+TEST_P(Deploy, TheOverlaySettingsAreTheInstallersDefaultsForItsProfile) {
+  const std::string profile(install::profile_name(GetParam()));
+  const auto rendered = render("overlays/" + profile);
+  const auto data = config_data(rendered);
+  const auto defaults = install::profile_defaults(GetParam());
+  EXPECT_EQ(data.at("profile"), profile);
+  EXPECT_EQ(data.at("bin-dir"), defaults.bin_dir);
+  EXPECT_EQ(data.at("config"), defaults.config);
+
+  const auto* daemonset = rendered.find("DaemonSet");
+  ASSERT_NE(daemonset, nullptr);
+  const auto& pod = at(*daemonset, "spec.template.spec");
+  expect_settings_from_config_map(pod, rendered);
+  EXPECT_EQ(
+      texts(at(pod, "containers.0.args")),
+      (std::vector<std::string>{"install", "--host-root=/host", "--profile=$(QCP_PROFILE)",
+                                "--bin-dir=$(QCP_BIN_DIR)", "--config=$(QCP_CONFIG)",
+                                "--match-image=$(QCP_MATCH_IMAGE)", "--audience=$(QCP_AUDIENCE)",
+                                "--restart-kubelet", "--watch=$(QCP_WATCH)"}));
+  EXPECT_EQ(at(*daemonset, "spec.updateStrategy.rollingUpdate.maxUnavailable").text, "1");
+  EXPECT_EQ(at(*daemonset, "metadata.namespace").text,
+            at(*rendered.find("Namespace"), "metadata.name").text);
+}
+
+TEST_P(Deploy, KubeletsMayRequestTheAudienceInstallWrites) {
+  const auto rendered = render("overlays/" + std::string(install::profile_name(GetParam())));
+  const auto* role = rendered.find("ClusterRole");
+  const auto* binding = rendered.find("ClusterRoleBinding");
+  ASSERT_NE(role, nullptr);
+  ASSERT_NE(binding, nullptr);
+  EXPECT_EQ(texts(at(*role, "rules.0.apiGroups")), std::vector<std::string>{""});
+  EXPECT_EQ(texts(at(*role, "rules.0.resources")),
+            std::vector<std::string>{config_data(rendered).at("audience")});
+  EXPECT_EQ(texts(at(*role, "rules.0.verbs")),
+            std::vector<std::string>{"request-serviceaccounts-token-audience"});
+  EXPECT_EQ(at(*binding, "roleRef.name").text, at(*role, "metadata.name").text);
+  EXPECT_EQ(at(*binding, "subjects.0.kind").text, "Group");
+  EXPECT_EQ(at(*binding, "subjects.0.name").text, "system:nodes");
+}
+
+TEST_P(Deploy, TheUninstallJobTakesTheSameSettingsAndLeavesOutTheDaemonSet) {
+  const std::string profile(install::profile_name(GetParam()));
+  const auto rendered = render("uninstall/" + profile);
+  EXPECT_EQ(rendered.find("DaemonSet"), nullptr);
+  EXPECT_EQ(config_data(rendered), config_data(render("overlays/" + profile)));
+  const auto* job = rendered.find("Job");
+  ASSERT_NE(job, nullptr);
+  const auto& pod = at(*job, "spec.template.spec");
+  expect_settings_from_config_map(pod, rendered);
+  EXPECT_EQ(texts(at(pod, "containers.0.args")),
+            (std::vector<std::string>{"uninstall", "--host-root=/host", "--profile=$(QCP_PROFILE)",
+                                      "--bin-dir=$(QCP_BIN_DIR)", "--config=$(QCP_CONFIG)",
+                                      "--restart-kubelet"}));
+  EXPECT_EQ(at(pod,
+               "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0."
+               "topologyKey")
+                .text,
+            "kubernetes.io/hostname");
+  EXPECT_EQ(at(*job, "metadata.namespace").text, "quay-credential-provider");
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, Deploy,
+                         ::testing::Values(install::Profile::kKubeadm, install::Profile::kKind,
+                                           install::Profile::kK3s),
+                         [](const auto& param_info) {
+                           return std::string(install::profile_name(param_info.param));
+                         });
+
+}  // namespace
+}  // namespace qcp
