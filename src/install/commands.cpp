@@ -143,6 +143,7 @@ std::function<std::string()> restarter(const RestartOptions& options, install::P
       .unit = kubelet_unit(options, profile, files),
       .healthz = *healthz,
       .timeout = std::chrono::duration_cast<std::chrono::seconds>(*timeout)};
+  install::HostNodeCommands(paths.host_root).check_reachable("systemctl");
   return [settings, host_root = paths.host_root] {
     install::HostNodeCommands node(host_root);
     return install::restart_kubelet(node, settings);

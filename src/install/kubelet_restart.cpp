@@ -110,21 +110,30 @@ bool answered_ok(int fd, SteadyTime deadline) {
 
 }  // namespace
 
+std::string HostNodeCommands::node_namespace(std::string_view program) const {
+  if (host_root_ == "/") {
+    return "";
+  }
+  const std::string node = link_target(kPid1MountNamespace);
+  if (node.empty() || node == link_target(kOwnMountNamespace)) {
+    throw Failure(ExitCode::kUsage,
+                  "cannot run " + std::string(program) +
+                      " on the node: PID 1 is not the node's init or shares this container's "
+                      "mount namespace (the pod needs hostPID: true and privileged: true)");
+  }
+  return kPid1MountNamespace;
+}
+
+void HostNodeCommands::check_reachable(std::string_view program) const {
+  static_cast<void>(node_namespace(program));
+}
+
 ProcessResult HostNodeCommands::run(const std::vector<std::string>& argv, SteadyTime deadline) {
   ProcessSpec spec;
   spec.argv = argv;
   spec.environment = {"PATH=" + spec.search_path, "LC_ALL=C"};
   spec.deadline = deadline;
-  if (host_root_ != "/") {
-    const std::string node = link_target(kPid1MountNamespace);
-    if (node.empty() || node == link_target(kOwnMountNamespace)) {
-      throw Failure(ExitCode::kUsage,
-                    "cannot run " + argv.front() +
-                        " on the node: PID 1 is not the node's init or shares this container's "
-                        "mount namespace (the pod needs hostPID: true and privileged: true)");
-    }
-    spec.mount_namespace = kPid1MountNamespace;
-  }
+  spec.mount_namespace = node_namespace(argv.front());
   return run_process(spec);
 }
 

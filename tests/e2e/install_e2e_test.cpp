@@ -95,6 +95,39 @@ TEST_F(InstallBinary, InstallsItsOwnBytesAndAConfigTheKubeletAccepts) {
   EXPECT_EQ(tree(root_), before);
 }
 
+TEST_F(InstallBinary, AKubeadmProfileGetsTheKubeletFlagsAndUninstallPutsThemBack) {
+  const std::string flags =
+      "KUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint=unix:///run/containerd/"
+      "containerd.sock\"\n";
+  fs::create_directories(root_ / "var/lib/kubelet");
+  std::ofstream(root_ / "var/lib/kubelet/kubeadm-flags.env") << flags;
+  const auto before = tree(root_);
+  auto result = run({"install", "--profile", "kubeadm", "--match-image", "quay.example.com",
+                     "--kubelet-version", "1.33"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("gave the kubelet the provider flags in "
+                                    "/var/lib/kubelet/kubeadm-flags.env (profile kubeadm)"));
+  std::ifstream in(root_ / "var/lib/kubelet/kubeadm-flags.env");
+  const std::string written{std::istreambuf_iterator<char>(in), {}};
+  EXPECT_THAT(written,
+              HasSubstr(" --image-credential-provider-config=/etc/kubernetes/"
+                        "image-credential-provider/config.yaml --image-credential-provider-bin-dir="
+                        "/etc/kubernetes/image-credential-provider --feature-gates="
+                        "KubeletServiceAccountTokenForCredentialProviders=true\""));
+  const auto checked =
+      run_process(kBinary,
+                  {"check-config", "--kubelet-version", "1.33", "--bin-dir",
+                   (root_ / "etc/kubernetes/image-credential-provider").string(),
+                   (root_ / "etc/kubernetes/image-credential-provider/config.yaml").string()},
+                  {}, "");
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+  result = run({"uninstall", "--profile", "kubeadm"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(tree(root_), before);
+  std::ifstream again(root_ / "var/lib/kubelet/kubeadm-flags.env");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), {}), flags);
+}
+
 // Polls for a file's presence (or absence), bounded: true when it came to be so in time.
 bool becomes(const fs::path& path, bool present) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};
@@ -152,6 +185,9 @@ TEST_F(InstallBinary, UsageErrorsAreOneLineAndWriteNothing) {
             "--kubelet-version", "1.32"},
            {"install", "--bin-dir", "/opt/qcp/bin", "--config", "/etc/k.yaml", "--match-image", "q",
             "--kubelet-version", "1.34", "--watch", "100ms"},
+           {"install", "--profile", "kubeadmin", "--match-image", "q"},
+           {"install", "--profile", "kind", "--match-image", "q", "--kubelet-version", "1.34",
+            "--restart-kubelet", "--restart-timeout", "1s"},
            {"uninstall", "--bin-dir", "/opt/qcp/bin"}}) {
     const auto result = run(args);
     EXPECT_EQ(result.exit_code, 2) << result.err;

@@ -34,8 +34,13 @@ class HostNodeCommands final : public NodeCommands {
   explicit HostNodeCommands(std::string host_root) : host_root_(std::move(host_root)) {}
   ProcessResult run(const std::vector<std::string>& argv,
                     std::chrono::steady_clock::time_point deadline) override;
+  // Throws Failure (kUsage) unless the node's programs can be run: checked before install
+  // writes anything it would then need a restart for.
+  void check_reachable(std::string_view program) const;
 
  private:
+  // "" on the node itself, else PID 1's mount namespace.
+  [[nodiscard]] std::string node_namespace(std::string_view program) const;
   std::string host_root_;
 };
 
