@@ -102,6 +102,8 @@ TEST_F(InstallBinary, AKubeadmProfileGetsTheKubeletFlagsAndUninstallPutsThemBack
   fs::create_directories(root_ / "var/lib/kubelet");
   std::ofstream(root_ / "var/lib/kubelet/kubeadm-flags.env") << flags;
   const auto before = tree(root_);
+  const fs::path original = root_.string() + ".before";
+  ASSERT_EQ(run_process("/bin/cp", {"-a", root_.string(), original.string()}, {}, "").exit_code, 0);
   auto result = run({"install", "--profile", "kubeadm", "--match-image", "quay.example.com",
                      "--kubelet-version", "1.33"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -124,6 +126,9 @@ TEST_F(InstallBinary, AKubeadmProfileGetsTheKubeletFlagsAndUninstallPutsThemBack
   result = run({"uninstall", "--profile", "kubeadm"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(tree(root_), before);
+  const auto diff = run_process("/usr/bin/diff", {"-r", original.string(), root_.string()}, {}, "");
+  EXPECT_EQ(diff.exit_code, 0) << diff.out;
+  fs::remove_all(original);
   std::ifstream again(root_ / "var/lib/kubelet/kubeadm-flags.env");
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), {}), flags);
 }

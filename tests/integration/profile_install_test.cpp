@@ -163,3 +163,80 @@ TEST_F(ProfileInstall, AGenericNodeGetsNoFlagsWritten) {
 
 }  // namespace
 }  // namespace qcp::install
+
+namespace qcp::install {
+namespace {
+
+// Every profile, with no config, with ECR's config already there, or with a config directory
+// holding ECR's (1.34+ only), for a 1.33 and a 1.34 kubelet: install, install again (nothing
+// changes, not even a time), uninstall (the tree as it was, byte for byte). A directory for a
+// 1.33 kubelet is refused with nothing changed.
+enum class Existing { kNone, kEcrFile, kEcrDirectory };
+using Case = std::tuple<Profile, Existing, KubeletGeneration>;
+
+class ProfileMatrix : public ProfileInstall, public ::testing::WithParamInterface<Case> {};
+
+TEST_P(ProfileMatrix, InstallsOnceChangesNothingTheSecondTimeAndUninstallsToTheSameTree) {
+  const auto [profile, existing, kubelet] = GetParam();
+  auto request = profiled(profile == Profile::kGeneric ? Profile::kKubeadm : profile, kubelet);
+  request.profile = profile;
+  if (profile == Profile::kKubeadm || profile == Profile::kKind) {
+    write(kFlagsFile, kKubeadmFlags);
+  }
+  if (profile == Profile::kK3s) {
+    write("/etc/rancher/k3s/config.yaml", "node-label: [\"pool=a\"]\n");
+  }
+  if (existing != Existing::kNone) {
+    write(request.bin_dir + "/ecr-credential-provider", "ecr", fs::perms(0755));
+  }
+  if (existing == Existing::kEcrFile) {
+    write(request.config, kEcrConfig);
+  }
+  std::string ecr_file = request.config;
+  if (existing == Existing::kEcrDirectory) {
+    request.config = parent_path(request.config) + "/config.d";
+    ecr_file = request.config + "/ecr.yaml";
+    write(ecr_file, kEcrConfig);
+  }
+  const auto before = snapshot(root_);
+  if (existing == Existing::kEcrDirectory && kubelet == KubeletGeneration::k1_33) {
+    EXPECT_THROW(install_with(request), Failure);  // a 1.33 kubelet reads no config directory
+    EXPECT_EQ(snapshot(root_), before);
+    return;
+  }
+  ASSERT_TRUE(install_with(request).changed);
+  if (existing != Existing::kNone) {
+    // The ECR lines stay as they were; ours are added after them (or beside them).
+    EXPECT_THAT(read(ecr_file), HasSubstr(kEcrConfig));
+    EXPECT_THAT(read(ecr_file), HasSubstr("name: ecr-credential-provider"));
+  }
+  const auto installed = snapshot(root_, true);
+  EXPECT_FALSE(install_with(request).changed);
+  EXPECT_EQ(snapshot(root_, true), installed);
+  RootedFiles files(root_.string());
+  uninstall(files, {.bin_dir = request.bin_dir,
+                    .config = request.config,
+                    .provider_name = "quay-credential-provider",
+                    .restart_kubelet = {}});
+  EXPECT_EQ(snapshot(root_), before);
+}
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  const auto& [profile, existing, kubelet] = info.param;
+  constexpr std::array<const char*, 3> kExisting{"NoConfig", "EcrConfig", "EcrConfigDir"};
+  return std::string(profile_name(profile)) + "_" +
+         kExisting.at(static_cast<std::size_t>(existing)) +
+         (kubelet == KubeletGeneration::k1_33 ? "_1_33" : "_1_34");
+}
+
+INSTANTIATE_TEST_SUITE_P(Nodes, ProfileMatrix,
+                         ::testing::Combine(::testing::Values(Profile::kKubeadm, Profile::kKind,
+                                                              Profile::kK3s, Profile::kGeneric),
+                                            ::testing::Values(Existing::kNone, Existing::kEcrFile,
+                                                              Existing::kEcrDirectory),
+                                            ::testing::Values(KubeletGeneration::k1_33,
+                                                              KubeletGeneration::k1_34_or_later)),
+                         case_name);
+
+}  // namespace
+}  // namespace qcp::install
