@@ -13,6 +13,7 @@
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/install/failure_record.hpp"
 #include "qcp/install/installer.hpp"
 #include "qcp/install/kubelet_restart.hpp"
 #include "qcp/version.hpp"
@@ -224,6 +225,12 @@ int install_command(std::span<const std::string> args, Streams streams, const En
       ->capture_default_str();
   RestartOptions restart;
   add_restart_options(app, restart);
+  std::string failure_record;
+  app.add_option("--failure-record", failure_record,
+                 "With --restart-kubelet: a file (of this container's, e.g. an emptyDir) where an "
+                 "install the kubelet did not come up with is remembered, so that neither "
+                 "--watch nor a restarted container tries it again; delete it to retry")
+      ->type_name("FILE");
   std::string watch;
   app.add_option("--watch", watch,
                  "Stay running and install again every INTERVAL (e.g. 5m), so a node whose files "
@@ -254,8 +261,14 @@ int install_command(std::span<const std::string> args, Streams streams, const En
   const auto interval = watch.empty() ? std::chrono::seconds{0} : watch_interval(watch);
   request.binary = env.read_file(kOwnExecutable, kMaxExecutableBytes);
   install::RootedFiles files(paths.host_root);
+  std::string arguments;
+  for (const auto& arg : args) {
+    arguments += arg + '\0';
+  }
+  const install::FailureRecord attempts(failure_record,
+                                        sha256_hex(request.binary) + " " + sha256_hex(arguments));
   if (interval.count() == 0) {
-    return print(install::install(files, request), streams.out);
+    return print(attempts.install(files, request), streams.out);
   }
   sigset_t stop;
   sigemptyset(&stop);
@@ -264,7 +277,7 @@ int install_command(std::span<const std::string> args, Streams streams, const En
   sigprocmask(SIG_BLOCK, &stop, nullptr);
   // The first install must succeed (a pod that cannot install fails where operators look);
   // later ones report and try again.
-  print(install::install(files, request), streams.out);
+  print(attempts.install(files, request), streams.out);
   for (;;) {
     if (const std::string signal = wait_for_stop(stop, interval); !signal.empty()) {
       streams.out << "stopping on " << signal << "; the node keeps what is installed\n";
@@ -272,7 +285,7 @@ int install_command(std::span<const std::string> args, Streams streams, const En
       return static_cast<int>(ExitCode::kOk);
     }
     try {
-      if (const auto outcome = install::install(files, request); outcome.changed) {
+      if (const auto outcome = attempts.install(files, request); outcome.changed) {
         print(outcome, streams.out);
       }
     } catch (const Failure& failure) {

@@ -71,9 +71,9 @@ std::string Transaction::commit_after(const std::function<std::string()>& check)
     } catch (const Failure& second) {
       again = "and that failed too: " + std::string(second.what());
     }
-    throw Failure(failure.code(), std::string(failure.what()) + "; put back the previous files" +
-                                      (left.empty() ? "" : " (but: " + left + ")") + " and " +
-                                      again);
+    throw RolledBack(failure.code(), std::string(failure.what()) + "; put back the previous files" +
+                                         (left.empty() ? "" : " (but: " + left + ")") + " and " +
+                                         again);
   }
 }
 

@@ -11,6 +11,13 @@
 
 namespace qcp::install {
 
+// What commit_after throws: the changes were in place, the check failed, and they were taken
+// back (a kubelet that did not come up with them).
+class RolledBack : public Failure {
+ public:
+  using Failure::Failure;
+};
+
 // Changes to the node's files that can all be taken back: each write or removal remembers what
 // was there, each created directory is noted, and rollback() undoes them newest first. Until
 // commit(), the destructor rolls back (a change is never left half-made by an exception).
@@ -31,7 +38,7 @@ class Transaction {
   void commit();
   // Runs `check` (a kubelet restart) with the changes in place: commits and returns its line
   // when it succeeds; otherwise rolls back, runs `check` again to bring back what was there,
-  // and throws the first failure, saying whether the node is as it was.
+  // and throws the first failure as RolledBack, saying whether the node is as it was.
   std::string commit_after(const std::function<std::string()>& check);
   // Undoes every change; returns what could not be undone ("" when all was).
   std::string rollback();

@@ -135,7 +135,12 @@ TEST_P(Deploy, TheOverlaySettingsAreTheInstallersDefaultsForItsProfile) {
       (std::vector<std::string>{"install", "--host-root=/host", "--profile=$(QCP_PROFILE)",
                                 "--bin-dir=$(QCP_BIN_DIR)", "--config=$(QCP_CONFIG)",
                                 "--match-image=$(QCP_MATCH_IMAGE)", "--audience=$(QCP_AUDIENCE)",
-                                "--restart-kubelet", "--watch=$(QCP_WATCH)"}));
+                                "--restart-kubelet",
+                                "--failure-record=/run/quay-credential-provider/failed-install",
+                                "--watch=$(QCP_WATCH)"}));
+  EXPECT_EQ(at(pod, "containers.0.volumeMounts.1.mountPath").text, "/run/quay-credential-provider");
+  EXPECT_EQ(at(pod, "volumes.1.name").text, at(pod, "containers.0.volumeMounts.1.name").text);
+  EXPECT_NE(at(pod, "volumes.1").find("emptyDir"), nullptr);
   EXPECT_EQ(at(*daemonset, "spec.updateStrategy.rollingUpdate.maxUnavailable").text, "1");
   EXPECT_EQ(at(*daemonset, "metadata.namespace").text,
             at(*rendered.find("Namespace"), "metadata.name").text);

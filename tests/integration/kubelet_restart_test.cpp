@@ -17,6 +17,7 @@
 
 #include "host_root_fixture.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/install/failure_record.hpp"
 
 namespace qcp::install {
 namespace {
@@ -173,6 +174,38 @@ TEST_F(KubeletRestart, AKubeletThatDoesNotComeBackGetsEverythingPutBackAndAResta
   EXPECT_EQ(snapshot(root_ / "etc"), before);
   EXPECT_FALSE(fs::exists(root_ / "var/lib/quay-credential-provider"));
   EXPECT_FALSE(fs::exists(root_ / std::string(kBinDir).substr(1) / "quay-credential-provider"));
+}
+
+TEST_F(KubeletRestart, AnInstallTheKubeletDidNotSurviveIsNotTriedAgain) {
+  write(std::string(kBinDir) + "/ecr-credential-provider", "ecr", fs::perms(0755));
+  auto request = restarting(kConfig);
+  request.provider.match_images = {"broken.quay.example.com"};
+  const std::string record = (tools_ / "failed-install").string();
+  const FailureRecord attempts(record, "binary-1 args-1");
+  {
+    RootedFiles files(root_.string());
+    EXPECT_THROW(attempts.install(files, request), Failure);
+  }
+  EXPECT_EQ(restarts(), "restart kubelet\nrestart kubelet\n");
+  const auto before = snapshot(root_ / "etc");
+  for (int round = 0; round < 2; ++round) {  // a --watch round, a restarted container
+    try {
+      RootedFiles files(root_.string());
+      attempts.install(files, request);
+      ADD_FAILURE() << "tried again";
+    } catch (const Failure& failure) {
+      EXPECT_THAT(failure.what(), HasSubstr("install: not trying again what the kubelet did not "
+                                            "come up with (the kubelet was not healthy at"));
+      EXPECT_THAT(failure.what(), HasSubstr("delete " + record + " (or the pod) to try again"));
+    }
+  }
+  EXPECT_EQ(restarts(), "restart kubelet\nrestart kubelet\n");
+  EXPECT_EQ(snapshot(root_ / "etc"), before);
+  // Another binary or other settings are a new attempt; so is one after the record is deleted.
+  request.provider.match_images = {"quay.example.com"};
+  RootedFiles files(root_.string());
+  EXPECT_TRUE(FailureRecord(record, "binary-2 args-1").install(files, request).changed);
+  EXPECT_EQ(restarts(), "restart kubelet\nrestart kubelet\nrestart kubelet\n");
 }
 
 TEST_F(KubeletRestart, AFailingSystemctlIsReportedWithItsOwnWords) {
