@@ -6,10 +6,10 @@
 #include <chrono>
 #include <functional>
 #include <ostream>
-#include <tuple>
 
 #include "core/cli_parse.hpp"
 #include "diagnostics/commands.hpp"
+#include "install/node_options.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
@@ -25,143 +25,6 @@ namespace {
 constexpr const char* kOwnExecutable = "/proc/self/exe";
 // A release is ~6 MiB; a sanitizer build ~70 MiB. The bound only keeps memory finite.
 constexpr std::size_t kMaxExecutableBytes = std::size_t{256} << 20;
-
-struct NodePaths {
-  std::string host_root = "/";
-  std::string bin_dir;
-  std::string config;
-  std::string profile = "generic";
-};
-
-// --restart-kubelet and how: the same for install and uninstall.
-struct RestartOptions {
-  bool restart = false;
-  std::string unit;
-  std::string healthz = "http://127.0.0.1:10248/healthz";
-  std::string timeout = "2m";
-};
-
-void add_node_paths(CLI::App& app, NodePaths& paths) {
-  app.add_option("--profile", paths.profile,
-                 "The kind of node: kubeadm, kind or k3s give --bin-dir and --config defaults "
-                 "and get the kubelet's flags written where they read them; generic only "
-                 "reports the flags")
-      ->type_name("kubeadm|kind|k3s|generic")
-      ->capture_default_str();
-  app.add_option("--host-root", paths.host_root,
-                 "Where the node's file system is seen (/host in the DaemonSet); every other "
-                 "path is a path on the node")
-      ->type_name("DIR")
-      ->capture_default_str();
-  app.add_option("--bin-dir", paths.bin_dir,
-                 "The kubelet's --image-credential-provider-bin-dir (default: the profile's)")
-      ->type_name("PATH");
-  app.add_option("--config", paths.config,
-                 "The kubelet's --image-credential-provider-config: a file, or (1.34+) a "
-                 "directory (default: the profile's)")
-      ->type_name("PATH");
-}
-
-void add_restart_options(CLI::App& app, RestartOptions& options) {
-  app.add_flag("--restart-kubelet", options.restart,
-               "After a change, restart the kubelet through the node's systemd and wait for its "
-               "healthz; if it does not get healthy, put everything back and restart it again");
-  app.add_option("--kubelet-unit", options.unit,
-                 "The kubelet's systemd unit (default: kubelet; k3s: k3s or k3s-agent, as the "
-                 "node has)")
-      ->type_name("UNIT");
-  app.add_option("--kubelet-healthz", options.healthz, "Where the kubelet answers health checks")
-      ->type_name("URL")
-      ->capture_default_str();
-  app.add_option("--restart-timeout", options.timeout,
-                 "How long the restart and the first healthy answer may take")
-      ->type_name("DURATION")
-      ->capture_default_str();
-}
-
-// The profile, and the node paths it defaults.
-install::Profile resolve_profile(NodePaths& paths, std::string_view command) {
-  const auto profile = install::parse_profile(paths.profile);
-  if (!profile) {
-    throw Failure(ExitCode::kUsage,
-                  std::string(command) + ": --profile must be kubeadm, kind, k3s or generic");
-  }
-  const auto defaults = install::profile_defaults(*profile);
-  for (const auto& [flag, path, fallback] :
-       {std::tuple{"--bin-dir", &paths.bin_dir, defaults.bin_dir},
-        std::tuple{"--config", &paths.config, defaults.config}}) {
-    if (path->empty() && fallback.empty()) {
-      throw Failure(ExitCode::kUsage,
-                    std::string(command) + ": " + flag + " is required with --profile generic");
-    }
-    if (path->empty()) {
-      *path = fallback;
-    }
-  }
-  return *profile;
-}
-
-std::string kubelet_unit(const RestartOptions& options, install::Profile profile,
-                         const install::HostFiles& files) {
-  if (!options.unit.empty()) {
-    return options.unit;
-  }
-  if (profile != install::Profile::kK3s) {
-    return "kubelet";
-  }
-  // The k3s installer names the unit after the role it installs.
-  for (const char* directory : {"/etc/systemd/system", "/usr/lib/systemd/system"}) {
-    if (files.status(install::join_path(directory, "k3s-agent.service")).kind ==
-        install::FileKind::kRegular) {
-      return "k3s-agent";
-    }
-  }
-  return "k3s";
-}
-
-// The restart step install and uninstall run after a change, or none.
-std::function<std::string()> restarter(const RestartOptions& options, install::Profile profile,
-                                       const NodePaths& paths, std::string_view command) {
-  if (!options.restart) {
-    return {};
-  }
-  const auto healthz = install::parse_healthz_url(options.healthz);
-  if (!healthz) {
-    throw Failure(ExitCode::kUsage,
-                  std::string(command) + ": --kubelet-healthz must be http://IPv4:PORT/PATH");
-  }
-  const auto timeout = parse_go_duration(options.timeout);
-  if (!timeout || *timeout < std::chrono::seconds{5} || *timeout > std::chrono::minutes{30}) {
-    throw Failure(ExitCode::kUsage,
-                  std::string(command) + ": --restart-timeout must be from 5s to 30m");
-  }
-  const install::RootedFiles files(paths.host_root);
-  if (options.unit.find_first_of(" \t/") != std::string::npos ||
-      one_line(options.unit) != options.unit || options.unit.starts_with('-')) {
-    throw Failure(ExitCode::kUsage, std::string(command) + ": --kubelet-unit must be a unit name");
-  }
-  install::RestartSettings settings{
-      .unit = kubelet_unit(options, profile, files),
-      .healthz = *healthz,
-      .timeout = std::chrono::duration_cast<std::chrono::seconds>(*timeout)};
-  install::HostNodeCommands(paths.host_root).check_reachable("systemctl");
-  return [settings, host_root = paths.host_root] {
-    install::HostNodeCommands node(host_root);
-    return install::restart_kubelet(node, settings);
-  };
-}
-
-// Node paths are absolute and plain: what the kubelet's flags hold.
-void check_node_paths(const NodePaths& paths, std::string_view command) {
-  for (const auto& [flag, path] :
-       {std::pair{"--bin-dir", &paths.bin_dir}, std::pair{"--config", &paths.config}}) {
-    if (!path->starts_with('/') || *path == "/" || path->find('\0') != std::string::npos ||
-        one_line(*path) != *path) {
-      throw Failure(ExitCode::kUsage, std::string(command) + ": " + flag +
-                                          " must be an absolute path on the node, not /");
-    }
-  }
-}
 
 // --watch's bounds: often enough to matter, seldom enough to cost nothing.
 constexpr auto kMinWatch = std::chrono::seconds{1};
