@@ -91,9 +91,15 @@ TEST(RunProcess, TheDeadlineKillsTheProgramAndWhatItStartedInTheBackground) {
 TEST(RunProcess, JoinsTheMountNamespaceItIsGiven) {
   auto own = spec({"true"});
   own.mount_namespace = "/proc/self/ns/mnt";  // the parent's own: joining it changes nothing
+#ifdef QCP_TESTS_UNDER_QEMU_USER
+  // qemu-user's own threads share the child's fs_struct, and the kernel then refuses setns
+  // (EINVAL): a limit of the emulator, not of the program, which is asked to say so.
+  EXPECT_THAT(failure_of(own), HasSubstr("cannot join the mount namespace /proc/self/ns/mnt"));
+#else
   if (::geteuid() == 0) {
     EXPECT_TRUE(run_process(own).succeeded());
   }
+#endif
   own.mount_namespace = "/nonexistent/ns/mnt";
   EXPECT_THAT(failure_of(own), HasSubstr("cannot open /nonexistent/ns/mnt"));
 }
