@@ -39,9 +39,11 @@ std::string join_words(const std::vector<std::string>& words) {
   return text;
 }
 
-// The value of KUBELET_KUBEADM_ARGS="..." (kubeadm writes it double-quoted, words plain).
+// The value of KUBELET_KUBEADM_ARGS="..." (kubeadm writes it double-quoted, words plain; systemd
+// takes single quotes too).
 std::string unquote(std::string_view value) {
-  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+      value.back() == value.front()) {
     value = value.substr(1, value.size() - 2);
   }
   return std::string(value);

@@ -80,6 +80,15 @@ TEST_F(ProfileInstall, AnExistingFeatureGatesFlagGetsTheGateAdded) {
                         "KubeletServiceAccountTokenForCredentialProviders=true "));
 }
 
+TEST_F(ProfileInstall, ASingleQuotedFlagsLineIsReadAsSystemdReadsIt) {
+  write(kFlagsFile, "# kept\nKUBELET_KUBEADM_ARGS='--v=2'\n");
+  install_with(profiled(Profile::kKubeadm, KubeletGeneration::k1_34_or_later));
+  EXPECT_EQ(read(kFlagsFile),
+            "# kept\nKUBELET_KUBEADM_ARGS=\"--v=2 --image-credential-provider-config=/etc/"
+            "kubernetes/image-credential-provider/config.yaml --image-credential-provider-bin-dir="
+            "/etc/kubernetes/image-credential-provider\"\n");
+}
+
 TEST_F(ProfileInstall, AKindNodeWithEcrsProviderKeepsItsConfigAndFlags) {
   const auto defaults = profile_defaults(Profile::kKind);
   write(defaults.config, kEcrConfig);
