@@ -1,0 +1,36 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qcp/core/environment.hpp"
+
+namespace qcp {
+
+// Where a workload's identity token (a projected service-account token, a CI OIDC token, a
+// SPIFFE JWT-SVID) comes from: read afresh for every exchange, since they rotate.
+struct TokenSource {
+  std::string file;                  // --token-file PATH
+  std::vector<std::string> command;  // --token-command CMD, as words: run without a shell
+};
+
+// --token-command's text as words: split at spaces and tabs; '...' and "..." group words and
+// are removed (nothing is expanded, there is no escape). Throws Failure (kUsage) for an empty
+// command or an unclosed quote.
+std::vector<std::string> split_command(std::string_view text);
+
+// How long a token command may run, and how much of its stdout is a token.
+inline constexpr std::chrono::seconds kTokenCommandTimeout{30};
+inline constexpr std::size_t kMaxTokenBytes = std::size_t{64} << 10;
+
+// The token, checked before it is sent anywhere: one JWT (surrounding whitespace dropped) whose
+// `exp`, when it has one, is after `clock.now()`. The command runs with `environment` as its
+// whole environment, by `deadline` and at most kTokenCommandTimeout; on failure its stderr is
+// passed on, scrubbed of anything token-like. Throws Failure (kLookupFailed) saying which source
+// failed and why; never a piece of the token.
+std::string read_token(const TokenSource& source, const std::vector<std::string>& environment,
+                       std::chrono::steady_clock::time_point deadline, const Clock& clock);
+
+}  // namespace qcp
