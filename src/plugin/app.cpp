@@ -10,14 +10,13 @@
 #include "core/log.hpp"
 #include "diagnostics/commands.hpp"
 #include "install/commands.hpp"
+#include "plugin/exchange_settings.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/exchange.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/identity.hpp"
 #include "qcp/core/jwt.hpp"
-#include "qcp/core/proxy.hpp"
 #include "qcp/core/redact.hpp"
-#include "qcp/net/trust.hpp"
 #include "qcp/plugin/options.hpp"
 #include "qcp/plugin/request.hpp"
 #include "qcp/plugin/response.hpp"
@@ -32,25 +31,6 @@ std::string join(const std::vector<std::string>& items) {
     out += (out.empty() ? "" : ",") + item;
   }
   return out;
-}
-
-struct Variable {
-  std::string_view name;
-  std::string value;
-};
-
-// The first non-empty variable, in the order libcurl and Go's net/http give precedence.
-Variable first_set(const Environment& env, std::initializer_list<std::string_view> names) {
-  for (const auto name : names) {
-    if (auto value = env.get(name); value && !value->empty()) {
-      return {name, *value};
-    }
-  }
-  return {};
-}
-
-std::string user_agent() {
-  return std::string(kProgramName) + "/" + std::string(kVersion);
 }
 
 // Kubernetes service-account tokens are 1-3 KiB; proxies and Quay's nginx refuse headers of
@@ -138,27 +118,7 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
   }
 
   const Identity identity = resolve_identity(request, options.allowed_hosts);
-  ExchangeSettings settings;
-  settings.trust = discover_trust(options.ca_file, options.ca_dir, env);
-  const Variable proxy_variable = first_set(env, {"https_proxy", "HTTPS_PROXY"});
-  std::string proxy_display;
-  if (!proxy_variable.value.empty()) {
-    const ProxyUrl proxy = parse_proxy_url(proxy_variable.value, proxy_variable.name);
-    settings.proxy = proxy.url;
-    settings.proxy_userinfo = proxy.userinfo;
-    proxy_display = proxy.display;
-  }
-  settings.no_proxy = first_set(env, {"no_proxy", "NO_PROXY"}).value;
-  settings.connect_timeout = options.connect_timeout;
-  settings.attempt_timeout = options.attempt_timeout;
-  settings.total_timeout = options.timeout;
-  settings.deadline = deadline;
-  settings.retries = options.retries;
-  settings.on_retry = [&log](const std::string& why) { log.debug("{}", why); };
-  settings.user_agent = user_agent();
-  if (!settings.proxy.empty()) {
-    log.debug("connecting through proxy {} (from {})", proxy_display, proxy_variable.name);
-  }
+  const ExchangeSettings settings = exchange_settings(options, env, deadline, log);
   log.debug("exchanging for robot {} at https://{}{} (registry {}, CAs from {})", identity.robot,
             identity.quay_host, kFederationPath, identity.registry, settings.trust.source);
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/cli_parse.hpp"
+#include "plugin/option_flags.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/exchange.hpp"
 #include "qcp/core/failure.hpp"
@@ -94,84 +95,47 @@ std::span<const std::string_view> environment_variable_names() {
   return kNames;
 }
 
-CommandLine parse_command_line(std::span<const std::string> args, const Environment& env) {
-  CLI::App app(
-      "Kubelet image credential provider: exchanges the pod's service-account token "
-      "for a Quay robot token (robot federation). Reads one CredentialProviderRequest "
-      "on stdin and writes one CredentialProviderResponse on stdout.",
-      std::string(kProgramName));
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  app.set_version_flag("--version", version_text(), "Print the version and exit");
-  app.get_formatter()->column_width(34);
-  app.footer(
-      "Each flag may instead come from QUAY_CREDENTIAL_PROVIDER_<FLAG> (e.g. "
-      "QUAY_CREDENTIAL_PROVIDER_TIMEOUT=10s; --allowed-host takes a comma-separated list). "
-      "SSL_CERT_FILE and SSL_CERT_DIR are honoured after --ca-file/--ca-dir.\n\n"
-      "Diagnostics (see each one's --help):\n"
-      "  inspect [TOKEN|-]    decode a service-account token; print the Quay federation binding\n"
-      "  check-config FILE    validate a kubelet CredentialProviderConfig\n\n"
-      "On a node:\n"
-      "  install              put this binary and its provider entry on the node\n"
-      "  uninstall            take them off again\n\n"
-      "Documentation: docs/configuration.md, docs/install.md, docs/troubleshooting.md, "
-      "docs/kind.md.");
-
-  std::string ca_file;
-  std::string ca_dir;
-  std::string timeout = "20s";
-  std::string connect_timeout = "5s";
-  std::string attempt_timeout = "10s";
-  std::string retries = "3";
-  std::string cache_margin = "5m";
-  std::string max_cache_duration;
-  std::string log_level = "info";
-  std::vector<std::string> allowed_hosts;
-
-  app.add_option("--ca-file", ca_file, "PEM bundle of CAs that may sign Quay's certificate")
+OptionFlags::OptionFlags(CLI::App& app) : app_(app) {
+  app.add_option("--ca-file", text_.ca_file, "PEM bundle of CAs that may sign Quay's certificate")
       ->type_name("PATH");
-  app.add_option("--ca-dir", ca_dir, "Directory of hashed CA certificates (c_rehash layout)")
+  app.add_option("--ca-dir", text_.ca_dir, "Directory of hashed CA certificates (c_rehash layout)")
       ->type_name("PATH");
-  app.add_option("--timeout", timeout, "Deadline for the whole lookup, at most 55s")
+  app.add_option("--timeout", text_.timeout, "Deadline for the whole lookup, at most 55s")
       ->type_name("DURATION")
       ->capture_default_str();
-  app.add_option("--connect-timeout", connect_timeout, "Deadline for the TCP+TLS connection")
+  app.add_option("--connect-timeout", text_.connect_timeout, "Deadline for the TCP+TLS connection")
       ->type_name("DURATION")
       ->capture_default_str();
-  app.add_option("--attempt-timeout", attempt_timeout,
+  app.add_option("--attempt-timeout", text_.attempt_timeout,
                  "Deadline for one attempt (connect, TLS, answer); retries share --timeout")
       ->type_name("DURATION")
       ->capture_default_str();
-  app.add_option("--retries", retries,
+  app.add_option("--retries", text_.retries,
                  "Further attempts after connection failures, timeouts, 5xx and 429 (0-10)")
       ->type_name("N")
       ->capture_default_str();
-  app.add_option("--cache-margin", cache_margin,
+  app.add_option("--cache-margin", text_.cache_margin,
                  "Stop caching the credential this long before Quay's token expires")
       ->type_name("DURATION")
       ->capture_default_str();
-  app.add_option("--max-cache-duration", max_cache_duration,
+  app.add_option("--max-cache-duration", text_.max_cache_duration,
                  "Upper bound for the cacheDuration returned to the kubelet")
       ->type_name("DURATION");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (stderr only)")
+  app.add_option("--log-level", text_.log_level,
+                 "trace, debug, info, warn, error or off (stderr only)")
       ->type_name("LEVEL")
       ->capture_default_str();
   // One value per occurrence: "--allowed-host a b" must not silently allow b.
-  app.add_option("--allowed-host", allowed_hosts,
+  app.add_option("--allowed-host", text_.allowed_hosts,
                  "HOST[:PORT] that a quay.io/host annotation may choose (repeatable)")
       ->type_name("HOST[:PORT]")
       ->allow_extra_args(false);
+}
 
-  CommandLine result;
-  try {
-    parse_arguments(app, args, "");
-  } catch (const CLI::CallForHelp&) {
-    result.text = app.help();
-    return result;
-  } catch (const CLI::CallForVersion&) {
-    result.text = version_text();
-    return result;
-  }
-
+Options OptionFlags::resolve(const Environment& env) {
+  auto& [ca_file, ca_dir, timeout, connect_timeout, attempt_timeout, retries, cache_margin,
+         max_cache_duration, log_level, allowed_hosts] = text_;
+  CLI::App& app = app_;
   std::array<Setting, 9> settings = {{
       {"--ca-file", "QUAY_CREDENTIAL_PROVIDER_CA_FILE", &ca_file},
       {"--ca-dir", "QUAY_CREDENTIAL_PROVIDER_CA_DIR", &ca_dir},
@@ -201,7 +165,7 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
     }
   }
 
-  Options& options = result.options;
+  Options options;
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   using std::chrono::seconds;
@@ -251,6 +215,44 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
     }
   }
   options.allowed_hosts = std::move(allowed_hosts);
+  return options;
+}
+
+CommandLine parse_command_line(std::span<const std::string> args, const Environment& env) {
+  CLI::App app(
+      "Kubelet image credential provider: exchanges the pod's service-account token "
+      "for a Quay robot token (robot federation). Reads one CredentialProviderRequest "
+      "on stdin and writes one CredentialProviderResponse on stdout.",
+      std::string(kProgramName));
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.set_version_flag("--version", version_text(), "Print the version and exit");
+  app.get_formatter()->column_width(34);
+  app.footer(
+      "Each flag may instead come from QUAY_CREDENTIAL_PROVIDER_<FLAG> (e.g. "
+      "QUAY_CREDENTIAL_PROVIDER_TIMEOUT=10s; --allowed-host takes a comma-separated list). "
+      "SSL_CERT_FILE and SSL_CERT_DIR are honoured after --ca-file/--ca-dir.\n\n"
+      "Diagnostics (see each one's --help):\n"
+      "  inspect [TOKEN|-]    decode a service-account token; print the Quay federation binding\n"
+      "  check-config FILE    validate a kubelet CredentialProviderConfig\n\n"
+      "On a node:\n"
+      "  install              put this binary and its provider entry on the node\n"
+      "  uninstall            take them off again\n\n"
+      "Documentation: docs/configuration.md, docs/install.md, docs/troubleshooting.md, "
+      "docs/kind.md.");
+
+  OptionFlags flags(app);
+  CommandLine result;
+  try {
+    parse_arguments(app, args, "");
+  } catch (const CLI::CallForHelp&) {
+    result.text = app.help();
+    return result;
+  } catch (const CLI::CallForVersion&) {
+    result.text = version_text();
+    return result;
+  }
+
+  result.options = flags.resolve(env);
   result.run_plugin = true;
   return result;
 }

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "qcp/plugin/options.hpp"
+
+namespace qcp {
+
+// The plugin's flags (trust, deadlines, retries, caching, logging, allowed hosts) on a command
+// line of any mode: workload commands take every one of them as the plugin does. Each flag not
+// given comes from its QUAY_CREDENTIAL_PROVIDER_* variable.
+class OptionFlags {
+ public:
+  explicit OptionFlags(CLI::App& app);  // adds the flags to `app`
+  // After app.parse(): the checked options. Throws Failure (kUsage) naming the flag or variable.
+  Options resolve(const Environment& env);
+
+ private:
+  struct Text {
+    std::string ca_file;
+    std::string ca_dir;
+    std::string timeout = "20s";
+    std::string connect_timeout = "5s";
+    std::string attempt_timeout = "10s";
+    std::string retries = "3";
+    std::string cache_margin = "5m";
+    std::string max_cache_duration;
+    std::string log_level = "info";
+    std::vector<std::string> allowed_hosts;
+  };
+  CLI::App& app_;
+  Text text_;
+};
+
+}  // namespace qcp
