@@ -80,6 +80,24 @@ std::string string_at(const nlohmann::json& object, std::initializer_list<const 
 
 }  // namespace
 
+std::string base64_encode(std::string_view bytes) {
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t left = std::min<std::size_t>(3, bytes.size() - i);
+    std::uint32_t group = 0;
+    for (std::size_t j = 0; j < 3; ++j) {
+      group = (group << 8U) | (j < left ? static_cast<unsigned char>(bytes[i + j]) : 0U);
+    }
+    for (std::size_t j = 0; j < 4; ++j) {
+      out += j <= left ? kAlphabet[(group >> (18U - 6U * j)) & 0x3FU] : '=';
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> base64url_decode(std::string_view text) {
   while (!text.empty() && text.back() == '=') {
     text.remove_suffix(1);

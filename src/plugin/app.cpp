@@ -9,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "diagnostics/commands.hpp"
+#include "helper/commands.hpp"
 #include "install/commands.hpp"
 #include "plugin/exchange_settings.hpp"
 #include "qcp/core/duration.hpp"
@@ -182,6 +183,9 @@ int run(std::span<const std::string> args, Streams streams, const Environment& e
     }
     if (!args.empty() && args.front() == "uninstall") {
       return uninstall_command(args.subspan(1), streams, env);
+    }
+    if (!args.empty() && args.front() == "login") {
+      return login_command(args.subspan(1), streams, env, http, clock);
     }
     const CommandLine command = parse_command_line(args, env);
     if (!command.run_plugin) {

@@ -13,7 +13,10 @@ namespace qcp {
 // given comes from its QUAY_CREDENTIAL_PROVIDER_* variable.
 class OptionFlags {
  public:
-  explicit OptionFlags(CLI::App& app);  // adds the flags to `app`
+  // kWorkload leaves out the flags only the kubelet plugin has a use for (--allowed-host,
+  // --max-cache-duration).
+  enum class FlagSet { kPlugin, kWorkload };
+  explicit OptionFlags(CLI::App& app, FlagSet set = FlagSet::kPlugin);  // adds them to `app`
   // After app.parse(): the checked options. Throws Failure (kUsage) naming the flag or variable.
   Options resolve(const Environment& env);
 

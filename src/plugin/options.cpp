@@ -95,7 +95,7 @@ std::span<const std::string_view> environment_variable_names() {
   return kNames;
 }
 
-OptionFlags::OptionFlags(CLI::App& app) : app_(app) {
+OptionFlags::OptionFlags(CLI::App& app, FlagSet set) : app_(app) {
   app.add_option("--ca-file", text_.ca_file, "PEM bundle of CAs that may sign Quay's certificate")
       ->type_name("PATH");
   app.add_option("--ca-dir", text_.ca_dir, "Directory of hashed CA certificates (c_rehash layout)")
@@ -118,13 +118,16 @@ OptionFlags::OptionFlags(CLI::App& app) : app_(app) {
                  "Stop caching the credential this long before Quay's token expires")
       ->type_name("DURATION")
       ->capture_default_str();
-  app.add_option("--max-cache-duration", text_.max_cache_duration,
-                 "Upper bound for the cacheDuration returned to the kubelet")
-      ->type_name("DURATION");
   app.add_option("--log-level", text_.log_level,
                  "trace, debug, info, warn, error or off (stderr only)")
       ->type_name("LEVEL")
       ->capture_default_str();
+  if (set == FlagSet::kWorkload) {
+    return;  // the rest is the kubelet's business: its cache and the annotations' hosts
+  }
+  app.add_option("--max-cache-duration", text_.max_cache_duration,
+                 "Upper bound for the cacheDuration returned to the kubelet")
+      ->type_name("DURATION");
   // One value per occurrence: "--allowed-host a b" must not silently allow b.
   app.add_option("--allowed-host", text_.allowed_hosts,
                  "HOST[:PORT] that a quay.io/host annotation may choose (repeatable)")
@@ -147,19 +150,21 @@ Options OptionFlags::resolve(const Environment& env) {
       {"--attempt-timeout", "QUAY_CREDENTIAL_PROVIDER_ATTEMPT_TIMEOUT", &attempt_timeout},
       {"--retries", "QUAY_CREDENTIAL_PROVIDER_RETRIES", &retries},
   }};
+  // A flag this mode does not take is neither given nor read from its variable.
+  const auto has = [&app](const char* flag) { return app.get_option_no_throw(flag) != nullptr; };
+  const auto given = [&](const char* flag) { return has(flag) && app.count(flag) > 0; };
   auto origin_of = [&](const Setting& setting) {
-    return app.count(setting.flag) > 0 || !env.get(setting.variable)
-               ? std::string(setting.flag)
-               : std::string(setting.variable);
+    return given(setting.flag) || !env.get(setting.variable) ? std::string(setting.flag)
+                                                             : std::string(setting.variable);
   };
   for (auto& setting : settings) {
-    if (app.count(setting.flag) == 0) {
+    if (has(setting.flag) && !given(setting.flag)) {
       if (auto value = env.get(setting.variable)) {
         *setting.value = std::move(*value);
       }
     }
   }
-  if (app.count("--allowed-host") == 0) {
+  if (has("--allowed-host") && !given("--allowed-host")) {
     if (const auto value = env.get(kAllowedHostsVariable)) {
       allowed_hosts = split_list(*value);
     }
@@ -208,8 +213,8 @@ Options OptionFlags::resolve(const Environment& env) {
   options.log_level = log_level_value(log_level, origin_of(settings[6]));
   for (const auto& host : allowed_hosts) {
     if (!is_valid_host_port(host)) {
-      throw usage((app.count("--allowed-host") > 0 ? std::string("--allowed-host")
-                                                   : std::string(kAllowedHostsVariable)) +
+      throw usage((given("--allowed-host") ? std::string("--allowed-host")
+                                           : std::string(kAllowedHostsVariable)) +
                   " value \"" + Redactor{}.scrub(host, 80) +
                   "\" is not HOST[:PORT] (no scheme, no path)");
     }
@@ -237,6 +242,8 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
       "On a node:\n"
       "  install              put this binary and its provider entry on the node\n"
       "  uninstall            take them off again\n\n"
+      "For workloads (CI jobs, build pods):\n"
+      "  login                mint a robot token from a workload's identity token, once\n\n"
       "Documentation: docs/configuration.md, docs/install.md, docs/troubleshooting.md, "
       "docs/kind.md.");
 

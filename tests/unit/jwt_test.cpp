@@ -7,6 +7,17 @@
 namespace qcp {
 namespace {
 
+TEST(Base64Encode, MatchesTheRfc4648Vectors) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64_encode("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode(std::string("\xfb\xff\xbf", 3)), "+/+/");
+}
+
 TEST(Base64Url, DecodesWithAndWithoutPadding) {
   EXPECT_EQ(base64url_decode("aGVsbG8"), "hello");
   EXPECT_EQ(base64url_decode("aGVsbG8="), "hello");

@@ -33,6 +33,9 @@ struct JwtClaims {
   Kubernetes kubernetes{};
 };
 
+// base64 (RFC 4648 §4), padded: what HTTP Basic and docker's "auth" use.
+std::string base64_encode(std::string_view bytes);
+
 // base64url (RFC 4648 §5), padding optional; nullopt on any invalid character or length.
 std::optional<std::string> base64url_decode(std::string_view text);
 

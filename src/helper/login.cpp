@@ -1,0 +1,190 @@
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <cerrno>
+#include <filesystem>
+
+#include "core/cli_parse.hpp"
+#include "core/log.hpp"
+#include "helper/commands.hpp"
+#include "helper/workload.hpp"
+#include "plugin/option_flags.hpp"
+#include "qcp/core/duration.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/core/redact.hpp"
+#include "qcp/install/host_files.hpp"
+#include "qcp/version.hpp"
+
+namespace qcp {
+namespace {
+
+constexpr std::size_t kMaxAuthFileBytes = std::size_t{4} << 20;
+
+struct LoginRequest {
+  helper::WorkloadTarget target;
+  std::string token_command;
+  std::string authfile;
+  std::string format;
+  std::string secret_name;
+  std::string namespace_name;
+};
+
+void add_workload_flags(CLI::App& app, LoginRequest& request) {
+  app.add_option("--robot", request.target.robot, "The Quay robot to mint a token for: org+name")
+      ->type_name("ORG+NAME")
+      ->required();
+  app.add_option("--registry", request.target.registry,
+                 "The registry (and its Quay) as image references name it")
+      ->type_name("HOST[:PORT]")
+      ->required();
+  app.add_option("--token-file", request.target.source.file,
+                 "The identity token (JWT), read afresh for every exchange (projected tokens "
+                 "rotate)")
+      ->type_name("PATH");
+  app.add_option("--token-command", request.token_command,
+                 "A program whose stdout is the identity token, run without a shell")
+      ->type_name("CMD");
+}
+
+// Kubernetes object names: a DNS-1123 subdomain.
+bool is_object_name(std::string_view name) {
+  constexpr std::size_t kMax = 253;
+  return !name.empty() && name.size() <= kMax &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-.") == std::string::npos &&
+         std::isalnum(static_cast<unsigned char>(name.front())) != 0 &&
+         std::isalnum(static_cast<unsigned char>(name.back())) != 0;
+}
+
+std::string default_secret_name(const std::string& robot) {
+  std::string name = "quay-" + robot;
+  for (char& c : name) {
+    if (c == '+' || c == '_') {
+      c = '-';
+    }
+  }
+  return name;
+}
+
+void check_output(LoginRequest& request) {
+  if (request.format.empty()) {
+    request.format = request.authfile.empty() ? "" : "authfile";
+  }
+  if (request.format != "authfile" && request.format != "secret" && request.format != "eso") {
+    throw Failure(ExitCode::kUsage,
+                  "login: give --authfile PATH, or --format secret or --format eso");
+  }
+  if ((request.format == "authfile") != !request.authfile.empty()) {
+    throw Failure(ExitCode::kUsage,
+                  "login: --authfile and --format " + request.format + " do not go together");
+  }
+  if (request.secret_name.empty()) {
+    request.secret_name = default_secret_name(request.target.robot);
+  }
+  if (!is_object_name(request.secret_name) ||
+      (!request.namespace_name.empty() && !is_object_name(request.namespace_name))) {
+    throw Failure(ExitCode::kUsage,
+                  "login: --secret-name and --namespace must be Kubernetes names (a-z, 0-9, -, .)");
+  }
+}
+
+// Creates the missing directories above `path` as private ones (tools create ~/.docker and
+// ${XDG_RUNTIME_DIR}/containers the same way).
+void make_parents(const std::filesystem::path& path) {
+  std::vector<std::filesystem::path> missing;
+  std::error_code error;
+  for (auto dir = path.parent_path(); !dir.empty() && !std::filesystem::exists(dir, error);
+       dir = dir.parent_path()) {
+    missing.push_back(dir);
+  }
+  for (auto dir = missing.rbegin(); dir != missing.rend(); ++dir) {
+    if (::mkdir(dir->c_str(), 0700) != 0 && errno != EEXIST) {
+      throw Failure(ExitCode::kUsage, "login: cannot create the directory " +
+                                          one_line(dir->string()) + " for --authfile");
+    }
+  }
+}
+
+std::string write_authfile(const std::string& authfile, const helper::RobotCredential& credential) {
+  const auto path = std::filesystem::absolute(authfile).lexically_normal();
+  make_parents(path);
+  install::RootedFiles files("/");
+  const auto current = files.read(path.string(), kMaxAuthFileBytes);
+  std::string merged;
+  try {
+    merged = helper::merged_auth_file(
+        current ? std::optional<std::string>(current->bytes) : std::nullopt, credential);
+  } catch (const Failure& failure) {
+    throw Failure(failure.code(),
+                  "login: --authfile " + one_line(path.string()) + " " + failure.what());
+  }
+  const WipeOnExit wipe_merged(merged);
+  files.write_atomic(path.string(), merged, 0600);
+  return path.string();
+}
+
+}  // namespace
+
+int login_command(std::span<const std::string> args, Streams streams, const Environment& env,
+                  HttpClient& http, const Clock& clock) {
+  CLI::App app(
+      "Exchanges a workload's identity token (a projected service-account token, a CI OIDC "
+      "token, a SPIFFE JWT-SVID) for a Quay robot token once, and writes it where tools read it: "
+      "an auth file (docker config.json, containers auth.json), a dockerconfigjson Secret "
+      "manifest, or External Secrets' QuayAccessToken keys.",
+      std::string(kProgramName) + " login");
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.get_formatter()->column_width(34);
+  LoginRequest request;
+  add_workload_flags(app, request);
+  app.add_option("--authfile", request.authfile,
+                 "Merge the credential into this auth file (mode 0600, written atomically)")
+      ->type_name("PATH");
+  app.add_option("--format", request.format,
+                 "authfile (with --authfile), secret (a Secret manifest on stdout) or eso")
+      ->type_name("FORMAT");
+  app.add_option("--secret-name", request.secret_name,
+                 "The Secret's name with --format secret (default: quay-ORG-NAME)")
+      ->type_name("NAME");
+  app.add_option("--namespace", request.namespace_name, "The Secret's namespace")
+      ->type_name("NAMESPACE");
+  OptionFlags flags(app, OptionFlags::FlagSet::kWorkload);
+  if (!parse_subcommand(app, "login", args, streams.out)) {
+    return static_cast<int>(ExitCode::kOk);
+  }
+  if (!request.token_command.empty()) {
+    request.target.source.command = split_command(request.token_command);
+  }
+  helper::check_target(request.target, "login");
+  check_output(request);
+  const Options options = flags.resolve(env);
+  const auto log = make_logger(streams.err, options.log_level);
+
+  helper::RobotCredential credential =
+      helper::obtain_credential(request.target, options, env, http, clock, *log);
+  const WipeOnExit wipe_token(credential.token);
+  const auto lifetime =
+      std::chrono::duration_cast<std::chrono::seconds>(credential.expires_at - clock.now());
+  const std::string summary = "credential for robot " + credential.robot + " on " +
+                              credential.registry +
+                              " (Quay token sha256=" + short_hash(credential.token) +
+                              ", expires in " + format_human(lifetime) + ")";
+  if (request.format == "authfile") {
+    log->info("wrote the {} to {}", summary, write_authfile(request.authfile, credential));
+    return static_cast<int>(ExitCode::kOk);
+  }
+  std::string output =
+      request.format == "secret"
+          ? helper::secret_manifest(credential, request.secret_name, request.namespace_name)
+          : helper::eso_output(credential);
+  const WipeOnExit wipe_output(output);
+  streams.out << output;
+  streams.out.flush();
+  if (!streams.out) {
+    throw Failure(ExitCode::kLookupFailed, "login: the credential could not be written to stdout");
+  }
+  log->info("printed the {} as {}", summary, request.format);
+  return static_cast<int>(ExitCode::kOk);
+}
+
+}  // namespace qcp

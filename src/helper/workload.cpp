@@ -1,0 +1,67 @@
+#include "helper/workload.hpp"
+
+#include "plugin/exchange_settings.hpp"
+#include "qcp/core/exchange.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/core/identity.hpp"
+#include "qcp/core/image.hpp"
+#include "qcp/core/redact.hpp"
+
+namespace qcp::helper {
+namespace {
+
+// The token command's environment: the process's own (a CI runner's OIDC variables, HOME),
+// which isolate_process_environment() took away from this process itself.
+std::vector<std::string> command_environment(const Environment& env) {
+  std::vector<std::string> variables;
+  variables.reserve(env.variables.size());
+  for (const auto& [name, value] : env.variables) {
+    variables.push_back(name + "=" + value);
+  }
+  return variables;
+}
+
+}  // namespace
+
+void check_target(const WorkloadTarget& target, std::string_view command) {
+  const std::string prefix = std::string(command) + ": ";
+  if (!is_valid_robot_name(target.robot)) {
+    throw Failure(ExitCode::kUsage, prefix + "--robot must be a Quay robot, org+name");
+  }
+  if (!is_valid_host_port(target.registry)) {
+    throw Failure(ExitCode::kUsage,
+                  prefix + "--registry must be the registry's HOST[:PORT] (no scheme, no path)");
+  }
+  if (target.source.file.empty() == target.source.command.empty()) {
+    throw Failure(ExitCode::kUsage,
+                  prefix + "give exactly one of --token-file and --token-command");
+  }
+}
+
+RobotCredential obtain_credential(const WorkloadTarget& target, const Options& options,
+                                  const Environment& env, HttpClient& http, const Clock& clock,
+                                  spdlog::logger& log) {
+  const auto deadline = clock.monotonic() + options.timeout;
+  std::string identity_token = read_token(target.source, command_environment(env), deadline, clock);
+  const WipeOnExit wipe_identity(identity_token);
+  log.debug("identity token sha256={}", short_hash(identity_token));
+  const Identity identity{
+      .robot = target.robot, .registry = target.registry, .quay_host = target.registry};
+  const ExchangeSettings settings = exchange_settings(options, env, deadline, log);
+  log.debug("exchanging for robot {} at https://{}{} (CAs from {})", identity.robot,
+            identity.quay_host, kFederationPath, settings.trust.source);
+  QuayToken token = exchange_token(http, identity, identity_token, settings, clock);
+  // Quay's own lifetime counted from when we asked, on our clocks: right even when the node's
+  // wall clock and Quay's disagree.
+  auto expires_at = token.expires_at;
+  if (token.lifetime) {
+    expires_at = clock.now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                   token.requested_at + *token.lifetime - clock.monotonic());
+  }
+  return {.registry = target.registry,
+          .robot = target.robot,
+          .token = std::move(token.value),
+          .expires_at = expires_at};
+}
+
+}  // namespace qcp::helper

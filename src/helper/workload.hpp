@@ -1,0 +1,33 @@
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <string>
+#include <string_view>
+
+#include "qcp/core/environment.hpp"
+#include "qcp/core/http.hpp"
+#include "qcp/core/token_source.hpp"
+#include "qcp/helper/credential_formats.hpp"
+#include "qcp/plugin/options.hpp"
+
+namespace qcp::helper {
+
+// What a workload asks for: a robot's token for one registry, from its own identity token.
+struct WorkloadTarget {
+  std::string robot;     // org+name
+  std::string registry;  // HOST[:PORT]: where the token is used, and the Quay that mints it
+  TokenSource source;
+};
+
+// Robot and registry well-formed, exactly one token source; throws Failure (kUsage) prefixed
+// with `command`. Checked before anything is read or sent.
+void check_target(const WorkloadTarget& target, std::string_view command);
+
+// identity token -> exchange at the registry's Quay -> robot credential, under options.timeout
+// (the token command's time included). Throws Failure with Quay's own words.
+RobotCredential obtain_credential(const WorkloadTarget& target, const Options& options,
+                                  const Environment& env, HttpClient& http, const Clock& clock,
+                                  spdlog::logger& log);
+
+}  // namespace qcp::helper
