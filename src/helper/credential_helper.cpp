@@ -1,0 +1,160 @@
+#include "qcp/helper/credential_helper.hpp"
+
+#include <istream>
+#include <new>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "core/cli_parse.hpp"
+#include "core/log.hpp"
+#include "helper/workload.hpp"
+#include "plugin/option_flags.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/core/redact.hpp"
+#include "qcp/helper/helper_config.hpp"
+#include "qcp/version.hpp"
+
+namespace qcp {
+namespace {
+
+// The docker-credential-helpers messages clients look for, byte for byte.
+constexpr std::string_view kNotFound = "credentials not found in native keychain";
+constexpr std::string_view kNoServerUrl = "no credentials server URL";
+// A server URL is a host name with a scheme and path at most; a JSON credential a few KiB.
+constexpr std::size_t kMaxInputBytes = std::size_t{64} << 10;
+
+// A protocol answer other than the credential: the message on stdout, for the client to show.
+class HelperError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string read_input(std::istream& in) {
+  std::string text;
+  char chunk[4096];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxInputBytes) {
+      throw Failure(ExitCode::kBadRequest, "the input on stdin is larger than 64 KiB");
+    }
+  }
+  return text;
+}
+
+std::string trimmed(std::string text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return first == std::string::npos ? "" : text.substr(first, last - first + 1);
+}
+
+int get(Streams& streams, const Environment& env, HttpClient& http, const Clock& clock) {
+  const std::string server_url = trimmed(read_input(streams.in));
+  if (server_url.empty()) {
+    throw HelperError(std::string(kNoServerUrl));
+  }
+  const auto registry = helper::registry_of_server_url(server_url);
+  const auto entries = helper::load_helper_config(env);
+  const auto* entry = registry ? helper::entry_for(entries, *registry) : nullptr;
+  if (entry == nullptr) {
+    throw HelperError(std::string(kNotFound));
+  }
+  CLI::App app;
+  OptionFlags flags(app, OptionFlags::FlagSet::kWorkload);
+  parse_arguments(app, {}, kHelperProgramName);
+  const Options options = flags.resolve(env);
+  const auto log = make_logger(streams.err, options.log_level);
+  const helper::WorkloadTarget target{
+      .robot = entry->robot, .registry = *registry, .source = entry->source};
+  helper::RobotCredential credential =
+      helper::obtain_credential(target, options, env, http, clock, *log);
+  const WipeOnExit wipe_token(credential.token);
+  std::string answer =
+      nlohmann::json{
+          {"ServerURL", server_url}, {"Username", credential.robot}, {"Secret", credential.token}}
+          .dump() +
+      "\n";
+  const WipeOnExit wipe_answer(answer);
+  streams.out << answer;
+  streams.out.flush();
+  if (!streams.out) {
+    throw Failure(ExitCode::kLookupFailed, "the credential could not be written to stdout");
+  }
+  log->info("credential for robot {} on {}: Quay token sha256={}", credential.robot,
+            credential.registry, short_hash(credential.token));
+  return 0;
+}
+
+int list(Streams& streams, const Environment& env) {
+  nlohmann::json servers = nlohmann::json::object();
+  for (const auto& entry : helper::load_helper_config(env)) {
+    if (!entry.registry.empty()) {
+      servers[entry.registry] = entry.robot;
+    }
+  }
+  streams.out << servers.dump() << '\n';
+  streams.out.flush();
+  return 0;
+}
+
+int dispatch(std::span<const std::string> args, Streams& streams, const Environment& env,
+             HttpClient& http, const Clock& clock) {
+  if (args.size() != 1) {
+    throw HelperError("Usage: " + std::string(kHelperProgramName) +
+                      " <store|get|erase|list|version>");
+  }
+  const std::string& action = args.front();
+  if (action == "get") {
+    return get(streams, env, http, clock);
+  }
+  if (action == "list") {
+    return list(streams, env);
+  }
+  if (action == "store" || action == "erase") {
+    static_cast<void>(read_input(streams.in));  // minted, not stored: nothing to keep or forget
+    return 0;
+  }
+  if (action == "version") {
+    streams.out << kHelperProgramName << " (" << kProgramName << ") " << kVersion << '\n';
+    streams.out.flush();
+    return 0;
+  }
+  throw HelperError("Unknown credential action `" +
+                    (action.size() <= 16 ? one_line(action) : std::string("...")) + "`");
+}
+
+// The protocol's error channel is stdout; stderr gets the same line for logs.
+int fail(Streams& streams, std::string_view message) {
+  const std::string line = one_line(message);
+  streams.out << line << '\n';
+  streams.out.flush();
+  streams.err << kHelperProgramName << ": " << line << '\n';
+  streams.err.flush();
+  return 1;
+}
+
+}  // namespace
+
+int run_credential_helper(std::span<const std::string> args, Streams streams,
+                          const Environment& env, HttpClient& http, const Clock& clock) {
+  try {
+    return dispatch(args, streams, env, http, clock);
+  } catch (const HelperError& error) {
+    const std::string message = error.what();
+    if (message == kNotFound) {  // the expected answer for other registries: no stderr noise
+      streams.out << message << '\n';
+      streams.out.flush();
+      return 1;
+    }
+    return fail(streams, message);
+  } catch (const Failure& failure) {
+    return fail(streams, failure.what());
+  } catch (const std::bad_alloc&) {
+    return fail(streams, "out of memory");
+  } catch (const std::exception& error) {
+    return fail(streams, "internal error: " + Redactor{}.scrub(error.what()));
+  } catch (...) {
+    return fail(streams, "internal error");
+  }
+}
+
+}  // namespace qcp

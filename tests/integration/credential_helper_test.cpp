@@ -1,0 +1,152 @@
+// docker-credential-quay as docker, podman and skopeo call it, against a fake Quay over real
+// HTTPS: `get` mints a robot token for a configured registry (from the environment or
+// helper.yaml), answers "credentials not found" for others, list/store/erase/version follow the
+// docker-credential-helpers protocol, and errors are one line on stdout with no token in it.
+#include "qcp/helper/credential_helper.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "harness.hpp"
+#include "jwt.hpp"
+
+namespace qcp::test {
+namespace {
+
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+constexpr const char* kRobot = "team+builder";
+
+class CredentialHelper : public ::testing::Test {
+ protected:
+  CredentialHelper() : ca_file_(pki_.write_ca(dir_.path()).string()) {
+    quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:ci:builder", {"quay"}}});
+    token_ = quay_.mint_service_account_token("ci", "builder");
+    token_file_ = (dir_.path() / "token").string();
+    std::ofstream(token_file_) << token_;
+  }
+
+  Outcome helper(const std::vector<std::string>& args, const std::string& input,
+                 const std::map<std::string, std::string>& variables) {
+    Environment env = clean_environment();
+    env.variables["QUAY_CREDENTIAL_PROVIDER_CA_FILE"] = ca_file_;
+    env.variables["HOME"] = dir_.path().string();
+    for (const auto& [name, value] : variables) {
+      env.variables[name] = value;
+    }
+    std::istringstream in(input);
+    std::ostringstream out;
+    std::ostringstream err;
+    CurlHttpClient http;
+    const SystemClock clock;
+    Outcome outcome;
+    outcome.exit_code = run_credential_helper(args, Streams{in, out, err}, env, http, clock);
+    outcome.out = out.str();
+    outcome.err = err.str();
+    std::vector<std::string> secrets = {token_};
+    if (const auto answer = Json::parse(outcome.out, nullptr, false);
+        answer.is_object() && answer.contains("Secret")) {
+      secrets.push_back(answer["Secret"].get<std::string>());
+    }
+    expect_no_leak(outcome.err, secrets);
+    return outcome;
+  }
+  std::map<std::string, std::string> from_environment() const {
+    return {{"QUAY_CREDENTIAL_PROVIDER_ROBOT", kRobot},
+            {"QUAY_CREDENTIAL_PROVIDER_TOKEN_FILE", token_file_}};
+  }
+  void write_config(const std::string& text) {
+    std::filesystem::create_directories(dir_.path() / ".config/quay-credential-provider");
+    std::ofstream(dir_.path() / ".config/quay-credential-provider/helper.yaml") << text;
+  }
+  void expect_robot_token(const Json& answer, const std::string& server_url) {
+    EXPECT_EQ(answer["ServerURL"], server_url);
+    EXPECT_EQ(answer["Username"], kRobot);
+    const auto claims =
+        RsaSigner::verify(answer["Secret"].get<std::string>(), quay_.instance_signer());
+    ASSERT_TRUE(claims);
+    EXPECT_EQ((*claims)["sub"], kRobot);
+  }
+
+  TempDir dir_;
+  TestPki pki_;
+  std::string ca_file_;
+  FakeQuay quay_{pki_};
+  std::string token_;
+  std::string token_file_;
+};
+
+TEST_F(CredentialHelper, GetMintsARobotTokenForWhateverFormTheServerUrlTakes) {
+  for (const auto& server_url :
+       {quay_.host(), "https://" + quay_.host() + "/v2/", "https://" + quay_.host()}) {
+    const auto outcome = helper({"get"}, server_url + "\n", from_environment());
+    ASSERT_EQ(outcome.exit_code, 0) << outcome.out << outcome.err;
+    EXPECT_EQ(std::count(outcome.out.begin(), outcome.out.end(), '\n'), 1);
+    expect_robot_token(Json::parse(outcome.out), server_url);
+    EXPECT_EQ(quay_.requests().back().basic_password, token_);
+  }
+}
+
+TEST_F(CredentialHelper, HelperYamlMapsRegistriesAndOthersAreNotFound) {
+  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kRobot +
+               "\n    tokenFile: " + token_file_ + "\n  quay.other.example:8443:\n" +
+               "    robot: other+bot\n    tokenCommand: \"print-token --audience quay\"\n");
+  auto outcome = helper({"get"}, quay_.host(), {});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.out << outcome.err;
+  expect_robot_token(Json::parse(outcome.out), quay_.host());
+
+  quay_.clear_requests();
+  outcome = helper({"get"}, "registry.example.org", {});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_EQ(outcome.out, "credentials not found in native keychain\n");
+  EXPECT_EQ(outcome.err, "");
+  EXPECT_EQ(quay_.request_count(), 0U);
+
+  outcome = helper({"list"}, "", {});
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_EQ(Json::parse(outcome.out),
+            (Json{{quay_.host(), kRobot}, {"quay.other.example:8443", "other+bot"}}));
+}
+
+TEST_F(CredentialHelper, NoConfigurationAtAllIsNotFound) {
+  const auto outcome = helper({"get"}, quay_.host(), {});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_EQ(outcome.out, "credentials not found in native keychain\n");
+}
+
+TEST_F(CredentialHelper, StoreEraseAndVersionFollowTheProtocol) {
+  auto outcome = helper({"store"}, R"({"ServerURL":"x","Username":"u","Secret":"s"})", {});
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_EQ(outcome.out, "");
+  EXPECT_EQ(helper({"erase"}, quay_.host(), {}).exit_code, 0);
+  outcome = helper({"version"}, "", {});
+  EXPECT_THAT(outcome.out,
+              ::testing::StartsWith("docker-credential-quay (quay-credential-provider) "));
+  outcome = helper({}, "", {});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_EQ(outcome.out, "Usage: docker-credential-quay <store|get|erase|list|version>\n");
+  EXPECT_EQ(helper({"fetch"}, "", {}).out, "Unknown credential action `fetch`\n");
+  EXPECT_EQ(helper({"get"}, "  \n", {}).out, "no credentials server URL\n");
+}
+
+TEST_F(CredentialHelper, ErrorsAreOneLineOnStdoutWithQuaysOwnWords) {
+  auto variables = from_environment();
+  variables["QUAY_CREDENTIAL_PROVIDER_ROBOT"] = "team+stranger";
+  auto outcome = helper({"get"}, quay_.host(), variables);
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_EQ(std::count(outcome.out.begin(), outcome.out.end(), '\n'), 1) << outcome.out;
+  EXPECT_THAT(outcome.out, HasSubstr("Could not find robot with specified username"));
+  expect_no_leak(outcome.out, {token_});
+
+  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kRobot +
+               "\n    tokenFile: " + token_file_ + "\n    tokenFiel: typo\n");
+  outcome = helper({"get"}, quay_.host(), {});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_THAT(outcome.out, HasSubstr("helper.yaml:5: unknown key tokenFiel"));
+}
+
+}  // namespace
+}  // namespace qcp::test
