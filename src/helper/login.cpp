@@ -4,15 +4,18 @@
 #include <cctype>
 #include <cerrno>
 #include <filesystem>
+#include <random>
 
 #include "core/cli_parse.hpp"
 #include "core/log.hpp"
+#include "core/stop_signals.hpp"
 #include "helper/commands.hpp"
 #include "helper/workload.hpp"
 #include "plugin/option_flags.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/helper/refresh.hpp"
 #include "qcp/install/host_files.hpp"
 #include "qcp/version.hpp"
 
@@ -28,6 +31,8 @@ struct LoginRequest {
   std::string format;
   std::string secret_name;
   std::string namespace_name;
+  bool refresh = false;
+  std::string ready_file;
 };
 
 void add_workload_flags(CLI::App& app, LoginRequest& request) {
@@ -78,6 +83,12 @@ void check_output(LoginRequest& request) {
     throw Failure(ExitCode::kUsage,
                   "login: --authfile and --format " + request.format + " do not go together");
   }
+  if (request.refresh && request.format != "authfile") {
+    throw Failure(ExitCode::kUsage, "login: --refresh keeps an --authfile fresh; give one");
+  }
+  if (!request.ready_file.empty() && !request.refresh) {
+    throw Failure(ExitCode::kUsage, "login: --ready-file goes with --refresh");
+  }
   if (request.secret_name.empty()) {
     request.secret_name = default_secret_name(request.target.robot);
   }
@@ -123,6 +134,63 @@ std::string write_authfile(const std::string& authfile, const helper::RobotCrede
   return path.string();
 }
 
+// The ready file holds when the credential expires (Unix seconds): a probe or a build container
+// can wait for it and tell a stale one.
+void set_ready(const std::string& path, bool ready, std::chrono::system_clock::time_point until) {
+  if (path.empty()) {
+    return;
+  }
+  const auto file = std::filesystem::absolute(path).lexically_normal();
+  if (!ready) {
+    std::error_code ignored;
+    std::filesystem::remove(file, ignored);
+    return;
+  }
+  make_parents(file);
+  install::RootedFiles("/").write_atomic(
+      file.string(),
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::seconds>(until.time_since_epoch()).count()) +
+          "\n",
+      0644);
+}
+
+int refresh(const LoginRequest& request, const Options& options, const Environment& env,
+            HttpClient& http, const Clock& clock, spdlog::logger& log) {
+  const StopSignals stop;
+  std::string stopped_by;
+  std::chrono::system_clock::time_point until;
+  helper::RefreshSteps steps{
+      .obtain =
+          [&] { return helper::obtain_credential(request.target, options, env, http, clock, log); },
+      .publish =
+          [&](const helper::RobotCredential& credential) {
+            write_authfile(request.authfile, credential);
+            until = credential.expires_at;
+          },
+      .wait_or_stop =
+          [&](std::chrono::milliseconds duration) {
+            stopped_by = stop.wait(duration);
+            return !stopped_by.empty();
+          },
+      .uniform = [engine = std::mt19937_64(std::random_device{}()),
+                  distribution = std::uniform_real_distribution<double>(
+                      0.0, 1.0)]() mutable { return distribution(engine); },
+      .note = [&log](const std::string& line) { log.info("{}", one_line(line)); },
+      .set_ready = [&](bool ready) { set_ready(request.ready_file, ready, until); },
+  };
+  const int code =
+      helper::refresh_loop(steps,
+                           helper::RefreshSettings{.margin = options.cache_margin,
+                                                   .first_retry = std::chrono::seconds{1},
+                                                   .max_retry = std::chrono::seconds{60}},
+                           clock);
+  set_ready(request.ready_file, false, until);
+  log.info("stopping on {}; {} keeps the last credential until it expires", stopped_by,
+           request.authfile);
+  return code;
+}
+
 }  // namespace
 
 int login_command(std::span<const std::string> args, Streams streams, const Environment& env,
@@ -148,6 +216,15 @@ int login_command(std::span<const std::string> args, Streams streams, const Envi
       ->type_name("NAME");
   app.add_option("--namespace", request.namespace_name, "The Secret's namespace")
       ->type_name("NAMESPACE");
+  app.add_flag("--refresh", request.refresh,
+               "Stay running (a sidecar): write the --authfile again before each token expires "
+               "(Quay's lifetime minus --cache-margin, jittered), re-reading the token source; "
+               "retry failures with backoff, never removing a valid credential; exit 0 on "
+               "SIGTERM");
+  app.add_option("--ready-file", request.ready_file,
+                 "With --refresh: a file holding the credential's expiry (Unix seconds), there "
+                 "while a valid credential is published")
+      ->type_name("PATH");
   OptionFlags flags(app, OptionFlags::FlagSet::kWorkload);
   if (!parse_subcommand(app, "login", args, streams.out)) {
     return static_cast<int>(ExitCode::kOk);
@@ -159,6 +236,9 @@ int login_command(std::span<const std::string> args, Streams streams, const Envi
   check_output(request);
   const Options options = flags.resolve(env);
   const auto log = make_logger(streams.err, options.log_level);
+  if (request.refresh) {
+    return refresh(request, options, env, http, clock, *log);
+  }
 
   helper::RobotCredential credential =
       helper::obtain_credential(request.target, options, env, http, clock, *log);

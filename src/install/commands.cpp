@@ -1,13 +1,12 @@
 #include "install/commands.hpp"
 
-#include <signal.h>
-
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <functional>
 #include <ostream>
 
 #include "core/cli_parse.hpp"
+#include "core/stop_signals.hpp"
 #include "diagnostics/commands.hpp"
 #include "install/node_options.hpp"
 #include "qcp/core/duration.hpp"
@@ -36,17 +35,6 @@ std::chrono::seconds watch_interval(const std::string& text) {
     throw Failure(ExitCode::kUsage, "install: --watch must be a duration from 1s to 24h, e.g. 5m");
   }
   return std::chrono::duration_cast<std::chrono::seconds>(*parsed);
-}
-
-// Waits `interval` for SIGTERM or SIGINT (blocked, so they wait here instead of killing the
-// process mid-write); returns the signal's name, or "" when the time ran out.
-std::string wait_for_stop(const sigset_t& stop, std::chrono::seconds interval) {
-  timespec timeout{.tv_sec = static_cast<time_t>(interval.count()), .tv_nsec = 0};
-  const int signal = ::sigtimedwait(&stop, nullptr, &timeout);
-  if (signal == SIGTERM) {
-    return "SIGTERM";
-  }
-  return signal == SIGINT ? "SIGINT" : "";
 }
 
 int print(const install::Outcome& outcome, std::ostream& out) {
@@ -133,16 +121,12 @@ int install_command(std::span<const std::string> args, Streams streams, const En
   if (interval.count() == 0) {
     return print(attempts.install(files, request), streams.out);
   }
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  sigprocmask(SIG_BLOCK, &stop, nullptr);
+  const StopSignals stop;
   // The first install must succeed (a pod that cannot install fails where operators look);
   // later ones report and try again.
   print(attempts.install(files, request), streams.out);
   for (;;) {
-    if (const std::string signal = wait_for_stop(stop, interval); !signal.empty()) {
+    if (const std::string signal = stop.wait(interval); !signal.empty()) {
       streams.out << "stopping on " << signal << "; the node keeps what is installed\n";
       streams.out.flush();
       return static_cast<int>(ExitCode::kOk);

@@ -3,9 +3,12 @@
 // exchange at a fake Quay; `login --authfile` writes an auth file tools read.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
+#include <thread>
 
 #include "plugin_fixture.hpp"
 
@@ -74,6 +77,80 @@ TEST_F(WorkloadBinary, LoginWritesAnAuthFile) {
   EXPECT_EQ(result.out, "");
   std::ifstream in(authfile);
   EXPECT_TRUE(Json::parse(in)["auths"].contains(quay_.host()));
+}
+
+// The auth value the file holds for `registry`, "" while there is none.
+std::string auth_in(const std::filesystem::path& authfile, const std::string& registry) {
+  std::ifstream in(authfile);
+  const auto file = Json::parse(in, nullptr, false);
+  if (!file.is_object() || !file.contains("auths") || !file["auths"].contains(registry)) {
+    return "";
+  }
+  return file["auths"][registry]["auth"].get<std::string>();
+}
+
+TEST_F(WorkloadBinary, LoginRefreshKeepsTheAuthFileFreshAcrossExpiriesAndStopsOnSigterm) {
+  FakeQuayOptions short_lived;
+  short_lived.token_lifetime = std::chrono::seconds{4};
+  FakeQuay quay(pki_, short_lived);
+  quay.add_robot(kRobot, {{quay.issuer_url(), "system:serviceaccount:app:puller", {}}});
+  const std::string token = quay.mint_service_account_token("app", "puller");
+  std::ofstream(token_file_) << token;
+  const auto authfile = dir_ / "shared/auth.json";
+  const auto ready = dir_ / "shared/ready";
+  std::vector<std::string> seen;
+  bool ready_seen = false;
+  std::chrono::steady_clock::time_point signalled;
+  std::thread watcher;
+  ProcessOptions options;
+  options.deadline = std::chrono::seconds{60};
+  options.on_spawn = [&](pid_t pid) {
+    watcher = std::thread([&, pid] {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds{40};
+      while (seen.size() < 4 && std::chrono::steady_clock::now() < until) {
+        if (const auto auth = auth_in(authfile, quay.host());
+            !auth.empty() && (seen.empty() || seen.back() != auth)) {
+          seen.push_back(auth);
+          ready_seen = ready_seen || std::filesystem::exists(ready);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds{50});
+      }
+      signalled = std::chrono::steady_clock::now();
+      ::kill(pid, SIGTERM);
+    });
+  };
+  const auto result =
+      run_process(kBinary,
+                  {"login", "--refresh", "--robot", kRobot, "--registry", quay.host(),
+                   "--token-file", token_file_, "--authfile", authfile.string(), "--ready-file",
+                   ready.string(), "--cache-margin", "1s", "--ca-file", ca_file_},
+                  {"PATH=/usr/bin:/bin"}, "", options);
+  watcher.join();
+  const auto stopping = std::chrono::steady_clock::now() - signalled;
+  EXPECT_EQ(seen.size(), 4U) << result.err;
+  EXPECT_TRUE(ready_seen);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_LT(stopping, std::chrono::seconds{1});
+  EXPECT_EQ(result.out, "");
+  EXPECT_FALSE(std::filesystem::exists(ready));
+  EXPECT_FALSE(auth_in(authfile, quay.host()).empty());  // the last credential stays
+  for (const auto& auth : seen) {  // each one whole: robot:token, signed by Quay for the robot
+    std::string standard = auth;
+    std::replace(standard.begin(), standard.end(), '+', '-');
+    std::replace(standard.begin(), standard.end(), '/', '_');
+    const auto pair = base64url_decode(standard);
+    ASSERT_TRUE(pair && pair->starts_with(std::string(kRobot) + ":"));
+    EXPECT_TRUE(RsaSigner::verify(pair->substr(std::strlen(kRobot) + 1), quay.instance_signer()));
+  }
+  std::size_t refreshes = 0;
+  for (auto at = result.err.find("refreshed the credential"); at != std::string::npos;
+       at = result.err.find("refreshed the credential", at + 1)) {
+    ++refreshes;
+  }
+  EXPECT_GE(refreshes, 4U) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("stopping on SIGTERM"));
+  EXPECT_THAT(result.err, ::testing::Not(HasSubstr(token.substr(0, 24))));
+  EXPECT_EQ(quay.requests().size(), refreshes);
 }
 
 }  // namespace
