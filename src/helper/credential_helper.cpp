@@ -63,8 +63,10 @@ int get(Streams& streams, const Environment& env, HttpClient& http, const Clock&
   parse_arguments(app, {}, kHelperProgramName);
   const Options options = flags.resolve(env);
   const auto log = make_logger(streams.err, options.log_level);
-  const helper::WorkloadTarget target{
-      .robot = entry->robot, .registry = *registry, .source = entry->source};
+  const helper::WorkloadTarget target{.robot = entry->robot,
+                                      .registry = *registry,
+                                      .quay_host = entry->quay_host,
+                                      .source = entry->source};
   helper::RobotCredential credential =
       helper::obtain_credential(target, options, env, http, clock, *log);
   const WipeOnExit wipe_token(credential.token);

@@ -39,7 +39,7 @@ RegistryEntry entry_from(const std::string& registry, const yaml::Node& node,
   if (!node.is(yaml::Node::Kind::kMapping)) {
     malformed(origin, node.line, "registries." + one_line(registry) + " must be a mapping");
   }
-  RegistryEntry entry{.registry = registry, .robot = {}, .source = {}};
+  RegistryEntry entry{.registry = registry, .robot = {}, .quay_host = {}, .source = {}};
   for (const auto& [key, key_line, value] : node.entries) {
     if (!value.is(yaml::Node::Kind::kString)) {
       malformed(origin, key_line, one_line(key) + " must be a string");
@@ -50,13 +50,18 @@ RegistryEntry entry_from(const std::string& registry, const yaml::Node& node,
       entry.source.file = value.text;
     } else if (key == "tokenCommand") {
       entry.source.command = split_command(value.text);
+    } else if (key == "quayHost") {
+      entry.quay_host = value.text;
     } else {
       malformed(origin, key_line,
-                "unknown key " + one_line(key) + " (robot, tokenFile, tokenCommand)");
+                "unknown key " + one_line(key) + " (robot, tokenFile, tokenCommand, quayHost)");
     }
   }
   if (!is_valid_robot_name(entry.robot)) {
     malformed(origin, node.line, one_line(registry) + ": robot must be a Quay robot, org+name");
+  }
+  if (!entry.quay_host.empty() && !is_valid_host_port(entry.quay_host)) {
+    malformed(origin, node.line, one_line(registry) + ": quayHost must be HOST[:PORT]");
   }
   if (entry.source.file.empty() == entry.source.command.empty()) {
     malformed(origin, node.line,
@@ -92,7 +97,10 @@ std::vector<RegistryEntry> parse_helper_config(std::string_view text, const std:
 
 std::vector<RegistryEntry> load_helper_config(const Environment& env) {
   if (const auto robot = env.get(kRobotVariable); robot && !robot->empty()) {
-    RegistryEntry entry{.registry = "", .robot = *robot, .source = {}};
+    RegistryEntry entry{.registry = "",
+                        .robot = *robot,
+                        .quay_host = env.get(kQuayHostVariable).value_or(""),
+                        .source = {}};
     entry.source.file = env.get(kTokenFileVariable).value_or("");
     if (const auto command = env.get(kTokenCommandVariable); command && !command->empty()) {
       entry.source.command = split_command(*command);
@@ -100,6 +108,9 @@ std::vector<RegistryEntry> load_helper_config(const Environment& env) {
     if (!is_valid_robot_name(entry.robot)) {
       throw Failure(ExitCode::kUsage,
                     std::string(kRobotVariable) + " must be a Quay robot, org+name");
+    }
+    if (!entry.quay_host.empty() && !is_valid_host_port(entry.quay_host)) {
+      throw Failure(ExitCode::kUsage, std::string(kQuayHostVariable) + " must be HOST[:PORT]");
     }
     if (entry.source.file.empty() == entry.source.command.empty()) {
       throw Failure(ExitCode::kUsage, "with " + std::string(kRobotVariable) +

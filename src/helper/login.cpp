@@ -43,6 +43,9 @@ void add_workload_flags(CLI::App& app, LoginRequest& request) {
                  "The registry (and its Quay) as image references name it")
       ->type_name("HOST[:PORT]")
       ->required();
+  app.add_option("--quay-host", request.target.quay_host,
+                 "The Quay that mints the token, when it is not the registry's own host")
+      ->type_name("HOST[:PORT]");
   app.add_option("--token-file", request.target.source.file,
                  "The identity token (JWT), read afresh for every exchange (projected tokens "
                  "rotate)")

@@ -32,6 +32,9 @@ void check_target(const WorkloadTarget& target, std::string_view command) {
     throw Failure(ExitCode::kUsage,
                   prefix + "--registry must be the registry's HOST[:PORT] (no scheme, no path)");
   }
+  if (!target.quay_host.empty() && !is_valid_host_port(target.quay_host)) {
+    throw Failure(ExitCode::kUsage, prefix + "--quay-host must be Quay's HOST[:PORT]");
+  }
   if (target.source.file.empty() == target.source.command.empty()) {
     throw Failure(ExitCode::kUsage,
                   prefix + "give exactly one of --token-file and --token-command");
@@ -46,7 +49,9 @@ RobotCredential obtain_credential(const WorkloadTarget& target, const Options& o
   const WipeOnExit wipe_identity(identity_token);
   log.debug("identity token sha256={}", short_hash(identity_token));
   const Identity identity{
-      .robot = target.robot, .registry = target.registry, .quay_host = target.registry};
+      .robot = target.robot,
+      .registry = target.registry,
+      .quay_host = target.quay_host.empty() ? target.registry : target.quay_host};
   const ExchangeSettings settings = exchange_settings(options, env, deadline, log);
   log.debug("exchanging for robot {} at https://{}{} (CAs from {})", identity.robot,
             identity.quay_host, kFederationPath, settings.trust.source);

@@ -15,8 +15,9 @@ namespace qcp::helper {
 
 // What a workload asks for: a robot's token for one registry, from its own identity token.
 struct WorkloadTarget {
-  std::string robot;     // org+name
-  std::string registry;  // HOST[:PORT]: where the token is used, and the Quay that mints it
+  std::string robot;      // org+name
+  std::string registry;   // HOST[:PORT]: where the token is used
+  std::string quay_host;  // the Quay that mints it: the registry itself when ""
   TokenSource source;
 };
 

@@ -46,6 +46,7 @@ constexpr int kMaxRequestsPerConnection = 1000;
 constexpr std::size_t kChunk = std::size_t{16} * 1024;
 constexpr std::int64_t kLeewaySeconds = 30;              // JWT_CLOCK_SKEW_SECONDS
 constexpr std::int64_t kRegistryMaxFreshSeconds = 3660;  // REGISTRY_JWT_AUTH_MAX_FRESH_S
+constexpr std::int64_t kRegistryTokenSeconds = 300;      // a registry bearer token's lifetime
 constexpr milliseconds kLingerOnClose{1000};
 
 // Werkzeug's default error pages, as Flask (and so Quay's web app) sends them.
@@ -898,6 +899,7 @@ struct FakeQuay::Impl {
   Handler handler;
   std::vector<RecordedRequest> recorded;
   std::set<std::string> registry_tokens;
+  std::set<std::string> pushers;  // robots whose registry tokens grant push
 
   std::atomic<bool> stall_handshakes{false};
   std::mutex fault_mutex;
@@ -1604,7 +1606,12 @@ struct FakeQuay::Impl {
       return registry_error(401, "UNAUTHORIZED", *problem);
     }
     const std::string owner = user.substr(0, user.find('+'));
+    std::string service = hostname;
+    nlohmann::json access = nlohmann::json::array();
     for (const auto& [name, value] : parse_query(req.query)) {
+      if (name == "service") {
+        service = value;
+      }
       if (name != "scope") {
         continue;
       }
@@ -1618,13 +1625,40 @@ struct FakeQuay::Impl {
       if (repo.substr(0, repo.find('/')) != owner) {
         return registry_error(403, "DENIED", "requested access to the resource is denied");
       }
+      // The granted actions: what was asked, less push for a robot that may only pull.
+      nlohmann::json actions = nlohmann::json::array();
+      std::size_t start = last + 1;
+      while (start <= value.size()) {
+        const std::size_t comma = std::min(value.find(',', start), value.size());
+        const std::string action = value.substr(start, comma - start);
+        const std::lock_guard lock(mu);
+        if (action == "pull" || (action == "push" && pushers.count(user) != 0)) {
+          actions.push_back(action);
+        }
+        start = comma + 1;
+      }
+      access.push_back({{"type", "repository"}, {"name", repo}, {"actions", actions}});
     }
-    std::string registry_token = "fq-registry." + random_token(24);
+    // A Docker registry bearer token (docker/distribution's token spec), signed with the
+    // instance service key as Quay signs its own, with the libtrust kid the registry looks
+    // keys up by.
+    const std::int64_t t = now();
+    const std::string registry_token = instance_key.sign({{"kid", instance_key.libtrust_key_id()}},
+                                                         {{"iss", hostname},
+                                                          {"sub", user},
+                                                          {"aud", service},
+                                                          {"exp", t + kRegistryTokenSeconds},
+                                                          {"nbf", t - 1},
+                                                          {"iat", t},
+                                                          {"jti", random_token(16)},
+                                                          {"access", access}});
     {
       const std::lock_guard lock(mu);
       registry_tokens.insert(registry_token);
     }
-    return Reply::json(200, {{"token", registry_token}});
+    return Reply::json(200, {{"token", registry_token},
+                             {"access_token", registry_token},
+                             {"expires_in", kRegistryTokenSeconds}});
   }
 
   Reply v2_base(const RecordedRequest& req) {
@@ -1671,6 +1705,23 @@ std::string FakeQuay::server_hostname() const {
 const RsaSigner& FakeQuay::issuer_signer() const {
   return impl_->issuer_key;
 }
+void FakeQuay::allow_push(const std::string& robot) {
+  const std::lock_guard lock(impl_->mu);
+  impl_->pushers.insert(robot);
+}
+
+std::string FakeQuay::registry_service() const {
+  return impl_->hostname;
+}
+
+std::string FakeQuay::registry_token_issuer() const {
+  return impl_->hostname;
+}
+
+std::string FakeQuay::registry_token_certificate_pem() const {
+  return impl_->instance_key.self_signed_certificate_pem("qcp fake quay instance key");
+}
+
 const RsaSigner& FakeQuay::instance_signer() const {
   return impl_->instance_key;
 }

@@ -11,9 +11,10 @@
 //   GET|HEAD /oauth2/federation/robot/token      the exchange (OPTIONS → 200, others → 405 HTML)
 //   GET /issuer/.well-known/openid-configuration  discovery of the fake's own issuer
 //   GET /issuer/keys                               its JWKS
-//   GET /v2/auth?service=..&scope=repository:ns/repo:pull   Docker token endpoint (Basic
-//   robot:token) GET /v2/                                       401 + WWW-Authenticate: Bearer
-//   realm=.../v2/auth anything else                                  404 HTML
+//   GET /v2/auth?service=..&scope=repository:ns/repo:pull,push   Docker token endpoint (Basic
+//       robot:token): a registry bearer JWT a real docker/distribution registry verifies
+//   GET /v2/                                       401 + WWW-Authenticate: Bearer realm=.../v2/auth
+//   anything else                                  404 HTML
 //
 // Differences from a real Quay, by design:
 //  - Issuer keys are looked up in-process (add_issuer) instead of fetching
@@ -161,6 +162,15 @@ class FakeQuay {
   [[nodiscard]] const RsaSigner& issuer_signer() const;
   // The "instance service key" that signs issued robot tokens (header kid = its kid).
   [[nodiscard]] const RsaSigner& instance_signer() const;
+  // /v2/auth issues Docker registry bearer tokens (docker/distribution's token spec) a real
+  // registry can verify: iss registry_token_issuer(), aud the requested service (default
+  // registry_service()), access = the requested actions the robot has (pull in its own
+  // namespace; push too once allowed), signed by instance_signer() with its libtrust kid.
+  // A registry's auth.token.rootcertbundle holds registry_token_certificate_pem().
+  void allow_push(const std::string& robot);
+  [[nodiscard]] std::string registry_service() const;
+  [[nodiscard]] std::string registry_token_issuer() const;
+  [[nodiscard]] std::string registry_token_certificate_pem() const;
   // A Kubernetes SA token from the fake's own issuer.
   [[nodiscard]] std::string mint_service_account_token(
       const std::string& ns, const std::string& service_account,

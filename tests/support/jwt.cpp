@@ -2,6 +2,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -242,6 +243,48 @@ std::optional<DecodedJwt> decode_jwt_unverified(std::string_view token) {
   out.signing_input = std::string(token.substr(0, second));
   out.signature = *signature;
   return out;
+}
+
+std::string RsaSigner::libtrust_key_id() const {
+  constexpr std::string_view kBase32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const std::string digest = sha256(der_public_key(key_.get())).substr(0, 30);
+  std::string encoded;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (const char byte : digest) {
+    buffer = (buffer << 8U) | static_cast<unsigned char>(byte);
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      encoded += kBase32[(buffer >> static_cast<unsigned>(bits)) & 0x1FU];
+    }
+  }
+  std::string id;
+  for (std::size_t i = 0; i < encoded.size(); i += 4) {
+    id += (id.empty() ? "" : ":") + encoded.substr(i, 4);
+  }
+  return id;
+}
+
+std::string RsaSigner::self_signed_certificate_pem(const std::string& common_name) const {
+  const detail::X509Ptr cert(X509_new());
+  check(cert != nullptr, "X509_new");
+  check(X509_set_version(cert.get(), X509_VERSION_3) == 1, "X509_set_version");
+  check(ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1) == 1, "ASN1_INTEGER_set");
+  constexpr long kHour = 3600;
+  check(X509_gmtime_adj(X509_getm_notBefore(cert.get()), -kHour) != nullptr, "X509_gmtime_adj");
+  check(X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * kHour) != nullptr, "X509_gmtime_adj");
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(common_name.data()),
+                                   static_cast<int>(common_name.size()), -1, 0) == 1,
+        "X509_NAME_add_entry_by_txt");
+  check(X509_set_issuer_name(cert.get(), name) == 1, "X509_set_issuer_name");
+  check(X509_set_pubkey(cert.get(), key_.get()) == 1, "X509_set_pubkey");
+  check(X509_sign(cert.get(), key_.get(), EVP_sha256()) > 0, "X509_sign");
+  const detail::BioPtr bio(BIO_new(BIO_s_mem()));
+  check(bio != nullptr && PEM_write_bio_X509(bio.get(), cert.get()) == 1, "PEM_write_bio_X509");
+  return detail::bio_to_string(bio.get());
 }
 
 RsaSigner::RsaSigner() : RsaSigner(std::string{}) {}

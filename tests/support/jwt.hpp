@@ -47,6 +47,12 @@ class RsaSigner {
   ~RsaSigner() = default;
 
   [[nodiscard]] const std::string& kid() const { return kid_; }
+  // The key's libtrust fingerprint, the "kid" docker/distribution looks tokens' keys up by:
+  // SHA-256 of the DER public key, the first 240 bits in base32, 12 groups of 4 joined by ':'.
+  [[nodiscard]] std::string libtrust_key_id() const;
+  // A self-signed certificate (PEM) for the key, valid from an hour ago for a day: what a
+  // registry's auth.token.rootcertbundle holds to trust tokens this key signs.
+  [[nodiscard]] std::string self_signed_certificate_pem(const std::string& common_name) const;
 
   // Header = {"alg":"RS256","typ":"JWT","kid":kid()} updated with header_extra; a null value in
   // header_extra removes that member (e.g. {{"kid", nullptr}} for a token without kid). The

@@ -14,17 +14,20 @@ namespace qcp::helper {
 struct RegistryEntry {
   std::string registry;  // HOST[:PORT]; "" in the environment's entry: any registry asked
   std::string robot;
+  std::string quay_host;  // the Quay that mints tokens when it is not the registry ("")
   TokenSource source;
 };
 
 inline constexpr std::string_view kRobotVariable = "QUAY_CREDENTIAL_PROVIDER_ROBOT";
 inline constexpr std::string_view kTokenFileVariable = "QUAY_CREDENTIAL_PROVIDER_TOKEN_FILE";
 inline constexpr std::string_view kTokenCommandVariable = "QUAY_CREDENTIAL_PROVIDER_TOKEN_COMMAND";
+inline constexpr std::string_view kQuayHostVariable = "QUAY_CREDENTIAL_PROVIDER_QUAY_HOST";
 inline constexpr std::string_view kHelperConfigVariable = "QUAY_CREDENTIAL_PROVIDER_HELPER_CONFIG";
 
 // The helper's configuration: QUAY_CREDENTIAL_PROVIDER_ROBOT with _TOKEN_FILE or
-// _TOKEN_COMMAND (one entry, for whatever registry the tool asks about: credHelpers decides
-// which ones), or else the file $QUAY_CREDENTIAL_PROVIDER_HELPER_CONFIG, by default
+// _TOKEN_COMMAND (and optionally _QUAY_HOST) (one entry, for whatever registry the tool asks about:
+// credHelpers decides which ones), or else the file $QUAY_CREDENTIAL_PROVIDER_HELPER_CONFIG, by
+// default
 // ${XDG_CONFIG_HOME:-$HOME/.config}/quay-credential-provider/helper.yaml:
 //
 //   registries:
@@ -34,6 +37,7 @@ inline constexpr std::string_view kHelperConfigVariable = "QUAY_CREDENTIAL_PROVI
 //     quay.example.com:8443:
 //       robot: team+ci
 //       tokenCommand: "print-oidc-token --audience quay"
+//       quayHost: quay.example.com     # optional: the Quay that mints, if not the registry
 //
 // No configuration at all is an empty list. Throws Failure (kUsage) naming the variable, file
 // and line of anything malformed.
