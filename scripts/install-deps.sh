@@ -37,6 +37,8 @@ readonly packages=(
   libfmt-dev:arm64 libspdlog-dev:arm64
   # the OCI image
   buildah skopeo jq
+  # workload mode's tests: a real registry (docker/distribution) and real clients
+  docker-registry podman
 )
 
 apt_etc="${QCP_APT_ETC:-/etc/apt}"

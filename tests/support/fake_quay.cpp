@@ -44,7 +44,6 @@ constexpr std::size_t kMaxRequestBodyBytes = std::size_t{1} << 20;
 constexpr std::size_t kMaxConnections = 128;
 constexpr int kMaxRequestsPerConnection = 1000;
 constexpr std::size_t kChunk = std::size_t{16} * 1024;
-constexpr std::int64_t kLeewaySeconds = 30;              // JWT_CLOCK_SKEW_SECONDS
 constexpr std::int64_t kRegistryMaxFreshSeconds = 3660;  // REGISTRY_JWT_AUTH_MAX_FRESH_S
 constexpr std::int64_t kRegistryTokenSeconds = 300;      // a registry bearer token's lifetime
 constexpr milliseconds kLingerOnClose{1000};
@@ -437,8 +436,9 @@ bool any_audience_in(const nlohmann::json& payload, const std::vector<std::strin
 // PyJWT's claim validation as Quay configures it: exp and iat required, 30 s leeway, nbf only
 // when asked (the registry's check; the federation endpoint never asks). Returns Quay's message
 // on failure.
+// `leeway`: Quay's JWT_CLOCK_SKEW_SECONDS (30 by default).
 std::optional<std::string> validate_time_claims(const nlohmann::json& payload, std::int64_t now,
-                                                bool verify_nbf) {
+                                                bool verify_nbf, std::int64_t leeway) {
   for (const char* name : {"exp", "iat"}) {
     if (!payload.contains(name)) {
       return std::string("Token is missing the \"") + name + "\" claim";
@@ -448,7 +448,7 @@ std::optional<std::string> validate_time_claims(const nlohmann::json& payload, s
   if (!iat) {
     return "Issued At claim (iat) must be an integer.";
   }
-  if (*iat > now + kLeewaySeconds) {
+  if (*iat > now + leeway) {
     return "Issued At claim (iat) cannot be in the future.";
   }
   if (verify_nbf && payload.contains("nbf")) {
@@ -456,7 +456,7 @@ std::optional<std::string> validate_time_claims(const nlohmann::json& payload, s
     if (!nbf) {
       return "Not Before claim (nbf) must be an integer.";
     }
-    if (*nbf > now + kLeewaySeconds) {
+    if (*nbf > now + leeway) {
       return "The token is not yet valid (nbf)";
     }
   }
@@ -464,7 +464,7 @@ std::optional<std::string> validate_time_claims(const nlohmann::json& payload, s
   if (!exp) {
     return "Expiration Time claim (exp) must be an integer.";
   }
-  if (*exp <= now - kLeewaySeconds) {
+  if (*exp <= now - leeway) {
     return "Signature has expired";
   }
   return std::nullopt;
@@ -1495,7 +1495,8 @@ struct FakeQuay::Impl {
       return bad_request("Invalid token: Signature verification failed");
     }
     // 10. Time claims, 30 s leeway; nbf is never checked (observed in every version).
-    if (const auto problem = validate_time_claims(*payload, now(), /*verify_nbf=*/false)) {
+    if (const auto problem = validate_time_claims(*payload, now(), /*verify_nbf=*/false,
+                                                  options.clock_skew.count())) {
       return bad_request("Invalid token: " + *problem);
     }
     // 10. Audiences (3.18+), in the same decode, so before the subject: only when a binding
@@ -1570,7 +1571,7 @@ struct FakeQuay::Impl {
     if (!payload->contains("nbf")) {
       return "Token is missing the \"nbf\" claim";
     }
-    if (auto problem = validate_time_claims(*payload, now(), true)) {
+    if (auto problem = validate_time_claims(*payload, now(), true, options.clock_skew.count())) {
       return problem;
     }
     const auto exp = claim_int(*payload, "exp");

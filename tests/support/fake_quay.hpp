@@ -127,6 +127,7 @@ struct FakeQuayOptions {
   std::string server_hostname;           // SERVER_HOSTNAME (aud of issued tokens); default host()
   bool quay_3_18 = false;                // enforce binding audiences (nbf is never checked)
   std::chrono::seconds clock_offset{0};  // the fake's clock = system clock + offset
+  std::chrono::seconds clock_skew{30};   // JWT_CLOCK_SKEW_SECONDS: leeway on exp/iat/nbf
   std::chrono::milliseconds io_timeout{10'000};  // per read/write/handshake on a connection
   bool only_tls_1_1 = false;  // speak TLS 1.0/1.1 only, as an outdated server does
   // Keys to reuse (RSA-2048 generation costs ~0.15 s each); default: freshly generated.
