@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on an embedded default: build the static binary, start a fake Quay + OIDC issuer on
 # loopback, pipe a real kubelet request through the binary, show the response, and prove the
-# credential works at the registry. Installs its own dependencies.
+# credential works: a real registry (Debian's docker-registry, token auth at the fake Quay)
+# takes a push and a pull by skopeo with it. Installs its own dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,8 @@ provider=build/static/quay-credential-provider
 fake_quay=build/static/tests/support/fake-quay
 work=$(mktemp -d)
 source "$(dirname "$0")/fake-quay.bash"
-start_fake_quay "$fake_quay" "$work" --robot team+puller --namespace demo --service-account puller
+start_fake_quay "$fake_quay" "$work" --robot team+puller --namespace demo --service-account puller \
+  --allow-push
 host=$(cat "$work/host")
 token=$(cat "$work/sa-token")
 shorten() { sed -E 's/"(serviceAccountToken|password)":"([^".]{10})[^"]*"/"\1":"\2..."/g'; }
@@ -29,13 +31,58 @@ heading "2. $provider --ca-file $work/ca.pem answers on stdout"
 response=$(printf '%s' "$request" | "$provider" --ca-file "$work/ca.pem")
 printf '%s\n' "$response" | shorten
 
-heading "3. The credential works: the registry's token endpoint accepts robot + Quay token"
+heading "3. The credential works at a real registry: docker-registry with token auth at the fake Quay"
 password=$(printf '%s' "$response" | sed -E 's/.*"password":"([^"]*)".*/\1/')
-printf 'user = "team+puller:%s"\n' "$password" >"$work/curl.cfg"
-status=$(curl -sS --cacert "$work/ca.pem" -K "$work/curl.cfg" -o "$work/v2auth.json" -w '%{http_code}' \
-  "https://$host/v2/auth?service=$host&scope=repository:team/app:pull")
-echo "GET /v2/auth?scope=repository:team/app:pull -> HTTP $status"
-[[ $status == 200 ]] || { echo "the credential was refused" >&2; exit 1; }
+registry_port=$(( 20000 + RANDOM % 20000 ))
+registry=127.0.0.1:$registry_port
+mkdir -p "$work/registry/storage" "$work/certs"
+cp "$work/ca.pem" "$work/certs/ca.crt"
+cat >"$work/registry/config.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $work/registry/storage}}
+http:
+  addr: $registry
+  tls: {certificate: $work/server.pem, key: $work/server-key.pem}
+auth:
+  token:
+    realm: https://$host/v2/auth
+    service: $(cat "$work/registry-service")
+    issuer: $(cat "$work/registry-token-issuer")
+    rootcertbundle: $work/registry-token-signers.pem
+EOF
+docker-registry serve "$work/registry/config.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+trap 'kill $registry_pid 2>/dev/null; _stop_fake_quay' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$registry_port") 2>/dev/null && break; sleep 0.1; done
+# A one-file image as an OCI layout, pushed and pulled with the robot's Quay token.
+mkdir -p "$work/rootfs" "$work/layout/blobs/sha256"
+echo "hello from quay-credential-provider" >"$work/rootfs/hello.txt"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$work/layer.tar" -C "$work/rootfs" .
+blob() { local d; d=$(sha256sum "$1" | cut -d' ' -f1); cp "$1" "$work/layout/blobs/sha256/$d"; echo "$d"; }
+layer=$(blob "$work/layer.tar")
+printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+  "$layer" >"$work/config.json"
+config=$(blob "$work/config.json")
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d}]}' \
+  "$config" "$(stat -c %s "$work/config.json")" "$layer" "$(stat -c %s "$work/layer.tar")" >"$work/manifest.json"
+manifest=$(blob "$work/manifest.json")
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
+  "$manifest" "$(stat -c %s "$work/manifest.json")" >"$work/layout/index.json"
+echo '{"imageLayoutVersion":"1.0.0"}' >"$work/layout/oci-layout"
+echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$work/policy.json"
+creds="team+puller:$password"
+skopeo_() { skopeo --policy "$work/policy.json" "$@"; }
+echo "\$ skopeo copy --dest-creds team+puller:<Quay token> oci:layout:v1 docker://$registry/team/app:v1"
+skopeo_ copy -q --dest-cert-dir "$work/certs" --dest-creds "$creds" "oci:$work/layout:v1" "docker://$registry/team/app:v1"
+echo "\$ skopeo copy --src-creds team+puller:<Quay token> docker://$registry/team/app:v1 oci:pulled:v1"
+skopeo_ copy -q --src-cert-dir "$work/certs" --src-creds "$creds" "docker://$registry/team/app:v1" "oci:$work/pulled:v1"
+[[ -f $work/pulled/blobs/sha256/$config ]] || { echo "the pull did not bring the image" >&2; exit 1; }
+echo "pulled: the image (config sha256:${config:0:12}...) is back"
+set +e
+skopeo_ copy -q --src-cert-dir "$work/certs" "docker://$registry/team/app:v1" "oci:$work/anonymous:v1" 2>/dev/null
+echo "without the credential: exit code $? (the registry wants a token; Quay gives none)"
+set -e
 
 heading "4. A service account annotated with a robot Quay does not know: Quay's refusal, passed on"
 bad_request=${request/team+puller/team+ghost}

@@ -2,6 +2,7 @@
 //
 //   fake-quay --dir DIR [--port N] [--robot team+puller] [--namespace demo]
 //             [--service-account puller] [--token-lifetime SECONDS] [--sa-token-lifetime SECONDS]
+//             [--allow-push]
 //
 // Writes DIR/ca.pem, DIR/host ("127.0.0.1:PORT"), DIR/sa-token (mode 0600) and, last, DIR/ready;
 // serves until SIGTERM or SIGINT, then removes DIR/ready. Logs one line per request to stderr
@@ -31,7 +32,7 @@ namespace fs = std::filesystem;
 constexpr std::string_view kUsage =
     "usage: fake-quay --dir DIR [--port N] [--robot ORG+NAME] [--namespace NS]\n"
     "                 [--service-account SA] [--token-lifetime SECONDS]\n"
-    "                 [--sa-token-lifetime SECONDS]\n";
+    "                 [--sa-token-lifetime SECONDS] [--allow-push]\n";
 
 struct Args {
   fs::path dir;
@@ -41,6 +42,7 @@ struct Args {
   std::string service_account = "puller";
   long token_lifetime = 3600;
   long sa_token_lifetime = 3600;
+  bool allow_push = false;
   bool help = false;
 };
 
@@ -68,6 +70,10 @@ std::optional<Args> parse_args(int argc, char** argv) {
     if (flag == "--help" || flag == "-h") {
       args.help = true;
       return args;
+    }
+    if (flag == "--allow-push") {
+      args.allow_push = true;
+      continue;
     }
     if (i + 1 >= argc) {
       say(std::string(flag) + " needs a value");
@@ -157,12 +163,26 @@ int main(int argc, char** argv) {
 
     const std::string subject = "system:serviceaccount:" + args->ns + ":" + args->service_account;
     quay.add_robot(args->robot, {{quay.issuer_url(), subject}});
+    if (args->allow_push) {
+      quay.allow_push(args->robot);
+    }
 
     using fs::perms;
     const perms world_readable =
         perms::owner_read | perms::owner_write | perms::group_read | perms::others_read;
     write_atomically(args->dir / "ca.pem", pki.ca_pem(), world_readable);
     write_atomically(args->dir / "host", quay.host() + "\n", world_readable);
+    // For a registry that takes /v2/auth's tokens (scripts/demo.sh): its TLS certificate and
+    // key (the same CA's), the token signer's certificate, the service and issuer names.
+    write_atomically(args->dir / "server.pem", pki.server_cert_pem(), world_readable);
+    write_atomically(args->dir / "server-key.pem", pki.server_key_pem(),
+                     perms::owner_read | perms::owner_write);
+    write_atomically(args->dir / "registry-token-signers.pem",
+                     quay.registry_token_certificate_pem(), world_readable);
+    write_atomically(args->dir / "registry-service", quay.registry_service() + "\n",
+                     world_readable);
+    write_atomically(args->dir / "registry-token-issuer", quay.registry_token_issuer() + "\n",
+                     world_readable);
     write_atomically(args->dir / "sa-token",
                      quay.mint_service_account_token(args->ns, args->service_account, "quay",
                                                      std::chrono::seconds{args->sa_token_lifetime}),
