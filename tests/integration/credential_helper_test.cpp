@@ -9,8 +9,7 @@
 
 #include <fstream>
 
-#include "harness.hpp"
-#include "jwt.hpp"
+#include "workload_fixture.hpp"
 
 namespace qcp::test {
 namespace {
@@ -18,17 +17,10 @@ namespace {
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-constexpr const char* kRobot = "team+builder";
+constexpr const char* kRobot = kWorkloadRobot;
 
-class CredentialHelper : public ::testing::Test {
+class CredentialHelper : public WorkloadFixture {
  protected:
-  CredentialHelper() : ca_file_(pki_.write_ca(dir_.path()).string()) {
-    quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:ci:builder", {"quay"}}});
-    token_ = quay_.mint_service_account_token("ci", "builder");
-    token_file_ = (dir_.path() / "token").string();
-    std::ofstream(token_file_) << token_;
-  }
-
   Outcome helper(const std::vector<std::string>& args, const std::string& input,
                  const std::map<std::string, std::string>& variables) {
     Environment env = clean_environment();
@@ -37,15 +29,7 @@ class CredentialHelper : public ::testing::Test {
     for (const auto& [name, value] : variables) {
       env.variables[name] = value;
     }
-    std::istringstream in(input);
-    std::ostringstream out;
-    std::ostringstream err;
-    CurlHttpClient http;
-    const SystemClock clock;
-    Outcome outcome;
-    outcome.exit_code = run_credential_helper(args, Streams{in, out, err}, env, http, clock);
-    outcome.out = out.str();
-    outcome.err = err.str();
+    auto outcome = run_entry(&run_credential_helper, input, args, env);
     std::vector<std::string> secrets = {token_};
     if (const auto answer = Json::parse(outcome.out, nullptr, false);
         answer.is_object() && answer.contains("Secret")) {
@@ -62,21 +46,11 @@ class CredentialHelper : public ::testing::Test {
     std::filesystem::create_directories(dir_.path() / ".config/quay-credential-provider");
     std::ofstream(dir_.path() / ".config/quay-credential-provider/helper.yaml") << text;
   }
-  void expect_robot_token(const Json& answer, const std::string& server_url) {
+  void expect_answer(const Json& answer, const std::string& server_url) {
     EXPECT_EQ(answer["ServerURL"], server_url);
     EXPECT_EQ(answer["Username"], kRobot);
-    const auto claims =
-        RsaSigner::verify(answer["Secret"].get<std::string>(), quay_.instance_signer());
-    ASSERT_TRUE(claims);
-    EXPECT_EQ((*claims)["sub"], kRobot);
+    expect_robot_token(answer["Secret"].get<std::string>());
   }
-
-  TempDir dir_;
-  TestPki pki_;
-  std::string ca_file_;
-  FakeQuay quay_{pki_};
-  std::string token_;
-  std::string token_file_;
 };
 
 TEST_F(CredentialHelper, GetMintsARobotTokenForWhateverFormTheServerUrlTakes) {
@@ -85,7 +59,7 @@ TEST_F(CredentialHelper, GetMintsARobotTokenForWhateverFormTheServerUrlTakes) {
     const auto outcome = helper({"get"}, server_url + "\n", from_environment());
     ASSERT_EQ(outcome.exit_code, 0) << outcome.out << outcome.err;
     EXPECT_EQ(std::count(outcome.out.begin(), outcome.out.end(), '\n'), 1);
-    expect_robot_token(Json::parse(outcome.out), server_url);
+    expect_answer(Json::parse(outcome.out), server_url);
     EXPECT_EQ(quay_.requests().back().basic_password, token_);
   }
 }
@@ -96,7 +70,7 @@ TEST_F(CredentialHelper, HelperYamlMapsRegistriesAndOthersAreNotFound) {
                "    robot: other+bot\n    tokenCommand: \"print-token --audience quay\"\n");
   auto outcome = helper({"get"}, quay_.host(), {});
   ASSERT_EQ(outcome.exit_code, 0) << outcome.out << outcome.err;
-  expect_robot_token(Json::parse(outcome.out), quay_.host());
+  expect_answer(Json::parse(outcome.out), quay_.host());
 
   quay_.clear_requests();
   outcome = helper({"get"}, "registry.example.org", {});

@@ -69,18 +69,28 @@ inline Environment clean_environment() {
   return env;
 }
 
-inline Outcome run_plugin(const std::string& stdin_text, const std::vector<std::string>& args,
-                          const Environment& env = clean_environment()) {
+// The entry points behind main(): run() (plugin and subcommands), run_credential_helper().
+using EntryPoint = int (*)(std::span<const std::string>, Streams, const Environment&, HttpClient&,
+                           const Clock&);
+
+// One entry point with string streams, the real libcurl client and the system clock.
+inline Outcome run_entry(EntryPoint entry, const std::string& stdin_text,
+                         const std::vector<std::string>& args, const Environment& env) {
   std::istringstream in(stdin_text);
   std::ostringstream out;
   std::ostringstream err;
   CurlHttpClient http;
   const SystemClock clock;
   Outcome outcome;
-  outcome.exit_code = run(args, Streams{in, out, err}, env, http, clock);
+  outcome.exit_code = entry(args, Streams{in, out, err}, env, http, clock);
   outcome.out = out.str();
   outcome.err = err.str();
   return outcome;
+}
+
+inline Outcome run_plugin(const std::string& stdin_text, const std::vector<std::string>& args,
+                          const Environment& env = clean_environment()) {
+  return run_entry(&run, stdin_text, args, env);
 }
 
 // Every secret and every long-enough piece of one: none may appear in what we print.

@@ -8,9 +8,8 @@
 
 #include <fstream>
 
-#include "harness.hpp"
-#include "jwt.hpp"
 #include "qcp/core/jwt.hpp"
+#include "workload_fixture.hpp"
 
 namespace qcp::test {
 namespace {
@@ -18,7 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-constexpr const char* kRobot = "team+builder";
+constexpr const char* kRobot = kWorkloadRobot;
 
 // Standard base64 (RFC 4648 §4), through the test support's url-safe decoder.
 std::optional<std::string> decode_base64(std::string text) {
@@ -27,15 +26,8 @@ std::optional<std::string> decode_base64(std::string text) {
   return test::base64url_decode(text);
 }
 
-class Login : public ::testing::Test {
+class Login : public WorkloadFixture {
  protected:
-  Login() : ca_file_(pki_.write_ca(dir_.path()).string()) {
-    quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:ci:builder", {"quay"}}});
-    token_ = quay_.mint_service_account_token("ci", "builder");
-    token_file_ = (dir_.path() / "token").string();
-    std::ofstream(token_file_) << token_ << "\n";
-  }
-
   Outcome login(std::vector<std::string> extra, const std::string& robot = kRobot) {
     std::vector<std::string> args = {"login",      "--robot",     robot,
                                      "--registry", quay_.host(),  "--ca-file",
@@ -57,18 +49,8 @@ class Login : public ::testing::Test {
     const auto pair = decode_base64(auth.get<std::string>());
     ASSERT_TRUE(pair);
     ASSERT_TRUE(pair->starts_with(std::string(kRobot) + ":"));
-    const auto claims =
-        RsaSigner::verify(pair->substr(std::string(kRobot).size() + 1), quay_.instance_signer());
-    ASSERT_TRUE(claims);
-    EXPECT_EQ((*claims)["sub"], kRobot);
+    expect_robot_token(pair->substr(std::string(kRobot).size() + 1));
   }
-
-  TempDir dir_;
-  TestPki pki_;
-  std::string ca_file_;
-  FakeQuay quay_{pki_};
-  std::string token_;
-  std::string token_file_;
 };
 
 TEST_F(Login, MergesTheCredentialIntoAnAuthFileKeepingOtherEntries) {

@@ -16,8 +16,8 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using ::testing::HasSubstr;
 using test::FixedClock;
+using ::testing::HasSubstr;
 
 TEST(RenewAfter, RenewsAMarginBeforeExpiryJitteredEarlierOnly) {
   EXPECT_EQ(renew_after(seconds{3600}, seconds{300}, 0.0), seconds{3300});
