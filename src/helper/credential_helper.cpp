@@ -12,6 +12,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/helper/helper_config.hpp"
+#include "qcp/plugin/request.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp {
@@ -29,16 +30,29 @@ class HelperError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::string read_input(std::istream& in) {
-  std::string text;
-  char chunk[4096];
-  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
-    text.append(chunk, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxInputBytes) {
-      throw Failure(ExitCode::kBadRequest, "the input on stdin is larger than 64 KiB");
-    }
+Options helper_options(const Environment& env) {
+  CLI::App app;
+  OptionFlags flags(app, OptionFlags::FlagSet::kWorkload);
+  parse_arguments(app, {}, kHelperProgramName);
+  return flags.resolve(env);
+}
+
+// stdin to its end, bounded in size and by `deadline`: a tool that never closes it cannot hold
+// the helper (the same reader as the plugin's).
+std::string read_input(const Streams& streams, std::chrono::steady_clock::time_point deadline,
+                       const Clock& clock) {
+  std::function<void()> wait;
+  if (streams.wait_for_input) {
+    wait = [&streams, &clock, deadline] {
+      const auto left = std::chrono::floor<std::chrono::milliseconds>(deadline - clock.monotonic());
+      if (left < std::chrono::milliseconds{1} || !streams.wait_for_input(left)) {
+        throw Failure(ExitCode::kBadRequest,
+                      "stdin was not closed within QUAY_CREDENTIAL_PROVIDER_TIMEOUT: tools write "
+                      "the server URL and close it");
+      }
+    };
   }
-  return text;
+  return read_request(streams.in, kMaxInputBytes, wait);
 }
 
 std::string trimmed(std::string text) {
@@ -48,7 +62,9 @@ std::string trimmed(std::string text) {
 }
 
 int get(Streams& streams, const Environment& env, HttpClient& http, const Clock& clock) {
-  const std::string server_url = trimmed(read_input(streams.in));
+  Options options = helper_options(env);
+  const auto deadline = clock.monotonic() + options.timeout;
+  const std::string server_url = trimmed(read_input(streams, deadline, clock));
   if (server_url.empty()) {
     throw HelperError(std::string(kNoServerUrl));
   }
@@ -58,10 +74,10 @@ int get(Streams& streams, const Environment& env, HttpClient& http, const Clock&
   if (entry == nullptr) {
     throw HelperError(std::string(kNotFound));
   }
-  CLI::App app;
-  OptionFlags flags(app, OptionFlags::FlagSet::kWorkload);
-  parse_arguments(app, {}, kHelperProgramName);
-  const Options options = flags.resolve(env);
+  // The exchange gets what is left of the one deadline.
+  options.timeout =
+      std::max(std::chrono::milliseconds{1},
+               std::chrono::floor<std::chrono::milliseconds>(deadline - clock.monotonic()));
   const auto log = make_logger(streams.err, options.log_level);
   const helper::WorkloadTarget target{.robot = entry->robot,
                                       .registry = *registry,
@@ -112,7 +128,8 @@ int dispatch(std::span<const std::string> args, Streams& streams, const Environm
     return list(streams, env);
   }
   if (action == "store" || action == "erase") {
-    static_cast<void>(read_input(streams.in));  // minted, not stored: nothing to keep or forget
+    // Minted, not stored: nothing to keep or forget.
+    static_cast<void>(read_input(streams, clock.monotonic() + helper_options(env).timeout, clock));
     return 0;
   }
   if (action == "version") {

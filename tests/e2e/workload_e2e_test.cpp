@@ -66,6 +66,24 @@ TEST_F(WorkloadBinary, AsDockerCredentialQuayItFollowsTheProtocolsConventions) {
   EXPECT_EQ(result.out, "");
 }
 
+TEST_F(WorkloadBinary, AToolThatNeverClosesStdinCannotHoldTheHelperPastItsTimeout) {
+  ProcessOptions options;
+  options.keep_stdin_open = true;
+  std::vector<std::string> args = {"get"};
+  std::string program = helper_.string();
+  if (!kEmulator.empty()) {
+    args.insert(args.begin(), helper_.string());
+    program = kEmulator;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const auto result =
+      run_process(program, args, {"PATH=/usr/bin:/bin", "QUAY_CREDENTIAL_PROVIDER_TIMEOUT=1s"},
+                  quay_.host(), options);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds{5});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.out, HasSubstr("stdin was not closed within"));
+}
+
 TEST_F(WorkloadBinary, LoginWritesAnAuthFile) {
   const auto authfile = dir_ / "auth.json";
   const auto result =
