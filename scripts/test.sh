@@ -2,37 +2,60 @@
 # Runs every test on a fresh machine: installs the dependencies, then
 #   1. the static release build: unit, integration, and end-to-end tests that pipe requests
 #      through the static binary (including a bare-chroot portability test);
-#   1b. the same for linux/arm64, cross-compiled: unit and integration tests under
+#   2. the same for linux/arm64, cross-compiled: unit and integration tests under
 #      qemu-aarch64-static, end-to-end tests from step 1's native drivers against the arm64
-#      binary under qemu; then scripts/release.sh's dist/ (both binaries, SBOMs, the OCI image,
-#      SHA256SUMS, verified), whose binaries must equal the tested ones byte for byte;
-#   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. each libFuzzer target for a bounded time (QCP_FUZZ_SECONDS, default 60);
-#   4. the development build against the system libraries.
+#      binary under qemu;
+#   3. scripts/release.sh's dist/ (both binaries, SBOMs, the OCI image, SHA256SUMS, verified),
+#      whose binaries must equal the tested ones byte for byte, and the image built twice;
+#   4. the same tests as step 1 under AddressSanitizer + UndefinedBehaviorSanitizer, in the
+#      development configuration (debug, the system libraries: preset "asan" is preset "dev"
+#      with the sanitizers, so a separate "dev" run would test nothing more);
+#   5. each libFuzzer target for a bounded time (QCP_FUZZ_SECONDS, default 30).
+# Each stage's wall time is printed as it ends, and all of them at the end (CI's budget: 30 min
+# on a fresh 2-core machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
-cmake --workflow --preset static
-cmake --workflow --preset static-arm64
-# The release artifacts (dist/), verified; built apart from build/static{,-arm64}, they must be
-# the same bytes as the binaries just tested: a reproducibility check at the cost of one more
-# build per architecture.
-scripts/release.sh
-declare -A tested=([amd64]=build/static [arm64]=build/static-arm64)
-for arch in amd64 arm64; do
-  cmp "${tested[$arch]}/quay-credential-provider" "dist/quay-credential-provider-linux-$arch" \
-    || { echo "test: the $arch release binary differs from ${tested[$arch]}'s: not reproducible" >&2; exit 1; }
-done
-# The image, built again from the same binaries, is the same bytes too.
-again=$(mktemp -d)
-cp dist/quay-credential-provider-linux-* "$again"
-SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) \
-  QCP_IMAGE_VERSION=$(dist/quay-credential-provider-linux-amd64 --version | awk 'NR == 1 { print $2 }') \
-  scripts/build-image.sh "$again"
-cmp dist/quay-credential-provider-image.oci.tar "$again/quay-credential-provider-image.oci.tar" \
-  || { echo "test: a second build of the OCI image differs: not reproducible" >&2; exit 1; }
-rm -rf -- "$again"
-cmake --workflow --preset asan
-scripts/fuzz.sh "${QCP_FUZZ_SECONDS:-60}"
-cmake --workflow --preset dev
+declare -a stage_times=()
+started_all=$SECONDS
+stage() {
+  local name=$1 started=$SECONDS
+  shift
+  echo "==== test: stage '$name' started at $(date -u +%H:%M:%S)" >&2
+  "$@"
+  local took=$((SECONDS - started))
+  stage_times+=("$(printf '%-14s %4d s' "$name" "$took")")
+  echo "==== test: stage '$name' took ${took} s" >&2
+}
+
+reproducible_release() {
+  # Built apart from build/static{,-arm64}, the release binaries must be the same bytes as the
+  # binaries just tested: a reproducibility check at the cost of one more build per architecture.
+  scripts/release.sh
+  local -A tested=([amd64]=build/static [arm64]=build/static-arm64)
+  local arch
+  for arch in amd64 arm64; do
+    cmp "${tested[$arch]}/quay-credential-provider" "dist/quay-credential-provider-linux-$arch" \
+      || { echo "test: the $arch release binary differs from ${tested[$arch]}'s: not reproducible" >&2; return 1; }
+  done
+  # The image, built again from the same binaries, is the same bytes too.
+  local again
+  again=$(mktemp -d)
+  cp dist/quay-credential-provider-linux-* "$again"
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) \
+    QCP_IMAGE_VERSION=$(dist/quay-credential-provider-linux-amd64 --version | awk 'NR == 1 { print $2 }') \
+    scripts/build-image.sh "$again"
+  cmp dist/quay-credential-provider-image.oci.tar "$again/quay-credential-provider-image.oci.tar" \
+    || { echo "test: a second build of the OCI image differs: not reproducible" >&2; return 1; }
+  rm -rf -- "$again"
+}
+
+stage deps scripts/install-deps.sh
+stage static cmake --workflow --preset static
+stage static-arm64 cmake --workflow --preset static-arm64
+stage release reproducible_release
+stage asan cmake --workflow --preset asan
+stage fuzz scripts/fuzz.sh "${QCP_FUZZ_SECONDS:-30}"
+
+echo "==== test: all stages passed in $((SECONDS - started_all)) s" >&2
+printf '  %s\n' "${stage_times[@]}" >&2
