@@ -81,6 +81,25 @@ bool looks_like_registry(std::string_view component) {
 
 }  // namespace
 
+bool is_match_image_pattern(std::string_view pattern) {
+  const auto slash = pattern.find('/');
+  const auto path =
+      slash == std::string_view::npos ? std::string_view() : pattern.substr(slash + 1);
+  const auto path_char = [](char c) {
+    return is_alnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
+  };
+  if (!std::all_of(path.begin(), path.end(), path_char)) {
+    return false;
+  }
+  // A glob stands for at least one label character: the host is valid with each '*' as one.
+  std::string host(pattern.substr(0, slash));
+  if (host.starts_with('[')) {
+    return is_valid_host_port(host);
+  }
+  std::replace(host.begin(), host.end(), '*', 'x');
+  return is_valid_host_port(host);
+}
+
 bool is_valid_host_port(std::string_view host_port) {
   std::string_view host = host_port;
   std::string_view port;

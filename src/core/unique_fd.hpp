@@ -20,6 +20,8 @@ class UniqueFd {
   }
   ~UniqueFd() { reset(); }
   [[nodiscard]] int get() const { return fd_; }
+  // Gives the descriptor up: the caller closes it.
+  [[nodiscard]] int release() { return std::exchange(fd_, -1); }
   void reset() {
     if (fd_ >= 0) {
       ::close(fd_);

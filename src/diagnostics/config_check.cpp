@@ -146,7 +146,11 @@ class Checker : private config::Findings {
   // Reports what makes a document unusable; the mapping to check, or nullptr.
   const Node* usable_root(const yaml::Document& document) {
     for (const auto& problem : document.problems) {
-      error(problem.line, "", problem.message);
+      // A YAML parser keeps the last of two keys; the kubelet's strict decoder keeps neither.
+      error(problem.line, "",
+            problem.message + (problem.message.starts_with("duplicate key")
+                                   ? "; the kubelet's strict decoder rejects it"
+                                   : ""));
     }
     if (!document.problems.empty() && !document.root) {
       return nullptr;  // a syntax error: nothing to check

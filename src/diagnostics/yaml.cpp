@@ -356,7 +356,7 @@ class Reader {
     if (duplicate != mapping.entries.end()) {
       problems_.push_back({key_line, "duplicate key \"" + name + "\"" + std::string(origin) +
                                          " (first at line " + std::to_string(duplicate->key_line) +
-                                         "); the kubelet's strict decoder rejects it"});
+                                         ")"});
       return;
     }
     mapping.entries.push_back({std::move(name), key_line, std::move(value)});

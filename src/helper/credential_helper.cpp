@@ -11,8 +11,8 @@
 #include "plugin/option_flags.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/core/stream_input.hpp"
 #include "qcp/helper/helper_config.hpp"
-#include "qcp/plugin/request.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp {
@@ -52,7 +52,13 @@ std::string read_input(const Streams& streams, std::chrono::steady_clock::time_p
       }
     };
   }
-  return read_request(streams.in, kMaxInputBytes, wait);
+  auto input = read_bounded(streams.in, kMaxInputBytes, wait);
+  if (!input) {
+    throw Failure(ExitCode::kBadRequest,
+                  "stdin held more than " + std::to_string(kMaxInputBytes) +
+                      " bytes: tools write one server URL (get, erase) or one credential (store)");
+  }
+  return std::move(*input);
 }
 
 std::string trimmed(std::string text) {

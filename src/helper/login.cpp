@@ -14,15 +14,17 @@
 #include "plugin/option_flags.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/private_file.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/helper/refresh.hpp"
-#include "qcp/install/host_files.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp {
 namespace {
 
 constexpr std::size_t kMaxAuthFileBytes = std::size_t{4} << 20;
+// Another login holds an auth file's lock for one read, merge and write.
+constexpr auto kAuthFileLockWait = std::chrono::seconds{30};
 
 struct LoginRequest {
   helper::WorkloadTarget target;
@@ -102,39 +104,21 @@ void check_output(LoginRequest& request) {
   }
 }
 
-// Creates the missing directories above `path` as private ones (tools create ~/.docker and
-// ${XDG_RUNTIME_DIR}/containers the same way).
-void make_parents(const std::filesystem::path& path) {
-  std::vector<std::filesystem::path> missing;
-  std::error_code error;
-  for (auto dir = path.parent_path(); !dir.empty() && !std::filesystem::exists(dir, error);
-       dir = dir.parent_path()) {
-    missing.push_back(dir);
-  }
-  for (auto dir = missing.rbegin(); dir != missing.rend(); ++dir) {
-    if (::mkdir(dir->c_str(), 0700) != 0 && errno != EEXIST) {
-      throw Failure(ExitCode::kUsage, "login: cannot create the directory " +
-                                          one_line(dir->string()) + " for --authfile");
-    }
-  }
-}
-
 std::string write_authfile(const std::string& authfile, const helper::RobotCredential& credential) {
-  const auto path = std::filesystem::absolute(authfile).lexically_normal();
-  make_parents(path);
-  install::RootedFiles files("/");
-  const auto current = files.read(path.string(), kMaxAuthFileBytes);
+  const std::string path = std::filesystem::absolute(authfile).lexically_normal().string();
+  // Other writers of this file (logins for other registries) merge one at a time.
+  const PrivateFileLock lock(path, "login: --authfile",
+                             std::chrono::steady_clock::now() + kAuthFileLockWait);
+  const auto current = read_private_file(path, "login: --authfile", kMaxAuthFileBytes);
   std::string merged;
   try {
-    merged = helper::merged_auth_file(
-        current ? std::optional<std::string>(current->bytes) : std::nullopt, credential);
+    merged = helper::merged_auth_file(current, credential);
   } catch (const Failure& failure) {
-    throw Failure(failure.code(),
-                  "login: --authfile " + one_line(path.string()) + " " + failure.what());
+    throw Failure(failure.code(), "login: --authfile " + one_line(path) + " " + failure.what());
   }
   const WipeOnExit wipe_merged(merged);
-  files.write_atomic(path.string(), merged, 0600);
-  return path.string();
+  write_private_file(path, "login: --authfile", merged);
+  return path;
 }
 
 // The ready file holds when the credential expires (Unix seconds): a probe or a build container
@@ -143,19 +127,15 @@ void set_ready(const std::string& path, bool ready, std::chrono::system_clock::t
   if (path.empty()) {
     return;
   }
-  const auto file = std::filesystem::absolute(path).lexically_normal();
   if (!ready) {
-    std::error_code ignored;
-    std::filesystem::remove(file, ignored);
+    static_cast<void>(remove_private_file(path));
     return;
   }
-  make_parents(file);
-  install::RootedFiles("/").write_atomic(
-      file.string(),
+  write_private_file(
+      path, "login: --ready-file",
       std::to_string(
           std::chrono::duration_cast<std::chrono::seconds>(until.time_since_epoch()).count()) +
-          "\n",
-      0644);
+          "\n");
 }
 
 int refresh(const LoginRequest& request, const Options& options, const Environment& env,

@@ -11,6 +11,7 @@
 #include "install/node_options.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/image.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/install/failure_record.hpp"
 #include "qcp/install/installer.hpp"
@@ -60,15 +61,18 @@ int install_command(std::span<const std::string> args, Streams streams, const En
   add_node_paths(app, paths);
   install::InstallRequest request;
   app.add_option("--match-image", request.provider.match_images,
-                 "A matchImages entry: the Quay registry's HOST[:PORT] as pods name it "
-                 "(repeatable)")
-      ->type_name("HOST[:PORT]")
+                 "matchImages entries: the Quay registry's HOST[:PORT] as pods name it, '*' "
+                 "globbing a host label (repeatable, or a comma-separated list)")
+      ->type_name("HOST[:PORT][,...]")
       ->required()
+      ->delimiter(',')
       ->allow_extra_args(false);
   std::string version;
   app.add_option("--kubelet-version", version,
                  "The node's kubelet (1.33 and 1.34+ need different entries); default: as the "
-                 "config's other providers show")
+                 "config's other providers show, else as the running kubelet tells (a root "
+                 "process in the node's mount namespace whose executable no other user can "
+                 "change; empty means the same)")
       ->type_name("1.N");
   app.add_option("--audience", request.provider.audience,
                  "The service-account token audience the kubelet requests for this provider")
@@ -97,6 +101,14 @@ int install_command(std::span<const std::string> args, Streams streams, const En
       one_line(request.provider.audience) != request.provider.audience) {
     throw Failure(ExitCode::kUsage, "install: --audience must be a printable, non-empty string");
   }
+  for (const auto& pattern : request.provider.match_images) {
+    if (!is_match_image_pattern(pattern)) {
+      throw Failure(ExitCode::kUsage,
+                    "install: --match-image " + one_line(pattern) +
+                        " is not HOST[:PORT][/PATH] (host labels of letters, digits, '-' and '*'): "
+                        "the kubelet would never match an image to it");
+    }
+  }
   if (!version.empty()) {
     request.kubelet = kubelet_generation(version, "install");
   }
@@ -118,10 +130,12 @@ int install_command(std::span<const std::string> args, Streams streams, const En
   }
   const install::FailureRecord attempts(failure_record,
                                         sha256_hex(request.binary) + " " + sha256_hex(arguments));
+  // SIGTERM waits until the node's files are consistent again: a restart the kubelet does not
+  // survive is rolled back and restarted before the process ends (the grace period covers it).
+  const StopSignals stop;
   if (interval.count() == 0) {
     return print(attempts.install(files, request), streams.out);
   }
-  const StopSignals stop;
   // The first install must succeed (a pod that cannot install fails where operators look);
   // later ones report and try again.
   print(attempts.install(files, request), streams.out);
@@ -159,6 +173,7 @@ int uninstall_command(std::span<const std::string> args, Streams streams, const 
   const auto profile = resolve_profile(paths, "uninstall");
   check_node_paths(paths, "uninstall");
   install::RootedFiles files(paths.host_root);
+  const StopSignals stop;  // as for install: SIGTERM waits for the node to be consistent
   return print(install::uninstall(
                    files, {.bin_dir = paths.bin_dir,
                            .config = paths.config,

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,187 +11,25 @@
 #include <cstring>
 #include <utility>
 
-#include "core/unique_fd.hpp"
+#include "install/rooted_walk.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/file_io.hpp"
 
 namespace qcp::install {
 namespace {
 
-// Symlinks followed in one path at most, as the kernel's own limit (ELOOP).
-constexpr int kMaxSymlinks = 40;
-
-using Fd = UniqueFd;
-
-[[noreturn]] void fail(std::string_view verb, std::string_view path, int error) {
-  throw Failure(ExitCode::kLookupFailed, "cannot " + std::string(verb) + " " + std::string(path) +
-                                             ": " + std::strerror(error));
-}
-
-// The components of a path, without empty ones and ".", in reverse order (a stack: the next
-// one is at the back).
-std::vector<std::string> components_reversed(std::string_view path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const auto slash = std::min(path.find('/', start), path.size());
-    const auto part = path.substr(start, slash - start);
-    if (!part.empty() && part != ".") {
-      parts.emplace_back(part);
-    }
-    start = slash + 1;
-  }
-  std::reverse(parts.begin(), parts.end());
-  return parts;
-}
-
-// Where a node path leads inside the root: the directory holding its last component, and that
-// component's name (empty for the root itself).
-struct Location {
-  Fd dir;
-  std::string name;
-};
-
-struct Walk {
-  bool follow_last = true;
-  bool create_parents = false;
-  std::vector<std::string>* created = nullptr;  // with create_parents: node paths made
-};
-
-// Resolves `path` component by component from the root, reading each symlink and starting an
-// absolute one again at the root, so resolution never leaves it. nullopt when a directory on
-// the way does not exist (and is not to be created).
-std::optional<Location> locate(int root_fd, std::string_view path, const Walk& walk) {
-  std::vector<Fd> chain;
-  chain.emplace_back(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
-  std::vector<std::string> names;  // node path of chain.back(), for `created`
-  auto pending = components_reversed(path);
-  int links = 0;
-  while (!pending.empty()) {
-    std::string part = std::move(pending.back());
-    pending.pop_back();
-    if (part == "..") {
-      if (chain.size() > 1) {
-        chain.pop_back();
-        names.pop_back();
-      }
-      continue;
-    }
-    const bool last = pending.empty();
-    struct stat status {};
-    if (::fstatat(chain.back().get(), part.c_str(), &status, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno != ENOENT) {
-        fail("read", path, errno);
-      }
-      if (last) {
-        return Location{std::move(chain.back()), part};
-      }
-      if (!walk.create_parents) {
-        return std::nullopt;
-      }
-      if (::mkdirat(chain.back().get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
-        fail("create a directory for", path, errno);
-      }
-      std::string made;
-      for (const auto& name : names) {
-        made += "/" + name;
-      }
-      walk.created->push_back(made + "/" + part);
-      pending.push_back(part);  // now it exists: walk into it
-      continue;
-    }
-    if (S_ISLNK(status.st_mode) && (!last || walk.follow_last)) {
-      if (++links > kMaxSymlinks) {
-        fail("resolve", path, ELOOP);
-      }
-      std::array<char, 4096> target{};
-      const auto length =
-          ::readlinkat(chain.back().get(), part.c_str(), target.data(), target.size());
-      if (length < 0 || static_cast<std::size_t>(length) >= target.size()) {
-        fail("resolve", path, length < 0 ? errno : ENAMETOOLONG);
-      }
-      const std::string_view text(target.data(), static_cast<std::size_t>(length));
-      if (text.starts_with('/')) {
-        chain.resize(1);
-        names.clear();
-      }
-      auto more = components_reversed(text);
-      pending.insert(pending.end(), more.begin(), more.end());
-      if (pending.empty()) {  // a link to "/": the root itself
-        return Location{std::move(chain.back()), ""};
-      }
-      continue;
-    }
-    if (last) {
-      return Location{std::move(chain.back()), part};
-    }
-    if (!S_ISDIR(status.st_mode)) {
-      fail("resolve", path, ENOTDIR);
-    }
-    Fd next(
-        ::openat(chain.back().get(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (next.get() < 0) {
-      fail("resolve", path, errno);
-    }
-    chain.push_back(std::move(next));
-    names.push_back(part);
-  }
-  return Location{std::move(chain.back()), ""};
-}
-
-Location locate_existing_parent(int root_fd, std::string_view path, bool follow_last) {
-  auto location = locate(root_fd, path, {.follow_last = follow_last});
-  if (!location) {
-    fail("write", path, ENOENT);
-  }
-  return std::move(*location);
-}
-
 std::string read_all(int fd, std::string_view path, std::size_t max_bytes) {
   std::string bytes;
-  std::array<char, 65536> buffer{};
-  for (;;) {
-    const auto n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      fail("read", path, errno);
-    }
-    if (n == 0) {
-      return bytes;
-    }
-    bytes.append(buffer.data(), static_cast<std::size_t>(n));
-    if (bytes.size() > max_bytes) {
-      fail("read", path, EFBIG);
-    }
+  if (!qcp::read_all(fd, max_bytes, bytes)) {
+    fail_path("read", path, errno);
   }
+  return bytes;
 }
 
 void write_all(int fd, std::string_view bytes, std::string_view path) {
-  while (!bytes.empty()) {
-    const auto n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      fail("write", path, errno);
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
+  if (!qcp::write_all(fd, bytes)) {
+    fail_path("write", path, errno);
   }
-}
-
-std::string temporary_name(std::string_view name) {
-  std::array<unsigned char, 6> random{};
-  if (::getrandom(random.data(), random.size(), 0) != static_cast<ssize_t>(random.size())) {
-    random.fill(0);  // O_EXCL still keeps two writers apart
-  }
-  std::string suffix;
-  for (const unsigned char byte : random) {
-    constexpr const char* kDigits = "0123456789abcdef";
-    suffix += kDigits[byte >> 4U];
-    suffix += kDigits[byte & 0xfU];
-  }
-  return "." + std::string(name) + ".qcp-" + suffix;
 }
 
 }  // namespace
@@ -220,7 +57,7 @@ std::string join_path(std::string_view dir, std::string_view name) {
 RootedFiles::RootedFiles(const std::string& root)
     : root_fd_(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {
   if (root_fd_ < 0) {
-    fail("open the host root", root, errno);
+    fail_path("open the host root", root, errno);
   }
 }
 
@@ -242,12 +79,12 @@ FileStatus RootedFiles::status(const std::string& path) const {
     if (errno == ENOENT) {
       return {};
     }
-    fail("read", path, errno);
+    fail_path("read", path, errno);
   }
   const FileKind kind = S_ISREG(status.st_mode)   ? FileKind::kRegular
                         : S_ISDIR(status.st_mode) ? FileKind::kDirectory
                                                   : FileKind::kOther;
-  return {kind, status.st_mode & 07777U};
+  return {kind, status.st_mode & 07777U, status.st_uid};
 }
 
 std::optional<FileContent> RootedFiles::read(const std::string& path, std::size_t max_bytes) const {
@@ -256,7 +93,7 @@ std::optional<FileContent> RootedFiles::read(const std::string& path, std::size_
     return std::nullopt;
   }
   if (location->name.empty()) {
-    fail("read", path, EISDIR);
+    fail_path("read", path, EISDIR);
   }
   const Fd file(::openat(location->dir.get(), location->name.c_str(),
                          O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
@@ -264,45 +101,53 @@ std::optional<FileContent> RootedFiles::read(const std::string& path, std::size_
     if (errno == ENOENT) {
       return std::nullopt;
     }
-    fail("read", path, errno);
+    fail_path("read", path, errno);
   }
   struct stat status {};
   if (::fstat(file.get(), &status) != 0) {
-    fail("read", path, errno);
+    fail_path("read", path, errno);
   }
   if (!S_ISREG(status.st_mode)) {
-    fail("read", path, S_ISDIR(status.st_mode) ? EISDIR : EINVAL);
+    fail_path("read", path, S_ISDIR(status.st_mode) ? EISDIR : EINVAL);
   }
-  return FileContent{read_all(file.get(), path, max_bytes), status.st_mode & 07777U};
+  return FileContent{read_all(file.get(), path, max_bytes), status.st_mode & 07777U, status.st_uid};
 }
 
 void RootedFiles::write_atomic(const std::string& path, std::string_view bytes, mode_t mode) {
   const auto location = locate_existing_parent(root_fd_, path, true);
   if (location.name.empty()) {
-    fail("write", path, EISDIR);
+    fail_path("write", path, EISDIR);
   }
   const int dir = location.dir.get();
   struct stat existing {};
   const bool replaces = ::fstatat(dir, location.name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0;
   if (replaces && !S_ISREG(existing.st_mode)) {
-    fail("replace", path, S_ISDIR(existing.st_mode) ? EISDIR : EINVAL);
+    fail_path("replace", path, S_ISDIR(existing.st_mode) ? EISDIR : EINVAL);
   }
   const std::string temporary = temporary_name(location.name);
+  struct stat written {};
   {
-    const Fd file(::openat(dir, temporary.c_str(),
-                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    const Fd file(
+        ::openat(dir, temporary.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (file.get() < 0) {
-      fail("write", path, errno);
+      fail_path("write", path, errno);
     }
     try {
       write_all(file.get(), bytes, path);
       // The owner of the file replaced stays its owner; only root may give a file away.
       if (replaces && ::geteuid() == 0 &&
           ::fchown(file.get(), existing.st_uid, existing.st_gid) != 0) {
-        fail("write", path, errno);
+        fail_path("write", path, errno);
       }
-      if (::fchmod(file.get(), mode) != 0 || ::fsync(file.get()) != 0) {
-        fail("write", path, errno);
+      if (::fchmod(file.get(), mode) != 0 || ::fsync(file.get()) != 0 ||
+          ::fstat(file.get(), &written) != 0 || ::lseek(file.get(), 0, SEEK_SET) != 0) {
+        fail_path("write", path, errno);
+      }
+      // Read back through the descriptor written: the name may be anyone's by now.
+      if (read_all(file.get(), path, bytes.size()) != bytes) {
+        throw Failure(
+            ExitCode::kLookupFailed,
+            "cannot write " + path + ": what was read back differs from what was written");
       }
     } catch (...) {
       ::unlinkat(dir, temporary.c_str(), 0);
@@ -312,19 +157,18 @@ void RootedFiles::write_atomic(const std::string& path, std::string_view bytes, 
   if (::renameat(dir, temporary.c_str(), dir, location.name.c_str()) != 0) {
     const int error = errno;
     ::unlinkat(dir, temporary.c_str(), 0);
-    fail("write", path, error);
+    fail_path("write", path, error);
   }
   const Fd directory(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (directory.get() < 0 || ::fsync(directory.get()) != 0) {
-    fail("write", path, errno);
+    fail_path("write", path, errno);
   }
-  const Fd landed(::openat(dir, location.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (landed.get() < 0) {
-    fail("read back", path, errno);
-  }
-  if (read_all(landed.get(), path, bytes.size()) != bytes) {
-    throw Failure(ExitCode::kLookupFailed,
-                  "cannot write " + path + ": what landed differs from what was written");
+  struct stat landed {};
+  if (::fstatat(dir, location.name.c_str(), &landed, AT_SYMLINK_NOFOLLOW) != 0 ||
+      landed.st_dev != written.st_dev || landed.st_ino != written.st_ino) {
+    throw Failure(
+        ExitCode::kLookupFailed,
+        "cannot write " + path + ": another file was put in its place while it was written");
   }
 }
 
@@ -334,7 +178,7 @@ void RootedFiles::remove_file(const std::string& path) {
     return;
   }
   if (::unlinkat(location->dir.get(), location->name.c_str(), 0) != 0 && errno != ENOENT) {
-    fail("remove", path, errno);
+    fail_path("remove", path, errno);
   }
 }
 
@@ -346,12 +190,18 @@ std::vector<std::string> RootedFiles::make_directories(const std::string& path) 
     struct stat status {};
     if (::fstatat(location->dir.get(), location->name.c_str(), &status, 0) == 0) {
       if (!S_ISDIR(status.st_mode)) {
-        fail("create the directory", path, EEXIST);
+        fail_path("create the directory", path, EEXIST);
       }
     } else if (::mkdirat(location->dir.get(), location->name.c_str(), 0755) == 0) {
       created.push_back(path);
     } else {
-      fail("create the directory", path, errno);
+      const int error = errno;
+      // Another run may have made it just now: a directory there is what was asked for.
+      if (error != EEXIST ||
+          ::fstatat(location->dir.get(), location->name.c_str(), &status, 0) != 0 ||
+          !S_ISDIR(status.st_mode)) {
+        fail_path("create the directory", path, error);
+      }
     }
   }
   return created;
@@ -369,25 +219,25 @@ bool RootedFiles::remove_directory(const std::string& path) {
   if (errno == ENOTEMPTY || errno == EEXIST) {
     return false;
   }
-  fail("remove the directory", path, errno);
+  fail_path("remove the directory", path, errno);
 }
 
 std::vector<std::string> RootedFiles::list(const std::string& path) const {
   const auto location = locate(root_fd_, path, {.follow_last = true});
   if (!location) {
-    fail("list", path, ENOENT);
+    fail_path("list", path, ENOENT);
   }
   const int fd = location->name.empty()
                      ? ::openat(location->dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                      : ::openat(location->dir.get(), location->name.c_str(),
                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    fail("list", path, errno);
+    fail_path("list", path, errno);
   }
   DIR* directory = ::fdopendir(fd);
   if (directory == nullptr) {
     ::close(fd);
-    fail("list", path, errno);
+    fail_path("list", path, errno);
   }
   std::vector<std::string> names;
   while (const dirent* entry = ::readdir(directory)) {
@@ -399,6 +249,26 @@ std::vector<std::string> RootedFiles::list(const std::string& path) const {
   ::closedir(directory);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::optional<std::string> RootedFiles::link_target(const std::string& path) const {
+  const auto location = locate(root_fd_, path, {.follow_last = false});
+  if (!location || location->name.empty()) {
+    return std::nullopt;
+  }
+  std::array<char, 4096> target{};
+  const auto length =
+      ::readlinkat(location->dir.get(), location->name.c_str(), target.data(), target.size());
+  if (length < 0) {
+    if (errno == ENOENT || errno == EINVAL) {
+      return std::nullopt;
+    }
+    fail_path("read the link", path, errno);
+  }
+  if (static_cast<std::size_t>(length) >= target.size()) {
+    fail_path("read the link", path, ENAMETOOLONG);
+  }
+  return std::string(target.data(), static_cast<std::size_t>(length));
 }
 
 }  // namespace qcp::install

@@ -12,6 +12,9 @@
 
 namespace qcp::install {
 
+// The file install writes into a config directory (the kubelet reads *.yaml there, 1.34+).
+inline constexpr const char* kConfigFileName = "quay-credential-provider.yaml";
+
 // What a managed file is to install: it decides how uninstall treats one changed since.
 enum class FileRole { kBinary, kConfig, kKubeletFlags };
 
@@ -38,8 +41,11 @@ struct InstallState {
 std::string state_path();
 std::string originals_directory();
 
-// The record, or nullopt when there is none; a record that cannot be read throws Failure.
-std::optional<InstallState> load_state(const HostFiles& files);
+// The record, or nullopt when there is none. Throws Failure when it cannot be read, or when it
+// is not one install could have written for `provider_name`: a record owned by another user
+// or writable by others, or one naming a file or directory install never manages (uninstall
+// would delete or overwrite whatever it names).
+std::optional<InstallState> load_state(const HostFiles& files, std::string_view provider_name);
 std::string serialize(const InstallState& state);
 
 }  // namespace qcp::install

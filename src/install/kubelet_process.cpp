@@ -1,19 +1,24 @@
 #include "install/kubelet_process.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <optional>
+#include <sstream>
 #include <string_view>
 
 namespace qcp::install {
 namespace {
 
 constexpr std::size_t kMaxCommandLineBytes = std::size_t{1} << 20;
+constexpr std::size_t kMaxStatusBytes = std::size_t{64} << 10;
 constexpr std::string_view kConfigFlag = "--image-credential-provider-config";
 constexpr std::string_view kBinDirFlag = "--image-credential-provider-bin-dir";
 
 struct Kubelet {
   std::string pid;
   std::vector<std::string> argv;
+  std::string executable;  // node path, checked (executable_problem)
 };
 
 bool is_pid(std::string_view name) {
@@ -36,24 +41,85 @@ std::vector<std::string> split_nul(std::string_view bytes) {
   return words;
 }
 
-std::optional<Kubelet> find_kubelet(const HostFiles& files) {
+// Who may have made a program the installer runs as root: root, or the installer's own user.
+bool trusted_owner(uid_t owner) {
+  return owner == 0 || owner == ::geteuid();
+}
+
+// "" when the process's real, effective, saved and file-system uids are all trusted; else why
+// not. A process picks its own argv[0], so a name says nothing; who runs it does.
+std::string uid_problem(const HostFiles& files, const std::string& pid) {
+  const auto status = files.read("/proc/" + pid + "/status", kMaxStatusBytes);
+  const auto at = status ? status->bytes.find("\nUid:") : std::string::npos;
+  if (at == std::string::npos) {
+    return "has no Uid line in /proc/" + pid + "/status";
+  }
+  std::istringstream line(status->bytes.substr(at + 5, status->bytes.find('\n', at + 1) - at - 5));
+  int fields = 0;
+  for (unsigned long uid = 0; line >> uid; ++fields) {
+    if (!trusted_owner(static_cast<uid_t>(uid))) {
+      return "runs as uid " + std::to_string(uid);
+    }
+  }
+  return fields == 4 ? "" : "has an unreadable Uid line";
+}
+
+// "" when its executable is one no other user could have placed or changed: a regular file of
+// a trusted owner, not writable by group or others, in directories of trusted owners that
+// only they may change, in the node's own mount namespace (a container's root could be
+// anyone's).
+std::string executable_problem(const HostFiles& files, const std::string& pid,
+                               const std::string& executable) {
+  const auto node = files.link_target("/proc/1/ns/mnt");
+  if (!node || files.link_target("/proc/" + pid + "/ns/mnt") != node) {
+    return "is not in the node's mount namespace";
+  }
+  if (!executable.starts_with('/') || executable.ends_with(" (deleted)")) {
+    return "runs a program that is no longer on the node";
+  }
+  for (std::string path = executable;; path = parent_path(path)) {
+    const auto status = files.status(path);
+    const bool is_file = path == executable;
+    if (status.kind != (is_file ? FileKind::kRegular : FileKind::kDirectory) ||
+        !trusted_owner(status.owner) || (status.mode & 022U) != 0) {
+      return "runs " + executable + (is_file ? "" : " from " + path) +
+             ", which another user could change";
+    }
+    if (path == "/") {
+      return "";
+    }
+  }
+}
+
+std::optional<Kubelet> find_kubelet(const HostFiles& files, std::string* skipped = nullptr) {
   if (files.status("/proc").kind != FileKind::kDirectory) {
     return std::nullopt;
   }
-  for (const auto& name : files.list("/proc")) {
-    if (!is_pid(name)) {
-      continue;
-    }
+  auto pids = files.list("/proc");
+  std::erase_if(pids, [](const std::string& name) { return !is_pid(name); });
+  std::sort(pids.begin(), pids.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;  // numeric order
+  });
+  for (const auto& pid : pids) {
     try {
-      const auto cmdline = files.read("/proc/" + name + "/cmdline", kMaxCommandLineBytes);
-      if (!cmdline) {
-        continue;
-      }
-      auto argv = split_nul(cmdline->bytes);
-      if (!argv.empty() && (program_name(argv.front()) == "kubelet" ||
+      const auto cmdline = files.read("/proc/" + pid + "/cmdline", kMaxCommandLineBytes);
+      auto argv = split_nul(cmdline ? cmdline->bytes : "");
+      if (argv.empty() || !(program_name(argv.front()) == "kubelet" ||
                             (program_name(argv.front()) == "k3s" && argv.size() > 1 &&
                              (argv[1] == "server" || argv[1] == "agent")))) {
-        return Kubelet{name, std::move(argv)};
+        continue;
+      }
+      const std::string executable = files.link_target("/proc/" + pid + "/exe").value_or("");
+      std::string problem = uid_problem(files, pid);
+      if (problem.empty()) {
+        problem = executable_problem(files, pid, executable);
+      }
+      if (problem.empty()) {
+        return Kubelet{pid, std::move(argv), executable};
+      }
+      if (skipped != nullptr) {
+        *skipped += "; pid " + pid + " is named " + std::string(program_name(argv.front())) +
+                    " but " + problem + ": not trusted";
       }
     } catch (const std::exception&) {
       continue;  // a process that ended while being read
@@ -85,11 +151,12 @@ std::string without_trailing_slash(std::string path) {
 
 }  // namespace
 
-std::optional<std::string> kubelet_pid(const HostFiles& files) {
-  if (auto kubelet = find_kubelet(files)) {
-    return kubelet->pid;
+TrustedKubelet trusted_kubelet(const HostFiles& files) {
+  std::string skipped;
+  if (auto kubelet = find_kubelet(files, &skipped)) {
+    return {kubelet->pid, kubelet->executable, ""};
   }
-  return std::nullopt;
+  return {"", "", skipped.empty() ? "" : skipped.substr(2)};
 }
 
 std::string kubelet_flag_report(const HostFiles& files, const std::string& bin_dir,

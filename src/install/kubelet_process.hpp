@@ -8,8 +8,16 @@
 
 namespace qcp::install {
 
-// The pid of the node's kubelet (or of k3s, which runs it inside), from the node's /proc.
-std::optional<std::string> kubelet_pid(const HostFiles& files);
+// The node's kubelet (or k3s, which runs it inside), from the node's /proc: a process named so,
+// run by root in the node's mount namespace from an executable no other user could have placed
+// or changed (the installer runs it as root to ask its version). Any process can call itself
+// kubelet; those that are not trusted are skipped, and said why.
+struct TrustedKubelet {
+  std::string pid;         // "" when none was found
+  std::string executable;  // its node path
+  std::string skipped;     // "pid N is named kubelet but runs as uid 65534: not trusted; ..."
+};
+TrustedKubelet trusted_kubelet(const HostFiles& files);
 
 // What the running kubelet still needs for an install at (bin_dir, config) to take effect, read
 // from its command line in the node's /proc: one line for the install report. The kubelet reads

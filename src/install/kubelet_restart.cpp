@@ -25,15 +25,22 @@ namespace {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-constexpr const char* kPid1MountNamespace = "/proc/1/ns/mnt";
 constexpr const char* kOwnMountNamespace = "/proc/self/ns/mnt";
 constexpr auto kHealthPollInterval = std::chrono::milliseconds{500};
 constexpr auto kHealthAttemptTimeout = std::chrono::seconds{2};
 constexpr auto kVersionTimeout = std::chrono::seconds{10};
 
-std::string link_target(const char* path) {
+// The namespace link's target, or a Failure saying what could not be read and why (a pod
+// with hostPID and privileged can still be refused by an LSM: the errno tells).
+std::string namespace_link(const std::string& path, std::string_view program) {
   std::error_code error;
-  return std::filesystem::read_symlink(path, error).string();
+  auto target = std::filesystem::read_symlink(path, error).string();
+  if (error) {
+    throw Failure(ExitCode::kUsage, "cannot run " + std::string(program) +
+                                        " on the node: cannot read " + path + ": " +
+                                        error.message());
+  }
+  return target;
 }
 
 UniqueFd tcp_socket() {
@@ -114,14 +121,14 @@ std::string HostNodeCommands::node_namespace(std::string_view program) const {
   if (host_root_ == "/") {
     return "";
   }
-  const std::string node = link_target(kPid1MountNamespace);
-  if (node.empty() || node == link_target(kOwnMountNamespace)) {
+  const std::string node = namespace_link(init_namespace_, program);
+  if (node == namespace_link(kOwnMountNamespace, program)) {
     throw Failure(ExitCode::kUsage,
                   "cannot run " + std::string(program) +
                       " on the node: PID 1 is not the node's init or shares this container's "
                       "mount namespace (the pod needs hostPID: true and privileged: true)");
   }
-  return kPid1MountNamespace;
+  return init_namespace_;
 }
 
 void HostNodeCommands::check_reachable(std::string_view program) const {
@@ -209,17 +216,19 @@ std::string restart_kubelet(NodeCommands& node, const RestartSettings& settings)
 }
 
 std::string running_kubelet_version(const HostFiles& files, NodeCommands& node) {
-  const auto pid = kubelet_pid(files);
-  if (!pid) {
-    throw Failure(ExitCode::kUsage, "no kubelet process in the node's /proc");
+  const auto kubelet = trusted_kubelet(files);
+  if (kubelet.pid.empty()) {
+    throw Failure(ExitCode::kUsage,
+                  "no kubelet process in the node's /proc" +
+                      (kubelet.skipped.empty() ? "" : " (" + kubelet.skipped + ")"));
   }
-  const std::string program = "/proc/" + *pid + "/exe";
-  const auto result =
-      node.run({program, "--version"}, std::chrono::steady_clock::now() + kVersionTimeout);
+  const auto result = node.run({kubelet.executable, "--version"},
+                               std::chrono::steady_clock::now() + kVersionTimeout);
   const auto at = result.out.find(" v1.");
   if (!result.succeeded() || at == std::string::npos) {
-    throw Failure(ExitCode::kUsage,
-                  program + " --version did not say its version (" + result.describe() + ")");
+    throw Failure(ExitCode::kUsage, kubelet.executable + " --version (the kubelet, pid " +
+                                        kubelet.pid + ") did not say its version (" +
+                                        result.describe() + ")");
   }
   const auto end = result.out.find_first_of(" \n", at + 1);
   return result.out.substr(at + 1, end == std::string::npos ? end : end - at - 1);

@@ -1,5 +1,6 @@
 #include "install/node_options.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <tuple>
 
@@ -28,6 +29,21 @@ std::string kubelet_unit(const RestartOptions& options, install::Profile profile
     }
   }
   return "k3s";
+}
+
+// "/a/./b", "/a/../b": the kubelet would resolve them, but what install records and compares
+// must be one spelling of a path.
+bool has_dot_component(std::string_view path) {
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const auto end = std::min(path.find('/', start), path.size());
+    const auto part = path.substr(start, end - start);
+    if (part == "." || part == "..") {
+      return true;
+    }
+    start = end + 1;
+  }
+  return false;
 }
 
 }  // namespace
@@ -126,9 +142,10 @@ void check_node_paths(const NodePaths& paths, std::string_view command) {
   for (const auto& [flag, path] :
        {std::pair{"--bin-dir", &paths.bin_dir}, std::pair{"--config", &paths.config}}) {
     if (!path->starts_with('/') || *path == "/" || path->find('\0') != std::string::npos ||
-        one_line(*path) != *path) {
+        one_line(*path) != *path || has_dot_component(*path)) {
       throw Failure(ExitCode::kUsage, std::string(command) + ": " + flag +
-                                          " must be an absolute path on the node, not /");
+                                          " must be an absolute path on the node, not /, without "
+                                          ". or .. components");
     }
   }
 }

@@ -26,6 +26,10 @@ std::vector<std::string> Transaction::make_directories(const std::string& path) 
   return made;
 }
 
+void Transaction::adopt_created(const std::vector<std::string>& directories) {
+  created_.insert(created_.end(), directories.begin(), directories.end());
+}
+
 void Transaction::commit() {
   undo_.clear();
   created_.clear();

@@ -35,6 +35,9 @@ class Transaction {
   // The directories it created, outermost first.
   std::vector<std::string> make_directories(const std::string& path);
 
+  // Directories made for it by someone else (the lock): removed, when empty, on rollback.
+  void adopt_created(const std::vector<std::string>& directories);
+
   void commit();
   // Runs `check` (a kubelet restart) with the changes in place: commits and returns its line
   // when it succeeds; otherwise rolls back, runs `check` again to bring back what was there,

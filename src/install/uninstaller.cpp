@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "install/install_state.hpp"
@@ -27,6 +29,12 @@ void put_back(HostFiles& files, Transaction& transaction, const ManagedFile& man
     if (!original) {
       throw Failure(ExitCode::kLookupFailed, "uninstall: the saved original of " + managed.path +
                                                  " (" + *managed.original + ") is missing");
+    }
+    if (original->owner != current->owner && original->owner != ::geteuid()) {
+      throw Failure(ExitCode::kLookupFailed, "uninstall: the saved original of " + managed.path +
+                                                 " (" + *managed.original + ") is owned by uid " +
+                                                 std::to_string(original->owner) +
+                                                 ", not by the installer");
     }
     transaction.write(managed.path, original->bytes, managed.original_mode);
     outcome.report.push_back("restored " + managed.path + " as it was before install");
@@ -64,7 +72,16 @@ void put_back(HostFiles& files, Transaction& transaction, const ManagedFile& man
 
 Outcome uninstall(HostFiles& files, const UninstallRequest& request) {
   Outcome outcome;
-  const auto state = load_state(files);
+  if (!load_state(files, request.provider_name)) {  // before the lock: it changes nothing
+    outcome.report.push_back("nothing to uninstall: no install record at " + state_path());
+    return outcome;
+  }
+  // As install: one at a time, and the record read again under the lock.
+  const DirectoryLock lock =
+      files.lock_directory(kStateDirectory, std::chrono::steady_clock::now() + request.lock_wait);
+  Transaction transaction(files);
+  transaction.adopt_created(lock.created());
+  const auto state = load_state(files, request.provider_name);
   if (!state) {
     outcome.report.push_back("nothing to uninstall: no install record at " + state_path());
     return outcome;
@@ -83,7 +100,6 @@ Outcome uninstall(HostFiles& files, const UninstallRequest& request) {
   std::stable_sort(order.begin(), order.end(), [](const ManagedFile* a, const ManagedFile* b) {
     return static_cast<int>(a->role) > static_cast<int>(b->role);
   });
-  Transaction transaction(files);
   try {
     for (const ManagedFile* managed : order) {
       put_back(files, transaction, *managed, *state, request.provider_name, outcome);
@@ -102,11 +118,18 @@ Outcome uninstall(HostFiles& files, const UninstallRequest& request) {
   } else {
     transaction.commit();
   }
-  // Directories install made, innermost first, while empty: what others put there stays.
-  for (auto directory = state->created_directories.rbegin();
-       directory != state->created_directories.rend(); ++directory) {
-    if (!files.remove_directory(*directory)) {
-      outcome.report.push_back("kept " + *directory + ": it holds files install did not put there");
+  // Directories install made, innermost first, while empty: what others put there stays. The
+  // state directory is install's own whoever made it (two installs racing to make it for the
+  // lock cannot both have).
+  std::vector<std::string> directories(state->created_directories.rbegin(),
+                                       state->created_directories.rend());
+  if (std::find(directories.begin(), directories.end(), kStateDirectory) == directories.end()) {
+    directories.insert(directories.begin(), originals_directory());
+    directories.insert(directories.begin() + 1, kStateDirectory);
+  }
+  for (const auto& directory : directories) {
+    if (!files.remove_directory(directory)) {
+      outcome.report.push_back("kept " + directory + ": it holds files install did not put there");
     }
   }
   outcome.changed = true;

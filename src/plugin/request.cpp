@@ -8,6 +8,7 @@
 
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/core/stream_input.hpp"
 
 namespace qcp {
 namespace {
@@ -49,32 +50,12 @@ bool is_supported_api_version(std::string_view api_version) {
 
 std::string read_request(std::istream& in, std::size_t max_bytes,
                          const std::function<void()>& wait_for_input) {
-  std::string data;
-  std::array<char, 16384> chunk{};
-  const WipeOnExit wipe_partial(data);  // on every way out; what is returned is a copy
-  std::streambuf* buffer = in.rdbuf();
-  while (true) {
-    if (wait_for_input) {
-      wait_for_input();
-    }
-    // sgetc() fills the buffer with one read at most; in_avail() is then what it holds.
-    if (buffer == nullptr || buffer->sgetc() == std::char_traits<char>::eof()) {
-      break;
-    }
-    const auto available =
-        std::min<std::streamsize>(std::max<std::streamsize>(buffer->in_avail(), 1),
-                                  static_cast<std::streamsize>(chunk.size()));
-    const auto got = static_cast<std::size_t>(buffer->sgetn(chunk.data(), available));
-    if (data.size() + got > max_bytes) {
-      OPENSSL_cleanse(chunk.data(), chunk.size());
-      throw bad_request("more than " + std::to_string(max_bytes) +
-                        " bytes; the kubelet sends a few KiB");
-    }
-    data.append(chunk.data(), got);
+  auto request = read_bounded(in, max_bytes, wait_for_input);
+  if (!request) {
+    throw bad_request("more than " + std::to_string(max_bytes) +
+                      " bytes; the kubelet sends a few KiB");
   }
-  OPENSSL_cleanse(chunk.data(), chunk.size());
-  std::string result = data;
-  return result;
+  return std::move(*request);
 }
 
 CredentialProviderRequest parse_request(std::string_view json) {

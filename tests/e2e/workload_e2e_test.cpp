@@ -97,6 +97,32 @@ TEST_F(WorkloadBinary, LoginWritesAnAuthFile) {
   EXPECT_TRUE(Json::parse(in)["auths"].contains(quay_.host()));
 }
 
+TEST_F(WorkloadBinary, ConcurrentLoginsIntoOneAuthFileLoseNoEntry) {
+  // Issue 22, item 11: twelve logins for twelve registries, all at once, into one file.
+  const auto authfile = dir_ / "shared/auth.json";
+  std::vector<std::thread> logins;
+  std::vector<ProcessResult> results(12);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    logins.emplace_back([&, i] {
+      results[i] = run_process(
+          kBinary,
+          {"login", "--robot", kRobot, "--registry", "registry-" + std::to_string(i) + ".example",
+           "--quay-host", quay_.host(), "--token-file", token_file_, "--authfile",
+           authfile.string(), "--ca-file", ca_file_},
+          {"PATH=/usr/bin:/bin"}, "");
+    });
+  }
+  for (auto& login : logins) {
+    login.join();
+  }
+  std::ifstream in(authfile);
+  const auto file = Json::parse(in);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].exit_code, 0) << results[i].err;
+    EXPECT_TRUE(file["auths"].contains("registry-" + std::to_string(i) + ".example")) << i;
+  }
+}
+
 // The auth value the file holds for `registry`, "" while there is none.
 std::string auth_in(const std::filesystem::path& authfile, const std::string& registry) {
   std::ifstream in(authfile);

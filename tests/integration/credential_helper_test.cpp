@@ -15,6 +15,7 @@ namespace qcp::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Json = nlohmann::json;
 
 constexpr const char* kRobot = kWorkloadRobot;
@@ -120,6 +121,23 @@ TEST_F(CredentialHelper, ErrorsAreOneLineOnStdoutWithQuaysOwnWords) {
   outcome = helper({"get"}, quay_.host(), {});
   EXPECT_EQ(outcome.exit_code, 1);
   EXPECT_THAT(outcome.out, HasSubstr("helper.yaml:5: unknown key tokenFiel"));
+}
+
+TEST_F(CredentialHelper, SpeaksItsOwnProtocolsLanguageNotTheKubelets) {
+  // Issue 22, item 16: nothing about the kubelet, its requests or its decoder.
+  auto outcome = helper({"get"}, std::string(70 * 1024, 'a'), from_environment());
+  EXPECT_EQ(outcome.exit_code, 1);  // the protocol's one failure code
+  EXPECT_THAT(outcome.out,
+              HasSubstr("stdin held more than 65536 bytes: tools write one server URL"));
+  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kRobot + "\n  " +
+               quay_.host() + ":\n    robot: " + kRobot + "\n");
+  outcome = helper({"get"}, quay_.host(), {});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_THAT(outcome.out, HasSubstr("duplicate key"));
+  for (const auto& text : {outcome.out, outcome.err}) {
+    EXPECT_THAT(text, Not(HasSubstr("kubelet"))) << text;
+    EXPECT_THAT(text, Not(HasSubstr("CredentialProviderRequest"))) << text;
+  }
 }
 
 }  // namespace

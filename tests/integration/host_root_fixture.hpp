@@ -72,6 +72,29 @@ class Installer : public ::testing::Test {
     std::ofstream(root_ / node_path.substr(1), std::ios::binary) << bytes;
     fs::permissions(root_ / node_path.substr(1), mode);
   }
+  // A process in the fake /proc as the kernel shows it: its command line, its uids, its mount
+  // namespace (a link, "mnt:[N]"; PID 1's is kNodeMountNamespace) and its executable (a link to
+  // a node path, as /proc/PID/exe is).
+  static constexpr const char* kNodeMountNamespace = "mnt:[4026531841]";
+  void fake_process(const std::string& pid, const std::string& cmdline,
+                    const std::string& executable, unsigned uid = 0,
+                    const std::string& mount_namespace = kNodeMountNamespace) {
+    const std::string u = std::to_string(uid);
+    write("/proc/" + pid + "/cmdline", cmdline);
+    write("/proc/" + pid + "/status",
+          "Name:\tkubelet\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t" + pid + "\nUid:\t" + u +
+              "\t" + u + "\t" + u + "\t" + u + "\nGid:\t0\t0\t0\t0\n");
+    const auto link = [this](const std::string& node_path, const std::string& target) {
+      fs::create_directories((root_ / node_path.substr(1)).parent_path());
+      fs::remove(root_ / node_path.substr(1));
+      fs::create_symlink(target, root_ / node_path.substr(1));
+    };
+    link("/proc/" + pid + "/exe", executable);
+    link("/proc/" + pid + "/ns/mnt", mount_namespace);
+    if (!fs::is_symlink(root_ / "proc/1/ns/mnt")) {
+      link("/proc/1/ns/mnt", kNodeMountNamespace);
+    }
+  }
   [[nodiscard]] std::string read(const std::string& node_path) const {
     std::ifstream in(root_ / node_path.substr(1), std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};

@@ -137,6 +137,13 @@ class FailingFiles final : public HostFiles {
   [[nodiscard]] std::vector<std::string> list(const std::string& p) const override {
     return real_.list(p);
   }
+  [[nodiscard]] std::optional<std::string> link_target(const std::string& p) const override {
+    return real_.link_target(p);
+  }
+  DirectoryLock lock_directory(const std::string& p,
+                               std::chrono::steady_clock::time_point deadline) override {
+    return real_.lock_directory(p, deadline);
+  }
 
  private:
   HostFiles& real_;
@@ -219,8 +226,9 @@ TEST_F(Installer, SaysWhatTheRunningKubeletStillNeeds) {
                                        config));
   write("/proc/7/cmdline", "/usr/bin/containerd\0--config\0/etc/kubelet\0"s);
   write("/proc/self/cmdline", "kubelet\0"s);
+  write("/usr/bin/kubelet", "#!/bin/sh\n", fs::perms(0755));
   const auto kubelet = [this](const std::string& flags) {
-    write("/proc/4242/cmdline", "/usr/bin/kubelet\0--v=2"s + flags);
+    fake_process("4242", "/usr/bin/kubelet\0--v=2"s + flags, "/usr/bin/kubelet");
   };
   kubelet("\0--image-credential-provider-config="s + config +
           "\0--image-credential-provider-bin-dir\0"s + kBinDir + "/");

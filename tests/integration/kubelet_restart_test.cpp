@@ -251,8 +251,8 @@ TEST_F(KubeletRestart, TheRunningKubeletTellsItsVersionWhenTheConfigCannot) {
     EXPECT_THAT(failure.what(), HasSubstr("or the running kubelet (no kubelet process in the "
                                           "node's /proc): pass --kubelet-version 1.N"));
   }
-  write("/proc/4242/cmdline", "/usr/bin/kubelet\0--v=2\0"s);
-  write("/proc/4242/exe", "#!/bin/sh\necho \"Kubernetes v1.33.4\"\n", fs::perms(0755));
+  write("/usr/bin/kubelet", "#!/bin/sh\necho \"Kubernetes v1.33.4\"\n", fs::perms(0755));
+  fake_process("4242", "/usr/bin/kubelet\0--v=2\0"s, "/usr/bin/kubelet");
   install_with(unsaid);
   EXPECT_THAT(read(kConfig), Not(HasSubstr("cacheType")));
 }

@@ -15,4 +15,10 @@ std::string registry_of_image(std::string_view image);
 // 1-65535. Used for the image's registry, the quay.io/host annotation and --allowed-host.
 [[nodiscard]] bool is_valid_host_port(std::string_view host_port);
 
+// A matchImages entry install writes: HOST[:PORT][/PATH] as is_valid_host_port, except that a
+// host label may hold '*' globs ("*.quay.io", "quay-*.example.com"), and PATH (a repository
+// prefix) is letters, digits and ". _ - /". The kubelet takes far more ("a,b", "quay.io?x"),
+// but nothing more can match an image a pod names.
+[[nodiscard]] bool is_match_image_pattern(std::string_view pattern);
+
 }  // namespace qcp

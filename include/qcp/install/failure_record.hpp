@@ -18,12 +18,13 @@ class FailureRecord {
       : path_(std::move(path)), attempt_(std::move(attempt)) {}
 
   // install(), unless this attempt failed so before (then Failure saying when and why); a
-  // RolledBack failure is written down before it is thrown on.
+  // RolledBack failure is written down before it is thrown on. The record is a private file
+  // (qcp/core/private_file.hpp: never through a symlink, never another user's), its directory
+  // made when missing; one that cannot be written stops the install before anything changes.
   Outcome install(HostFiles& files, const InstallRequest& request) const;
 
  private:
   void refuse_if_remembered() const;
-  void remember(const std::string& why) const;
 
   std::string path_;
   std::string attempt_;

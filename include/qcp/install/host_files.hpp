@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -15,11 +16,32 @@ enum class FileKind { kAbsent, kRegular, kDirectory, kOther };
 struct FileStatus {
   FileKind kind = FileKind::kAbsent;
   mode_t mode = 0;  // permission bits
+  uid_t owner = 0;
 };
 
 struct FileContent {
   std::string bytes;
   mode_t mode = 0;  // permission bits
+  uid_t owner = 0;
+};
+
+// An exclusive lock on a node directory, held while this lives (flock: the kernel releases it
+// when the process dies, however it dies).
+class DirectoryLock {
+ public:
+  DirectoryLock() = default;
+  DirectoryLock(int fd, std::vector<std::string> created) : fd_(fd), created_(std::move(created)) {}
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+  DirectoryLock(DirectoryLock&& other) noexcept;
+  DirectoryLock& operator=(DirectoryLock&& other) noexcept;
+  ~DirectoryLock();
+  // The directories made to hold the lock, outermost first: the caller's to record or remove.
+  [[nodiscard]] const std::vector<std::string>& created() const { return created_; }
+
+ private:
+  int fd_ = -1;
+  std::vector<std::string> created_;
 };
 
 // The node's file system, addressed by node paths ("/etc/kubernetes/..."). The installer's only
@@ -40,9 +62,10 @@ class HostFiles {
   [[nodiscard]] virtual std::optional<FileContent> read(const std::string& path,
                                                         std::size_t max_bytes) const = 0;
   // Replaces (or creates) the regular file at `path` atomically: a temporary file in the same
-  // directory, written, fsynced, renamed over it, the directory fsynced; then what landed is read
-  // back and compared. A reader sees the old file or the new one, never a part. A symlink at
-  // `path` is followed: its target is replaced.
+  // directory, written, read back through the same descriptor and compared, fsynced, renamed
+  // over it, the directory fsynced; then the name must lead to the inode written (one renamed
+  // over it meanwhile is a failure). A reader sees the old file or the new one, never a part. A
+  // symlink at `path` is followed: its target is replaced.
   virtual void write_atomic(const std::string& path, std::string_view bytes, mode_t mode) = 0;
   // Removes the file (or symlink) at `path`; nothing there is not an error.
   virtual void remove_file(const std::string& path) = 0;
@@ -53,6 +76,16 @@ class HostFiles {
   virtual bool remove_directory(const std::string& path) = 0;
   // The names in a directory, sorted.
   [[nodiscard]] virtual std::vector<std::string> list(const std::string& path) const = 0;
+  // What the symlink at `path` says (its directory resolved inside the root, the link itself
+  // not followed); nullopt when `path` is missing or not a symlink. Reads /proc's links too:
+  // "/proc/PID/exe" says the program's path, "/proc/PID/ns/mnt" its mount namespace.
+  [[nodiscard]] virtual std::optional<std::string> link_target(const std::string& path) const = 0;
+  // Locks the directory at `path` (not a symlink; created with its parents when missing, and
+  // made mode 0700 so that no other user can open, and so lock, it), waiting for another
+  // holder until `deadline`. A directory removed by the holder it waited for is made again.
+  // Throws Failure when it is another user's, or at the deadline.
+  virtual DirectoryLock lock_directory(const std::string& path,
+                                       std::chrono::steady_clock::time_point deadline) = 0;
 };
 
 // HostFiles under `root` (--host-root: "/" on the node, "/host" in the DaemonSet). Node paths are
@@ -76,6 +109,9 @@ class RootedFiles final : public HostFiles {
   std::vector<std::string> make_directories(const std::string& path) override;
   bool remove_directory(const std::string& path) override;
   [[nodiscard]] std::vector<std::string> list(const std::string& path) const override;
+  [[nodiscard]] std::optional<std::string> link_target(const std::string& path) const override;
+  DirectoryLock lock_directory(const std::string& path,
+                               std::chrono::steady_clock::time_point deadline) override;
 
  private:
   int root_fd_ = -1;

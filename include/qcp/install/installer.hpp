@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,6 +33,9 @@ struct InstallRequest {
   // throwing Failure (restart_kubelet); empty: the operator restarts it. Called only when
   // something changed, with everything in place; a failure puts it all back and restarts again.
   std::function<std::string()> restart_kubelet;
+  // How long to wait for another install or uninstall on the node (they hold the state
+  // directory's lock, a restart included) before giving up with nothing changed.
+  std::chrono::seconds lock_wait{300};
 };
 
 struct UninstallRequest {
@@ -39,6 +43,7 @@ struct UninstallRequest {
   std::string config;
   std::string provider_name = "quay-credential-provider";
   std::function<std::string()> restart_kubelet;  // as for install
+  std::chrono::seconds lock_wait{300};           // as for install
 };
 
 struct Outcome {

@@ -31,7 +31,9 @@ class NodeCommands {
 // systemd, which needs hostPID and a privileged container: without them it refuses, saying so.
 class HostNodeCommands final : public NodeCommands {
  public:
-  explicit HostNodeCommands(std::string host_root) : host_root_(std::move(host_root)) {}
+  // `init_namespace`: PID 1's mount namespace as this process sees it (tests name another).
+  explicit HostNodeCommands(std::string host_root, std::string init_namespace = "/proc/1/ns/mnt")
+      : host_root_(std::move(host_root)), init_namespace_(std::move(init_namespace)) {}
   ProcessResult run(const std::vector<std::string>& argv,
                     std::chrono::steady_clock::time_point deadline) override;
   // Throws Failure (kUsage) unless the node's programs can be run: checked before install
@@ -42,6 +44,7 @@ class HostNodeCommands final : public NodeCommands {
   // "" on the node itself, else PID 1's mount namespace.
   [[nodiscard]] std::string node_namespace(std::string_view program) const;
   std::string host_root_;
+  std::string init_namespace_;
 };
 
 // Where the kubelet answers health checks: plain HTTP on the node's loopback (healthzPort).

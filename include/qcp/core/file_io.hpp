@@ -1,0 +1,22 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace qcp {
+
+// The descriptor-level pieces every atomic writer shares; each caller words its own failures.
+
+// A name for a temporary file beside `name`: ".NAME.qcp-" and 12 random hex digits. Created
+// with O_EXCL, so two writers never share one even if the randomness failed.
+std::string temporary_name(std::string_view name);
+
+// All of `bytes` to `fd` (EINTR retried); false, with errno set, on an error.
+bool write_all(int fd, std::string_view bytes);
+
+// `fd` to its end into `out`; false, with errno set (EFBIG for more than `max_bytes`), on an
+// error.
+bool read_all(int fd, std::size_t max_bytes, std::string& out);
+
+}  // namespace qcp
