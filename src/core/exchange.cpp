@@ -28,7 +28,7 @@ constexpr std::string_view kDiscoveryIssuerDiffers =
 
 // What each of Quay's 400 messages means for the operator (quay-federation.md §3), the specific
 // "Invalid token: ..." ones before the generic one.
-constexpr std::array<Hint, 13> kHints = {{
+constexpr std::array<Hint, 14> kHints = {{
     {"Could not find robot",
      "create the robot in Quay or fix the service account's quay.io/federated-robot-account"},
     {"Robot does not have federated login configured",
@@ -56,6 +56,12 @@ constexpr std::array<Hint, 13> kHints = {{
      "RSA"},
     {"Invalid token: Missing `kid` header",
      "the token names no signing key (kid): it is not a Kubernetes service-account token"},
+    // Quay checked the signature with the issuer's keys before it read the claims: they were
+    // reachable (quay-federation.md row 14, run).
+    {"Invalid token: Token is missing the",
+     "Quay verified the token with its issuer's keys, but it lacks a claim Quay requires: a "
+     "TokenRequest token from the API server has exp, iat and aud, so this one was minted some "
+     "other way"},
     {"Invalid token",
      "Quay could not verify the service-account token with its issuer's published keys: the "
      "issuer's discovery document and JWKS must be reachable from Quay over HTTPS"},

@@ -71,9 +71,10 @@ std::string secret_manifest(const RobotCredential& credential, std::string_view 
 std::string eso_output(const RobotCredential& credential) {
   std::string auth = docker_auth(credential);
   const WipeOnExit wipe_auth(auth);
-  const Json output = {{"registry", credential.registry},
-                       {"auth", auth},
-                       {"expiry", std::to_string(unix_seconds(credential.expires_at))}};
+  const Json output = {
+      {"registry", credential.registry},
+      {"auth", auth},
+      {"expiry", std::to_string(credential.exp.value_or(unix_seconds(credential.expires_at)))}};
   return output.dump() + "\n";
 }
 

@@ -45,7 +45,9 @@ RobotCredential obtain_credential(const WorkloadTarget& target, const Options& o
                                   const Environment& env, HttpClient& http, const Clock& clock,
                                   spdlog::logger& log) {
   const auto deadline = clock.monotonic() + options.timeout;
-  std::string identity_token = read_token(target.source, command_environment(env), deadline, clock);
+  std::string identity_token =
+      read_token(target.source, command_environment(env), deadline, clock,
+                 [&log](const std::string& warning) { log.warn("{}", one_line(warning)); });
   const WipeOnExit wipe_identity(identity_token);
   log.debug("identity token sha256={}", short_hash(identity_token));
   const Identity identity{
@@ -63,10 +65,16 @@ RobotCredential obtain_credential(const WorkloadTarget& target, const Options& o
     expires_at = clock.now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                    token.requested_at + *token.lifetime - clock.monotonic());
   }
+  std::optional<std::int64_t> exp;
+  if (!token.expiry_assumed) {
+    exp = std::chrono::duration_cast<std::chrono::seconds>(token.expires_at.time_since_epoch())
+              .count();
+  }
   return {.registry = target.registry,
           .robot = target.robot,
           .token = std::move(token.value),
-          .expires_at = expires_at};
+          .expires_at = expires_at,
+          .exp = exp};
 }
 
 }  // namespace qcp::helper

@@ -103,6 +103,7 @@ void expect_settings_from_config_map(const Node& pod, const Rendered& rendered) 
   }
   EXPECT_EQ(at(pod, "containers.0.image").text,
             "registry.example.com/quay-credential-provider:v" + std::string(QCP_PROJECT_VERSION));
+  EXPECT_EQ(at(pod, "containers.0.imagePullPolicy").text, "IfNotPresent");
   EXPECT_EQ(at(pod, "hostPID").text, "true");
   EXPECT_EQ(at(pod, "hostNetwork").text, "true");
   EXPECT_EQ(at(pod, "containers.0.securityContext.privileged").text, "true");
@@ -132,16 +133,20 @@ TEST_P(Deploy, TheOverlaySettingsAreTheInstallersDefaultsForItsProfile) {
   expect_settings_from_config_map(pod, rendered);
   EXPECT_EQ(
       texts(at(pod, "containers.0.args")),
-      (std::vector<std::string>{"install", "--host-root=/host", "--profile=$(QCP_PROFILE)",
-                                "--bin-dir=$(QCP_BIN_DIR)", "--config=$(QCP_CONFIG)",
-                                "--match-image=$(QCP_MATCH_IMAGE)", "--audience=$(QCP_AUDIENCE)",
-                                "--restart-kubelet",
-                                "--failure-record=/run/quay-credential-provider/failed-install",
-                                "--watch=$(QCP_WATCH)"}));
+      (std::vector<std::string>{
+          "install", "--host-root=/host", "--profile=$(QCP_PROFILE)", "--bin-dir=$(QCP_BIN_DIR)",
+          "--config=$(QCP_CONFIG)", "--match-image=$(QCP_MATCH_IMAGE)",
+          "--kubelet-version=$(QCP_KUBELET_VERSION)", "--audience=$(QCP_AUDIENCE)",
+          "--restart-kubelet", "--failure-record=/run/quay-credential-provider/failed-install",
+          "--watch=$(QCP_WATCH)"}));
   EXPECT_EQ(at(pod, "containers.0.volumeMounts.1.mountPath").text, "/run/quay-credential-provider");
   EXPECT_EQ(at(pod, "volumes.1.name").text, at(pod, "containers.0.volumeMounts.1.name").text);
   EXPECT_NE(at(pod, "volumes.1").find("emptyDir"), nullptr);
   EXPECT_EQ(at(*daemonset, "spec.updateStrategy.rollingUpdate.maxUnavailable").text, "1");
+  EXPECT_EQ(data.at("kubelet-version"), "") << "asked of the running kubelet unless set";
+  // SIGTERM lets a checked restart end: two restarts of --restart-timeout's default 2m each,
+  // and a minute for another install's lock and the rest.
+  EXPECT_GE(std::stoi(at(pod, "terminationGracePeriodSeconds").text), 2 * 120 + 60);
   EXPECT_EQ(at(*daemonset, "metadata.namespace").text,
             at(*rendered.find("Namespace"), "metadata.name").text);
 }

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -86,6 +87,40 @@ TEST_F(Login, CreatesAMissingAuthFileAndItsDirectoryPrivately) {
   EXPECT_EQ(Json::parse(in)["auths"].size(), 1U);
 }
 
+TEST_F(Login, NeverWritesTheCredentialThroughAPlantedSymlink) {
+  // Issue 22, item 10: run as root in a shared directory, the link another user planted would
+  // have sent the credential into their file.
+  const auto victim = dir_.path() / "someone-elses.json";
+  std::ofstream(victim) << "{}";
+  const auto authfile = dir_.path() / "auth.json";
+  std::filesystem::create_symlink(victim, authfile);
+  const auto outcome = login({"--token-file", token_file_, "--authfile", authfile.string()});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_THAT(outcome.err, HasSubstr("login: --authfile " + authfile.string() +
+                                     ": is a symbolic link, which is never followed"));
+  std::ifstream in(victim);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "{}");
+  EXPECT_TRUE(std::filesystem::is_symlink(authfile));
+}
+
+TEST_F(Login, AnAuthFileOfAnotherUserIsNeitherReadNorWritten) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to plant a file of another user";
+  }
+  std::filesystem::permissions(dir_.path(), std::filesystem::perms(01777));
+  const auto authfile = dir_.path() / "auth.json";
+  std::ofstream(authfile) << R"({"auths":{}})";
+  ASSERT_EQ(::chown(authfile.c_str(), 65534, 65534), 0);
+  const auto outcome = login({"--token-file", token_file_, "--authfile", authfile.string()});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_THAT(outcome.err, HasSubstr("is owned by uid 65534, not 0"));
+  std::ifstream in(authfile);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), R"({"auths":{}})");
+  struct stat status {};
+  ASSERT_EQ(::stat(authfile.c_str(), &status), 0);
+  EXPECT_EQ(status.st_uid, 65534U);
+}
+
 TEST_F(Login, PrintsADockerconfigjsonSecret) {
   const auto outcome = login({"--token-file", token_file_, "--format", "secret", "--namespace",
                               "ci", "--secret-name", "quay-pull"});
@@ -110,6 +145,30 @@ TEST_F(Login, PrintsExternalSecretsKeys) {
   const auto expiry = std::stoll(eso["expiry"].get<std::string>());
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(before.time_since_epoch());
   EXPECT_NEAR(static_cast<double>(expiry - now.count()), 3600.0, 5.0);
+}
+
+TEST(LoginWithSkew, ANodeTwoHoursAheadOfQuayLogsInAndPrintsTheTokensOwnExp) {
+  // Issue 22, items 14 and 15: Quay judges exp on its own clock; ESO's generator prints exp.
+  TempDir dir;
+  TestPki pki;
+  const auto ca_file = pki.write_ca(dir.path()).string();
+  FakeQuayOptions options;
+  options.clock_offset = std::chrono::hours{-2};
+  FakeQuay quay(pki, options);
+  quay.add_robot(kRobot, {{quay.issuer_url(), "system:serviceaccount:ci:builder", {"quay"}}});
+  const auto token_file = (dir.path() / "token").string();
+  std::ofstream(token_file) << quay.mint_service_account_token("ci", "builder") << "\n";
+  const auto outcome =
+      run_plugin("", {"login", "--robot", kRobot, "--registry", quay.host(), "--ca-file", ca_file,
+                      "--token-file", token_file, "--format", "eso"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_THAT(outcome.err, HasSubstr("looks expired by this machine's clock"));
+  const auto expiry = std::stoll(Json::parse(outcome.out)["expiry"].get<std::string>());
+  const auto quay_now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() -
+                        7200;
+  EXPECT_NEAR(static_cast<double>(expiry - quay_now), 3600.0, 5.0) << "not the token's exp";
 }
 
 TEST_F(Login, ATokenCommandIsRunForTheToken) {

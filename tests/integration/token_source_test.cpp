@@ -89,10 +89,21 @@ TEST_F(TokenSources, ACommandRunsWithoutAShellAndOnlyTheGivenEnvironment) {
             token);
 }
 
-TEST_F(TokenSources, AnExpiredOrMalformedTokenIsRefusedWithoutShowingIt) {
+TEST_F(TokenSources, ATokenExpiredByThisClockIsSentWithAWarningForQuayJudgesOnItsOwn) {
+  // Issue 22, item 14: a node 2 h ahead of Quay sees every token as expired; Quay does not.
   const auto expired = jwt(1'799'999'000);
-  auto message = failure({.file = file("old", expired), .command = {}});
-  EXPECT_THAT(message, HasSubstr("gave a JWT that expired 1000s ago (exp 1799999000)"));
+  std::string warning;
+  EXPECT_EQ(read_token({.file = file("old", expired), .command = {}}, {"PATH=/usr/bin:/bin"},
+                       std::chrono::steady_clock::now() + std::chrono::seconds{10}, clock_,
+                       [&warning](const std::string& text) { warning = text; }),
+            expired);
+  EXPECT_THAT(warning, HasSubstr("looks expired by this machine's clock (1000s ago, exp "
+                                 "1799999000); sending it anyway"));
+  EXPECT_THAT(warning, Not(HasSubstr(expired.substr(0, 20))));
+}
+
+TEST_F(TokenSources, AMalformedTokenIsRefusedWithoutShowingIt) {
+  std::string message;
   for (const auto& bytes : {std::string("not-a-jwt-but-a-long-secret-value"),
                             jwt(1'800'000'600) + " " + jwt(1'800'000'600), std::string()}) {
     message = failure({.file = file("bad", bytes), .command = {}});

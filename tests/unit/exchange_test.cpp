@@ -135,6 +135,13 @@ TEST(Exchange, PassesOnQuaysOwnMessagesWithAHint) {
   EXPECT_THAT(
       failure_for(test::json_response(400, {{"message", "Invalid token: Missing `kid` header"}})),
       HasSubstr("names no signing key (kid)"));
+  for (const char* claim : {"exp", "aud"}) {
+    const auto message = failure_for(test::json_response(
+        400,
+        {{"message", "Invalid token: Token is missing the \"" + std::string(claim) + "\" claim"}}));
+    EXPECT_THAT(message, HasSubstr("Quay verified the token with its issuer's keys"));
+    EXPECT_THAT(message, Not(HasSubstr("must be reachable"))) << "the keys were reachable";
+  }
   EXPECT_THAT(failure_for(test::json_response(500, {{"message", "x"}})),
               HasSubstr("the token's kid is not in that JWKS (a token from another cluster, or a "
                         "rotated key), or the key is not RSA (e.g. ES256)"));

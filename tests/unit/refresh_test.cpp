@@ -52,7 +52,8 @@ struct Script {
               return RobotCredential{.registry = "quay.example.com",
                                      .robot = "team+ci",
                                      .token = "token-" + std::to_string(published.size()),
-                                     .expires_at = clock.now() + seconds{3600}};
+                                     .expires_at = clock.now() + seconds{3600},
+                                     .exp = std::nullopt};
             },
         .publish = [this](const RobotCredential& c) { published.push_back(c.token); },
         .wait_or_stop =

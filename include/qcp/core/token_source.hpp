@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,12 +26,15 @@ std::vector<std::string> split_command(std::string_view text);
 inline constexpr std::chrono::seconds kTokenCommandTimeout{30};
 inline constexpr std::size_t kMaxTokenBytes = std::size_t{64} << 10;
 
-// The token, checked before it is sent anywhere: one JWT (surrounding whitespace dropped) whose
-// `exp`, when it has one, is after `clock.now()`. The command runs with `environment` as its
+// The token, checked before it is sent anywhere: one JWT (surrounding whitespace dropped). An
+// `exp` not after `clock.now()` is told to `warn` but not refused: Quay checks it on its own
+// clock, which may differ from this one by more than the token's life. The command runs with
+// `environment` as its
 // whole environment, by `deadline` and at most kTokenCommandTimeout; on failure its stderr is
 // passed on, scrubbed of anything token-like. Throws Failure (kLookupFailed) saying which source
 // failed and why; never a piece of the token.
 std::string read_token(const TokenSource& source, const std::vector<std::string>& environment,
-                       std::chrono::steady_clock::time_point deadline, const Clock& clock);
+                       std::chrono::steady_clock::time_point deadline, const Clock& clock,
+                       const std::function<void(const std::string&)>& warn = {});
 
 }  // namespace qcp

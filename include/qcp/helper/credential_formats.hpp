@@ -12,7 +12,10 @@ struct RobotCredential {
   std::string registry;  // HOST[:PORT], the auths key
   std::string robot;     // org+name
   std::string token;     // Quay's robot token (a secret)
+  // When it expires on this machine's clock (Quay's lifetime counted from the request).
   std::chrono::system_clock::time_point expires_at;
+  // The token's own exp (Unix seconds, Quay's clock): what External Secrets' generator prints.
+  std::optional<std::int64_t> exp;
 };
 
 // base64("robot:token"): docker's and containers' `auth` value. A secret.
@@ -30,7 +33,8 @@ std::string secret_manifest(const RobotCredential& credential, std::string_view 
                             std::string_view namespace_name);
 
 // External Secrets' QuayAccessToken output: {"registry", "auth", "expiry"}, every value a
-// string as ESO's generators give them (expiry in Unix seconds).
+// string as ESO's generators give them (expiry in Unix seconds: the token's exp, as ESO's own
+// QuayAccessToken generator prints it; this machine's expiry only for a token without exp).
 std::string eso_output(const RobotCredential& credential);
 
 }  // namespace qcp::helper
