@@ -26,6 +26,12 @@ constexpr std::string_view kDiscoveryIssuerDiffers =
     "issuer than the token's iss: publish it with \"issuer\" equal to the API server's "
     "--service-account-issuer";
 
+// Quay fetches the issuer's discovery document and JWKS during the exchange, with no timeout of
+// its own: a slow issuer looks like a slow Quay.
+constexpr const char* kQuayMayWaitOnIssuer =
+    " (Quay may itself be waiting on the issuer's discovery document or JWKS, which it fetches "
+    "with no timeout)";
+
 // What each of Quay's 400 messages means for the operator (quay-federation.md §3), the specific
 // "Invalid token: ..." ones before the generic one.
 constexpr std::array<Hint, 14> kHints = {{
@@ -180,7 +186,7 @@ Failure unreachable(const TransportError& error, const Identity& identity,
       return failed(
           where + " did not answer within --attempt-timeout " +
           format_human(std::chrono::duration_cast<std::chrono::seconds>(settings.attempt_timeout)) +
-          ": " + detail);
+          ": " + detail + kQuayMayWaitOnIssuer);
     case TransportError::Kind::kResolve:
       return failed("cannot resolve " + where + ": " + detail);
     case TransportError::Kind::kConnect:
@@ -273,7 +279,7 @@ Failure deadline_failure(const Identity& identity, const ExchangeSettings& setti
       ExitCode::kLookupFailed,
       "Quay at " + identity.quay_host + " did not answer within the deadline (--timeout " +
           format_human(std::chrono::duration_cast<std::chrono::seconds>(settings.total_timeout)) +
-          "): " + detail};
+          "): " + detail + kQuayMayWaitOnIssuer};
 }
 
 Failure with_attempts(const Failure& failure, int attempts) {

@@ -220,8 +220,8 @@ TokenInspection inspect_token(const JwtClaims& raw_claims, std::string_view robo
   line("  issuer:", printable(claims.iss));
   line("  subject:", printable(claims.sub));
   line("  audiences:",
-       "none: Quay through 3.18 stores no audience for a binding (its API drops an "
-       "\"audiences\" key, its UI has no field), so it checks none");
+       "none: Quay's API drops an \"audiences\" key and its UI has no field, so a binding "
+       "made there checks none; from 3.18, audiences stored in Quay's database are checked");
   // Quay's field order; dump() escapes whatever the claims hold.
   auto json_string = [](const std::string& text) {
     return nlohmann::json(text).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);

@@ -71,13 +71,12 @@ std::string Transaction::commit_after(const std::function<std::string()>& check)
     const std::string left = rollback();
     std::string again;
     try {
-      again = "then " + check();
+      again = " and then " + check();
     } catch (const Failure& second) {
-      again = "and that failed too: " + std::string(second.what());
+      again = ", and that failed too: " + std::string(second.what());
     }
     throw RolledBack(failure.code(), std::string(failure.what()) + "; put back the previous files" +
-                                         (left.empty() ? "" : " (but: " + left + ")") + " and " +
-                                         again);
+                                         (left.empty() ? "" : " (but: " + left + ")") + again);
   }
 }
 

@@ -200,6 +200,8 @@ TEST(Exchange, TransportFailuresSayWhatAndWhere) {
                         "from --ca-file /ca.pem)"));
   EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kTimeout, "Operation timed out"}),
               HasSubstr("did not answer within --attempt-timeout 9s"));
+  EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kTimeout, "x"}),
+              HasSubstr("Quay may itself be waiting on the issuer's discovery document or JWKS"));
   EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kResolve, "Could not resolve host"}),
               HasSubstr("cannot resolve Quay at quay.example.com:8443"));
   EXPECT_THAT(failure_for(TransportError{TransportError::Kind::kConnect, "Connection refused"}),

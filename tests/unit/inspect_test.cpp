@@ -44,7 +44,8 @@ TEST(Inspect, PrintsClaimsAndTheExactBinding) {
   // Quay through 3.18 drops "audiences" from a binding: never print a body that pretends.
   EXPECT_THAT(result.text, Not(HasSubstr("\"audiences\"]")));
   EXPECT_THAT(result.text, Not(HasSubstr("\"audiences\":")));
-  EXPECT_THAT(result.text, HasSubstr("stores no audience for a binding"));
+  EXPECT_THAT(result.text, HasSubstr("a binding made there checks none; from 3.18, audiences "
+                                     "stored in Quay's database are checked"));
   EXPECT_THAT(result.text, HasSubstr("Quay can accept this token"));
   EXPECT_THAT(inspect_token(claims(), "", kNow).text,
               HasSubstr("/api/v1/organization/<org>/robots/<robot>/federation"));
