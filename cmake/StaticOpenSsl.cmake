@@ -24,10 +24,6 @@
 include_guard(GLOBAL)
 include(DebianSource)
 
-set(_qcp_openssl_root "${CMAKE_BINARY_DIR}/_deps/openssl")
-qcp_debian_source(openssl Configure "${_qcp_openssl_root}/download"
-                  QCP_OPENSSL_SOURCE_DIR QCP_OPENSSL_DEBIAN_VERSION SUITE trixie)
-
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(_qcp_openssl_target linux-x86_64)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
@@ -35,6 +31,21 @@ elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
 else()
   message(FATAL_ERROR "StaticOpenSsl: no OpenSSL target for ${CMAKE_SYSTEM_PROCESSOR}")
 endif()
+
+# With QCP_DEPS_CACHE_DIR (the presets set build/_deps-cache) one target's OpenSSL is built once
+# and shared by the build trees that would build the same bytes (the tested build and
+# scripts/release.sh's, of one architecture): the stamp below still rebuilds it when anything
+# that goes into it differs. Two configures at once take turns.
+set(QCP_DEPS_CACHE_DIR "" CACHE PATH "Where dependencies built at configure time are shared")
+if(QCP_DEPS_CACHE_DIR)
+  set(_qcp_openssl_root "${QCP_DEPS_CACHE_DIR}/openssl-${_qcp_openssl_target}")
+  file(MAKE_DIRECTORY "${QCP_DEPS_CACHE_DIR}")
+  file(LOCK "${_qcp_openssl_root}.lock" GUARD FILE TIMEOUT 1800)
+else()
+  set(_qcp_openssl_root "${CMAKE_BINARY_DIR}/_deps/openssl")
+endif()
+qcp_debian_source(openssl Configure "${_qcp_openssl_root}/download"
+                  QCP_OPENSSL_SOURCE_DIR QCP_OPENSSL_DEBIAN_VERSION SUITE trixie)
 
 set(QCP_OPENSSL_OPTIONS
   no-shared no-module no-dso no-engine no-legacy no-apps no-tests no-docs

@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "core/stop_signals.hpp"
 #include "helper/commands.hpp"
+#include "helper/expiry_alarm.hpp"
 #include "helper/workload.hpp"
 #include "plugin/option_flags.hpp"
 #include "qcp/core/duration.hpp"
@@ -143,6 +144,13 @@ int refresh(const LoginRequest& request, const Options& options, const Environme
   const StopSignals stop;
   std::string stopped_by;
   std::chrono::system_clock::time_point until;
+  std::chrono::steady_clock::time_point valid_until;
+  // The ready file goes when what it vouches for expires, whatever the refresh is doing then.
+  helper::ExpiryAlarm alarm([&request, &log] {
+    if (!request.ready_file.empty() && remove_private_file(request.ready_file)) {
+      log.info("the published credential has expired: removed {}", request.ready_file);
+    }
+  });
   helper::RefreshSteps steps{
       .obtain =
           [&] { return helper::obtain_credential(request.target, options, env, http, clock, log); },
@@ -150,6 +158,7 @@ int refresh(const LoginRequest& request, const Options& options, const Environme
           [&](const helper::RobotCredential& credential) {
             write_authfile(request.authfile, credential);
             until = credential.expires_at;
+            valid_until = credential.valid_until;
           },
       .wait_or_stop =
           [&](std::chrono::milliseconds duration) {
@@ -160,7 +169,14 @@ int refresh(const LoginRequest& request, const Options& options, const Environme
                   distribution = std::uniform_real_distribution<double>(
                       0.0, 1.0)]() mutable { return distribution(engine); },
       .note = [&log](const std::string& line) { log.info("{}", one_line(line)); },
-      .set_ready = [&](bool ready) { set_ready(request.ready_file, ready, until); },
+      .set_ready =
+          [&](bool ready) {
+            if (ready) {
+              alarm.published(valid_until, [&] { set_ready(request.ready_file, true, until); });
+            } else {
+              set_ready(request.ready_file, false, until);
+            }
+          },
   };
   const int code =
       helper::refresh_loop(steps,

@@ -30,7 +30,8 @@ milliseconds renew_after(milliseconds left, std::chrono::seconds margin, double 
 
 int refresh_loop(const RefreshSteps& steps, const RefreshSettings& settings, const Clock& clock) {
   int failures = 0;
-  std::optional<std::chrono::system_clock::time_point> published_until;
+  // On the monotonic clock: a wall clock stepped back must not keep an expired one "valid".
+  std::optional<std::chrono::steady_clock::time_point> published_until;
   const auto ready = [&steps](bool value) {
     if (steps.set_ready) {
       steps.set_ready(value);
@@ -41,10 +42,10 @@ int refresh_loop(const RefreshSteps& steps, const RefreshSettings& settings, con
     try {
       const RobotCredential credential = steps.obtain();
       steps.publish(credential);
-      published_until = credential.expires_at;
+      published_until = credential.valid_until;
       ready(true);
       const auto left =
-          std::chrono::duration_cast<milliseconds>(credential.expires_at - clock.now());
+          std::chrono::duration_cast<milliseconds>(credential.valid_until - clock.monotonic());
       wait = renew_after(left, settings.margin, steps.uniform());
       failures = 0;
       steps.note("refreshed the credential for robot " + credential.robot + " on " +
@@ -55,7 +56,7 @@ int refresh_loop(const RefreshSteps& steps, const RefreshSettings& settings, con
       wait =
           std::max(backoff_delay(failures, settings.first_retry, settings.max_retry, steps.uniform),
                    milliseconds{100});
-      const bool expired = published_until && clock.now() >= *published_until;
+      const bool expired = published_until && clock.monotonic() >= *published_until;
       if (expired) {
         ready(false);
       }

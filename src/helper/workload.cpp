@@ -61,9 +61,13 @@ RobotCredential obtain_credential(const WorkloadTarget& target, const Options& o
   // Quay's own lifetime counted from when we asked, on our clocks: right even when the node's
   // wall clock and Quay's disagree.
   auto expires_at = token.expires_at;
+  auto valid_until =
+      clock.monotonic() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              token.expires_at - clock.now());
   if (token.lifetime) {
+    valid_until = token.requested_at + *token.lifetime;
     expires_at = clock.now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                   token.requested_at + *token.lifetime - clock.monotonic());
+                                   valid_until - clock.monotonic());
   }
   std::optional<std::int64_t> exp;
   if (!token.expiry_assumed) {
@@ -74,7 +78,8 @@ RobotCredential obtain_credential(const WorkloadTarget& target, const Options& o
           .robot = target.robot,
           .token = std::move(token.value),
           .expires_at = expires_at,
-          .exp = exp};
+          .exp = exp,
+          .valid_until = valid_until};
 }
 
 }  // namespace qcp::helper

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -131,6 +132,57 @@ std::string auth_in(const std::filesystem::path& authfile, const std::string& re
     return "";
   }
   return file["auths"][registry]["auth"].get<std::string>();
+}
+
+TEST_F(WorkloadBinary, TheReadyFileGoesWhenTheCredentialExpiresEvenWhileQuayStalls) {
+  // Issue 22, item 12: after the first exchange Quay hangs; the refresh attempt waits on it,
+  // but the ready file must not outlive the credential it vouches for.
+  FakeQuayOptions short_lived;
+  short_lived.token_lifetime = std::chrono::seconds{4};
+  FakeQuay quay(pki_, short_lived);
+  quay.add_robot(kRobot, {{quay.issuer_url(), "system:serviceaccount:app:puller", {}}});
+  std::ofstream(token_file_) << quay.mint_service_account_token("app", "puller");
+  std::atomic<int> exchanges{0};
+  quay.set_handler([&exchanges](const RecordedRequest& request) -> std::optional<Reply> {
+    if (request.path.starts_with("/oauth2/federation") && ++exchanges > 1) {
+      return Reply::hang(std::chrono::seconds{30});
+    }
+    return std::nullopt;
+  });
+  const auto ready = dir_ / "ready";
+  std::optional<std::chrono::steady_clock::time_point> appeared;
+  std::optional<std::chrono::steady_clock::time_point> gone;
+  std::thread watcher;
+  ProcessOptions options;
+  options.deadline = std::chrono::seconds{40};
+  options.on_spawn = [&](pid_t pid) {
+    watcher = std::thread([&, pid] {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds{20};
+      while (!gone && std::chrono::steady_clock::now() < until) {
+        const bool there = std::filesystem::exists(ready);
+        if (there && !appeared) {
+          appeared = std::chrono::steady_clock::now();
+        } else if (!there && appeared) {
+          gone = std::chrono::steady_clock::now();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds{20});
+      }
+      ::kill(pid, SIGTERM);
+    });
+  };
+  const auto result = run_process(
+      kBinary,
+      {"login", "--refresh", "--robot", kRobot, "--registry", quay.host(), "--token-file",
+       token_file_, "--authfile", (dir_ / "auth.json").string(), "--ready-file", ready.string(),
+       "--cache-margin", "1s", "--timeout", "25s", "--ca-file", ca_file_},
+      {"PATH=/usr/bin:/bin"}, "", options);
+  watcher.join();
+  ASSERT_TRUE(appeared) << result.err;
+  ASSERT_TRUE(gone) << "the ready file outlived the credential: " << result.err;
+  // The token lives 4 s from the exchange, which came just before the file appeared.
+  EXPECT_LT(*gone - *appeared, std::chrono::milliseconds{4800}) << result.err;
+  EXPECT_GT(*gone - *appeared, std::chrono::milliseconds{2500}) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("the published credential has expired: removed"));
 }
 
 TEST_F(WorkloadBinary, LoginRefreshKeepsTheAuthFileFreshAcrossExpiriesAndStopsOnSigterm) {

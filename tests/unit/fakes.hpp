@@ -58,6 +58,8 @@ class FixedClock final : public Clock {
   }
   // Time spent inside a request, as a server that answers slowly would cost.
   void advance(std::chrono::microseconds duration) const { slept_ += duration; }
+  // The wall clock stepped (an NTP correction, an operator's `date -s`); monotonic time goes on.
+  void step_wall(std::chrono::seconds by) { now_ += by; }
 
   mutable std::vector<std::chrono::milliseconds> sleeps;
   std::chrono::microseconds late{0};

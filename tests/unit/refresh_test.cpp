@@ -53,7 +53,8 @@ struct Script {
                                      .robot = "team+ci",
                                      .token = "token-" + std::to_string(published.size()),
                                      .expires_at = clock.now() + seconds{3600},
-                                     .exp = std::nullopt};
+                                     .exp = std::nullopt,
+                                     .valid_until = clock.monotonic() + seconds{3600}};
             },
         .publish = [this](const RobotCredential& c) { published.push_back(c.token); },
         .wait_or_stop =
@@ -105,6 +106,23 @@ TEST(RefreshLoop, ReadinessGoesWhenThePublishedCredentialExpiresUnrenewed) {
   steps.wait_or_stop = [&script](milliseconds duration) {
     script.waits.push_back(duration);
     script.clock.sleep_for(std::max(duration, milliseconds{seconds{2000}}));
+    return static_cast<int>(script.waits.size()) >= script.stop_after_waits;
+  };
+  refresh_loop(steps, {}, script.clock);
+  EXPECT_EQ(script.readiness, (std::vector<bool>{true, false}));
+  EXPECT_THAT(script.notes[2], HasSubstr("the published credential has expired"));
+}
+
+TEST(RefreshLoop, AWallClockSteppedBackKeepsNoExpiredCredentialReady) {
+  // Issue 22, item 12: expiry is on the monotonic clock.
+  Script script;
+  script.obtains = {true, false, false};
+  script.stop_after_waits = 3;
+  auto steps = script.steps();
+  steps.wait_or_stop = [&script](milliseconds duration) {
+    script.waits.push_back(duration);
+    script.clock.sleep_for(std::max(duration, milliseconds{seconds{2000}}));
+    script.clock.step_wall(-seconds{1200});  // 20 minutes back each time
     return static_cast<int>(script.waits.size()) >= script.stop_after_waits;
   };
   refresh_loop(steps, {}, script.clock);

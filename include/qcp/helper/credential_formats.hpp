@@ -16,6 +16,9 @@ struct RobotCredential {
   std::chrono::system_clock::time_point expires_at;
   // The token's own exp (Unix seconds, Quay's clock): what External Secrets' generator prints.
   std::optional<std::int64_t> exp;
+  // The same moment on the monotonic clock: what decides while it runs (a wall clock stepped
+  // back must not make an expired credential look valid).
+  std::chrono::steady_clock::time_point valid_until{};
 };
 
 // base64("robot:token"): docker's and containers' `auth` value. A secret.

@@ -18,8 +18,10 @@ struct RefreshSteps {
   std::function<bool(std::chrono::milliseconds duration)> wait_or_stop;
   std::function<double()> uniform;                    // [0, 1), for jitter
   std::function<void(const std::string& line)> note;  // one log line (stderr)
-  // true after each publish; false once what was published has expired and renewing still
-  // fails (a readiness probe's signal). Empty: nobody asks.
+  // true after each publish; false once what was published has expired (its valid_until, on
+  // the monotonic clock) and renewing still fails (a readiness probe's signal). The real one
+  // also takes readiness away at valid_until itself, even while an attempt runs (login.cpp's
+  // ExpiryAlarm). Empty: nobody asks.
   std::function<void(bool ready)> set_ready;
 };
 
