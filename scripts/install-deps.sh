@@ -39,6 +39,8 @@ readonly packages=(
   buildah skopeo jq
   # workload mode's tests: a real registry (docker/distribution) and real clients
   docker-registry podman
+  # install's tests read kubeadm-flags.env with systemd's own EnvironmentFile= parser
+  systemd
 )
 
 apt_etc="${QCP_APT_ETC:-/etc/apt}"

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <vector>
 
+#include "install/env_file.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/diagnostics/yaml.hpp"
 
@@ -13,7 +14,7 @@ namespace {
 constexpr std::string_view kConfigFlag = "--image-credential-provider-config";
 constexpr std::string_view kBinDirFlag = "--image-credential-provider-bin-dir";
 constexpr std::string_view kGatesFlag = "--feature-gates";
-constexpr std::string_view kKubeadmVariable = "KUBELET_KUBEADM_ARGS=";
+constexpr std::string_view kKubeadmVariable = "KUBELET_KUBEADM_ARGS";
 
 constexpr std::array<std::pair<Profile, std::string_view>, 4> kNames{{
     {Profile::kGeneric, "generic"},
@@ -21,33 +22,6 @@ constexpr std::array<std::pair<Profile, std::string_view>, 4> kNames{{
     {Profile::kKind, "kind"},
     {Profile::kK3s, "k3s"},
 }};
-
-std::vector<std::string> split_words(std::string_view text) {
-  std::vector<std::string> words;
-  std::istringstream in{std::string(text)};
-  for (std::string word; in >> word;) {
-    words.push_back(word);
-  }
-  return words;
-}
-
-std::string join_words(const std::vector<std::string>& words) {
-  std::string text;
-  for (const auto& word : words) {
-    text += (text.empty() ? "" : " ") + word;
-  }
-  return text;
-}
-
-// The value of KUBELET_KUBEADM_ARGS="..." (kubeadm writes it double-quoted, words plain; systemd
-// takes single quotes too).
-std::string unquote(std::string_view value) {
-  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-      value.back() == value.front()) {
-    value = value.substr(1, value.size() - 2);
-  }
-  return std::string(value);
-}
 
 [[noreturn]] void refuse(const std::string& file, const std::string& why) {
   throw Failure(ExitCode::kUsage, "install: " + file + " " + why);
@@ -98,32 +72,14 @@ void enable_gate(std::vector<std::string>& words, const std::string& file) {
 
 std::string with_kubeadm_flags(const std::optional<std::string>& current, const KubeletFlags& flags,
                                const std::string& file) {
-  std::vector<std::string> lines;
-  if (current) {
-    std::istringstream in(*current);
-    for (std::string line; std::getline(in, line);) {
-      lines.push_back(line);
-    }
-  }
-  std::size_t index = 0;
-  while (index < lines.size() && !lines[index].starts_with(kKubeadmVariable)) {
-    ++index;
-  }
-  if (index == lines.size()) {
-    lines.emplace_back(kKubeadmVariable);
-  }
-  auto words = split_words(unquote(std::string_view(lines[index]).substr(kKubeadmVariable.size())));
+  const EnvFile env(current.value_or(""), kKubeadmVariable, file);
+  auto words = env.words();
   set_flag(words, kConfigFlag, flags.config, file, "--config");
   set_flag(words, kBinDirFlag, flags.bin_dir, file, "--bin-dir");
   if (flags.enable_token_gate) {
     enable_gate(words, file);
   }
-  lines[index] = std::string(kKubeadmVariable) + "\"" + join_words(words) + "\"";
-  std::string text;
-  for (const auto& line : lines) {
-    text += line + "\n";
-  }
-  return text;
+  return env.with_words(words);
 }
 
 // Quoted for YAML: node paths are plain printable text (install checks them).
@@ -244,19 +200,11 @@ std::optional<std::string> without_kubelet_flags(Profile profile, std::string_vi
   }
   const std::string ours_config = std::string(kConfigFlag) + "=" + flags.config;
   const std::string ours_bin_dir = std::string(kBinDirFlag) + "=" + flags.bin_dir;
-  std::string text;
-  std::istringstream in{std::string(current)};
-  for (std::string line; std::getline(in, line);) {
-    if (line.starts_with(kKubeadmVariable)) {
-      auto words = split_words(unquote(std::string_view(line).substr(kKubeadmVariable.size())));
-      std::erase_if(words, [&](const std::string& word) {
-        return word == ours_config || word == ours_bin_dir;
-      });
-      line = std::string(kKubeadmVariable) + "\"" + join_words(words) + "\"";
-    }
-    text += line + "\n";
-  }
-  return text;
+  const EnvFile env(current, kKubeadmVariable, profile_defaults(profile).flags_file);
+  auto words = env.words();
+  std::erase_if(
+      words, [&](const std::string& word) { return word == ours_config || word == ours_bin_dir; });
+  return env.with_words(words);
 }
 
 }  // namespace qcp::install
