@@ -121,24 +121,38 @@ void check_paths(const InstallState& state, std::string_view provider_name) {
       }
     }
   }
-  const auto profile = parse_profile(state.profile).value_or(Profile::kGeneric);
-  const std::string flags_file = profile_defaults(profile).flags_file;
-  const std::vector<std::string> made_by_install = {
-      state.bin_dir, parent_path(state.config), kStateDirectory, originals_directory(),
-      flags_file.empty() ? "" : parent_path(flags_file)};
   for (const auto& directory : state.created_directories) {
-    const bool ours = directory.starts_with('/') &&
-                      std::any_of(made_by_install.begin(), made_by_install.end(),
-                                  [&directory](const std::string& made) {
-                                    return !made.empty() && is_ancestor_or_self(directory, made);
-                                  });
-    if (!ours) {
+    if (!install_may_create(state, directory)) {
       refuse_record("names " + directory + " as a directory install created, which it never does");
     }
   }
 }
 
 }  // namespace
+
+bool install_may_write(const InstallState& scope, std::string_view path,
+                       std::string_view provider_name) {
+  const std::string journal_prefix = journal_directory() + "/";
+  const auto number = path.substr(std::min(path.size(), journal_prefix.size()));
+  return managed_role(scope, path, provider_name).has_value() || path == state_path() ||
+         is_saved_original(path) ||
+         (path.starts_with(journal_prefix) && !number.empty() && number.front() != '0' &&
+          std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; }));
+}
+
+bool install_may_create(const InstallState& scope, std::string_view directory) {
+  const auto profile = parse_profile(scope.profile).value_or(Profile::kGeneric);
+  const std::string flags_file = profile_defaults(profile).flags_file;
+  const std::vector<std::string> made_by_install = {
+      scope.bin_dir,       parent_path(scope.config),
+      kStateDirectory,     originals_directory(),
+      journal_directory(), flags_file.empty() ? "" : parent_path(flags_file)};
+  return directory.starts_with('/') && std::any_of(made_by_install.begin(), made_by_install.end(),
+                                                   [&directory](const std::string& made) {
+                                                     return !made.empty() &&
+                                                            is_ancestor_or_self(directory, made);
+                                                   });
+}
 
 ManagedFile* InstallState::find(std::string_view path) {
   for (auto& file : files) {
@@ -154,6 +168,9 @@ std::string state_path() {
 }
 std::string originals_directory() {
   return join_path(kStateDirectory, "originals");
+}
+std::string journal_directory() {
+  return join_path(kStateDirectory, "journal");
 }
 
 std::optional<InstallState> load_state(const HostFiles& files, std::string_view provider_name) {

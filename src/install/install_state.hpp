@@ -40,6 +40,16 @@ struct InstallState {
 
 std::string state_path();
 std::string originals_directory();
+// Where a run's journal and the bytes it will replace are kept until it commits (journal.hpp).
+std::string journal_directory();
+
+// What install can ever write or create for a node installed at `scope`'s bin dir, config and
+// profile: the binary, the config, the profile's flags file, the record, saved originals
+// (originals/N), journal copies (journal/N), and the directories above those. A record or
+// journal naming anything else was not written by install and is never acted on.
+bool install_may_write(const InstallState& scope, std::string_view path,
+                       std::string_view provider_name);
+bool install_may_create(const InstallState& scope, std::string_view directory);
 
 // The record, or nullopt when there is none. Throws Failure when it cannot be read, or when it
 // is not one install could have written for `provider_name`: a record owned by another user

@@ -4,6 +4,7 @@
 
 #include "install/install_plan.hpp"
 #include "install/install_state.hpp"
+#include "install/journal.hpp"
 #include "install/kubelet_process.hpp"
 #include "install/transaction.hpp"
 #include "qcp/core/failure.hpp"
@@ -99,24 +100,40 @@ std::vector<std::string> carry_out(Transaction& transaction, const InstallReques
 Outcome install(HostFiles& files, const InstallRequest& request) {
   // Refusals and "nothing to do" are found before the lock: they change nothing at all.
   InstallPlan plan = plan_install(files, request);
-  if (plan.nothing_to_do()) {
+  const auto written_to = directories_written(request.bin_dir, request.config, request.profile);
+  if (plan.nothing_to_do() && !recovery_needed(files, written_to)) {
     return already_installed(files, request, plan);
   }
-  // One install or uninstall at a time; the lock goes last, after any rollback. Under it the
-  // node is read again: another run may have changed it meanwhile.
+  // One install or uninstall at a time; the lock goes last, after any rollback. Under it what
+  // a killed run left is undone first, and the node read again.
   const DirectoryLock lock =
       files.lock_directory(kStateDirectory, std::chrono::steady_clock::now() + request.lock_wait);
   Transaction transaction(files);
   transaction.adopt_created(lock.created());
+  Outcome outcome;
+  if (auto recovered = recover(files, request.provider.name, written_to); !recovered.empty()) {
+    outcome.report.push_back(std::move(recovered));
+    outcome.changed = true;
+  }
   InstallRequest decided = request;
   decided.kubelet = plan.provider.kubelet;  // the kubelet is not asked twice
   plan = plan_install(files, decided);
   if (plan.nothing_to_do()) {
-    return already_installed(files, request, plan);
+    for (auto& line : already_installed(files, request, plan).report) {
+      outcome.report.push_back(std::move(line));
+    }
+    return outcome;
   }
-  Outcome outcome;
+  transaction.journal_to(InstallState{.bin_dir = request.bin_dir,
+                                      .config = request.config,
+                                      .profile = std::string(profile_name(request.profile)),
+                                      .created_directories = {},
+                                      .files = {}},
+                         request.provider.name);
   try {
-    outcome.report = carry_out(transaction, request, plan, lock.created());
+    for (auto& line : carry_out(transaction, request, plan, lock.created())) {
+      outcome.report.push_back(std::move(line));
+    }
   } catch (const Failure& failure) {
     transaction.abandon(failure);
   }

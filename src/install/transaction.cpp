@@ -12,15 +12,29 @@ Transaction::~Transaction() {
 
 void Transaction::write(const std::string& path, std::string_view bytes, mode_t mode) {
   undo_.push_back({path, files_.read(path, kMaxManagedFileBytes)});
+  if (journal_) {
+    journal_->will_change(path, undo_.back().before);
+  }
   files_.write_atomic(path, bytes, mode);
 }
 
 void Transaction::remove(const std::string& path) {
   undo_.push_back({path, files_.read(path, kMaxManagedFileBytes)});
+  if (journal_) {
+    journal_->will_change(path, undo_.back().before);
+  }
   files_.remove_file(path);
 }
 
 std::vector<std::string> Transaction::make_directories(const std::string& path) {
+  if (journal_) {
+    std::vector<std::string> missing;  // outermost first
+    for (std::string at = path; at != "/" && files_.status(at).kind == FileKind::kAbsent;
+         at = parent_path(at)) {
+      missing.insert(missing.begin(), at);
+    }
+    journal_->will_create(missing);
+  }
   auto made = files_.make_directories(path);
   created_.insert(created_.end(), made.begin(), made.end());
   return made;
@@ -33,6 +47,9 @@ void Transaction::adopt_created(const std::vector<std::string>& directories) {
 void Transaction::commit() {
   undo_.clear();
   created_.clear();
+  if (journal_) {
+    journal_->finish();
+  }
 }
 
 std::string Transaction::rollback() {
@@ -51,6 +68,14 @@ std::string Transaction::rollback() {
       note(error);
     }
   }
+  // The files are as they were: the journal goes before the directories, which hold it.
+  if (journal_ && failures.empty()) {
+    try {
+      journal_->finish();
+    } catch (const std::exception& error) {
+      note(error);
+    }
+  }  // else it stays, and the next run tries again
   for (auto directory = created_.rbegin(); directory != created_.rend(); ++directory) {
     try {
       files_.remove_directory(*directory);
@@ -58,7 +83,8 @@ std::string Transaction::rollback() {
       note(error);
     }
   }
-  commit();
+  undo_.clear();
+  created_.clear();
   return failures;
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "install/journal.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/install/host_files.hpp"
 
@@ -24,6 +25,11 @@ class RolledBack : public Failure {
 class Transaction {
  public:
   explicit Transaction(HostFiles& files) : files_(files) {}
+  // From now on every change is first written down on disk (journal.hpp), so that a run killed
+  // half-way is undone by the next one.
+  void journal_to(const InstallState& scope, const std::string& provider_name) {
+    journal_.emplace(files_, scope, provider_name);
+  }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   Transaction(Transaction&&) = delete;
@@ -55,6 +61,7 @@ class Transaction {
     std::optional<FileContent> before;  // nullopt: nothing was there
   };
   HostFiles& files_;
+  std::optional<Journal> journal_;
   std::vector<Undo> undo_;
   std::vector<std::string> created_;
 };

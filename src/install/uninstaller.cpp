@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "install/install_state.hpp"
+#include "install/journal.hpp"
 #include "install/transaction.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/install/installer.hpp"
@@ -72,20 +73,34 @@ void put_back(HostFiles& files, Transaction& transaction, const ManagedFile& man
 
 Outcome uninstall(HostFiles& files, const UninstallRequest& request) {
   Outcome outcome;
-  if (!load_state(files, request.provider_name)) {  // before the lock: it changes nothing
+  // Any profile's flags file may hold what a killed install left: look where each writes.
+  auto written_to = directories_written(request.bin_dir, request.config, Profile::kGeneric);
+  for (const Profile profile : {Profile::kKubeadm, Profile::kK3s}) {
+    written_to.push_back(parent_path(profile_defaults(profile).flags_file));
+  }
+  // Before the lock: nothing to do changes nothing.
+  if (!load_state(files, request.provider_name) && !recovery_needed(files, written_to)) {
     outcome.report.push_back("nothing to uninstall: no install record at " + state_path());
     return outcome;
   }
-  // As install: one at a time, and the record read again under the lock.
+  // As install: one at a time, what a killed run left undone first, the record read again.
   const DirectoryLock lock =
       files.lock_directory(kStateDirectory, std::chrono::steady_clock::now() + request.lock_wait);
   Transaction transaction(files);
   transaction.adopt_created(lock.created());
+  if (auto recovered = recover(files, request.provider_name, written_to); !recovered.empty()) {
+    outcome.report.push_back(std::move(recovered));
+    outcome.changed = true;
+  }
   const auto state = load_state(files, request.provider_name);
   if (!state) {
+    // Install's own directories, emptied by a run stopped just before it removed them.
+    files.remove_directory(originals_directory());
+    files.remove_directory(kStateDirectory);
     outcome.report.push_back("nothing to uninstall: no install record at " + state_path());
     return outcome;
   }
+  transaction.journal_to(*state, request.provider_name);
   if (state->bin_dir != request.bin_dir || state->config != request.config) {
     throw Failure(ExitCode::kUsage, "uninstall: installed with --bin-dir " + state->bin_dir +
                                         " --config " + state->config + " (" + state_path() +
