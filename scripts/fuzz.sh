@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bounded libFuzzer run for CI: builds the fuzzers (preset "fuzz": clang, ASan + UBSan) and runs
-# each one for SECONDS_PER_TARGET seconds (default 60) on a copy of its seed corpus.
+# each one for SECONDS_PER_TARGET seconds (default 60) on a copy of its seed corpus, as many at
+# once as there are cores (QCP_FUZZ_JOBS).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]
 #
@@ -61,14 +62,16 @@ if symbolizer="$(command -v llvm-symbolizer)"; then
 fi
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:${UBSAN_OPTIONS}}"
 
-for target in "${targets[@]}"; do
-  name="${target%_fuzz}"  # request, jwt, image, config: the corpus directory under fuzz/corpus
-  dir="${work}/${target}"
+# One fuzzer per core at a time (QCP_FUZZ_JOBS, default: the number of cores): the run's wall
+# time is what CI pays, and each fuzzer is single-threaded.
+jobs="${QCP_FUZZ_JOBS:-$(nproc)}"
+run_target() {
+  local target=$1 name="${1%_fuzz}"  # request, jwt, ...: the corpus directory under fuzz/corpus
+  local dir="${work}/${target}"
   mkdir -p "${dir}/corpus" "${dir}/artifacts"
   # A copy: libFuzzer adds the inputs it finds to its corpus directory.
   cp -R "fuzz/corpus/${name}/." "${dir}/corpus/"
-
-  args=(
+  local args=(
     "-max_total_time=${seconds}"
     -timeout=10
     -rss_limit_mb=2048
@@ -78,10 +81,25 @@ for target in "${targets[@]}"; do
   if [[ -f "fuzz/${name}.dict" ]]; then
     args+=("-dict=fuzz/${name}.dict")
   fi
+  local status=0
+  "${bin_dir}/${target}" "${args[@]}" "${dir}/corpus" >"${dir}/libfuzzer.log" 2>&1 || status=$?
+  echo "${status}" >"${dir}/status"
+}
+running=0
+for target in "${targets[@]}"; do
+  run_target "${target}" &
+  running=$((running + 1))
+  if [[ "${running}" -ge "${jobs}" ]]; then
+    wait -n
+    running=$((running - 1))
+  fi
+done
+wait
 
+for target in "${targets[@]}"; do
+  dir="${work}/${target}"
   log="${dir}/libfuzzer.log"
-  status=0
-  "${bin_dir}/${target}" "${args[@]}" "${dir}/corpus" >"${log}" 2>&1 || status=$?
+  status="$(cat "${dir}/status")"
 
   # libFuzzer's final stats: "stat::number_of_executed_units: 123456".
   execs="$(sed -n 's/^stat::number_of_executed_units: *\([0-9][0-9]*\).*/\1/p' "${log}" | tail -n 1)"

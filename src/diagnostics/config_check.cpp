@@ -20,7 +20,7 @@ using config::index;
 using config::join;
 using config::kRequestV1;
 using config::present;
-using config::quoted;
+using config::quoted_text;
 using yaml::Node;
 using Kind = Node::Kind;
 
@@ -130,7 +130,7 @@ class Checker : private config::Findings {
       }
       if (ours_ == nullptr) {
         error(line, "providers",
-              "no provider is named " + quoted(settings_.provider_name) +
+              "no provider is named " + quoted_text(settings_.provider_name) +
                   ": the kubelet runs <image-credential-provider-bin-dir>/<name>, so name the "
                   "entry after this binary's file name (or pass --provider-name)");
       }
@@ -216,7 +216,7 @@ class Checker : private config::Findings {
       if (std::find(fields.begin(), fields.end(), entry.key) != fields.end()) {
         continue;
       }
-      std::string message = "unknown field " + quoted(entry.key);
+      std::string message = "unknown field " + quoted_text(entry.key);
       for (const auto field : fields) {
         if (std::equal(field.begin(), field.end(), entry.key.begin(), entry.key.end(),
                        [](char a, char b) { return (a | 0x20) == (b | 0x20); })) {
@@ -240,14 +240,14 @@ class Checker : private config::Findings {
     // say, a KubeletConfiguration as unknown.
     if (kind && !kind->empty() && *kind != "CredentialProviderConfig") {
       error(root.find("kind")->line, "kind",
-            quoted(*kind) +
+            quoted_text(*kind) +
                 " is not CredentialProviderConfig: is this the file given to the "
                 "kubelet's --image-credential-provider-config?");
       return;
     }
     if (api_version && !api_version->empty() && !is_config_version(*api_version)) {
       error(root.find("apiVersion")->line, "apiVersion",
-            quoted(*api_version) +
+            quoted_text(*api_version) +
                 " is not a kubelet.config.k8s.io version; use "
                 "kubelet.config.k8s.io/v1");
       return;
@@ -309,7 +309,7 @@ class Checker : private config::Findings {
             "missing; use credentialprovider.kubelet.k8s.io/v1");
     } else if (!is_supported_api_version(*api_version)) {
       error(provider.find("apiVersion")->line, join(path, "apiVersion"),
-            quoted(*api_version) + " is not supported; use credentialprovider.kubelet.k8s.io/v1");
+            quoted_text(*api_version) + " is not supported; use credentialprovider.kubelet.k8s.io/v1");
     }
 
     check_match_images(provider, path);
@@ -345,14 +345,14 @@ class Checker : private config::Findings {
     }
     if (std::find(report_.provider_names.begin(), report_.provider_names.end(), name) !=
         report_.provider_names.end()) {
-      error(line, field, "duplicate provider name " + quoted(name));
+      error(line, field, "duplicate provider name " + quoted_text(name));
     }
     report_.provider_names.push_back(name);
     if (name == "." || name == "..") {
-      error(line, field, "must not be " + quoted(name));
+      error(line, field, "must not be " + quoted_text(name));
     } else if (name.find_first_of("/ ") != std::string::npos) {
       error(line, field,
-            quoted(name) +
+            quoted_text(name) +
                 " must not contain '/' or spaces: it is a file name in "
                 "--image-credential-provider-bin-dir");
     } else if (settings_.binary_problem) {
@@ -374,12 +374,12 @@ class Checker : private config::Findings {
       const auto& [pattern, line] = patterns[i];
       const auto verdict = check_match_image(pattern);
       if (verdict.invalid) {
-        error(line, index(field, i), quoted(pattern) + " is invalid: " + *verdict.invalid);
+        error(line, index(field, i), quoted_text(pattern) + " is invalid: " + *verdict.invalid);
       } else if (verdict.never_matches) {
-        error(line, index(field, i), quoted(pattern) + " never matches: " + *verdict.never_matches);
+        error(line, index(field, i), quoted_text(pattern) + " never matches: " + *verdict.never_matches);
       } else if (verdict.unusual) {
         warn(line, index(field, i),
-             quoted(pattern) + " matches, but " + *verdict.unusual +
+             quoted_text(pattern) + " matches, but " + *verdict.unusual +
                  "; write the registry host[:port] alone");
       }
     }
@@ -400,7 +400,7 @@ class Checker : private config::Findings {
     const auto duration = parse_go_duration(value->text);
     if (!duration) {
       error(value->line, field,
-            quoted(value->text) + " is not a duration such as 5m, 30s or 1h30m");
+            quoted_text(value->text) + " is not a duration such as 5m, 30s or 1h30m");
     } else if (duration->count() < 0) {
       error(value->line, field, "must not be negative");
     }
@@ -430,13 +430,13 @@ class Checker : private config::Findings {
     std::set<std::string> here;
     for (const auto& [annotation, line] : string_list(attributes, key, path)) {
       if (auto problem = annotation_key_problem(annotation)) {
-        error(line, field, quoted(annotation) + " is not an annotation key: " + *problem);
+        error(line, field, quoted_text(annotation) + " is not an annotation key: " + *problem);
       }
       if (!here.insert(annotation).second) {
-        error(line, field, "duplicate key " + quoted(annotation));
+        error(line, field, "duplicate key " + quoted_text(annotation));
       } else if (!seen.insert(annotation).second) {
         error(line, field,
-              quoted(annotation) + " is listed as both required and optional; keep one");
+              quoted_text(annotation) + " is listed as both required and optional; keep one");
       }
     }
   }
@@ -485,7 +485,7 @@ class Checker : private config::Findings {
               "rejects the field; check with --kubelet-version=1.33)");
       } else if (*cache_type != "ServiceAccount" && *cache_type != "Token") {
         error(attributes.find("cacheType")->line, join(path, "cacheType"),
-              quoted(*cache_type) + " is not supported: use ServiceAccount or Token");
+              quoted_text(*cache_type) + " is not supported: use ServiceAccount or Token");
       }
     }
   }

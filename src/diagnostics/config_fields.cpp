@@ -9,7 +9,7 @@ namespace qcp::config {
 using yaml::Node;
 using Kind = Node::Kind;
 
-std::string quoted(std::string_view text) {
+std::string quoted_text(std::string_view text) {
   return "\"" + one_line(text) + "\"";
 }
 
@@ -41,7 +41,7 @@ bool Findings::expect(const Node& value, Kind kind, const std::string& path) {
   std::string message = "must be " + std::string(yaml::describe(kind)) + ", not " +
                         std::string(yaml::describe(value.kind));
   if (kind == Kind::kString && (value.is(Kind::kNumber) || value.is(Kind::kBool))) {
-    message += " (YAML reads " + quoted(value.text) + " as " +
+    message += " (YAML reads " + quoted_text(value.text) + " as " +
                std::string(yaml::describe(value.kind)) + "; quote it)";
   } else if (kind == Kind::kBool && value.is(Kind::kString)) {
     message += " (write true or false without quotes)";

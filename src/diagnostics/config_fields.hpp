@@ -17,7 +17,7 @@ namespace qcp::config {
 inline constexpr std::string_view kRequestV1 = "credentialprovider.kubelet.k8s.io/v1";
 
 // For messages: the text in double quotes, control characters replaced (one line per finding).
-std::string quoted(std::string_view text);
+std::string quoted_text(std::string_view text);
 
 // Field paths as the kubelet prints them: providers[0].tokenAttributes.cacheType.
 std::string join(const std::string& path, std::string_view key);

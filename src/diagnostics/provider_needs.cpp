@@ -78,7 +78,7 @@ void check_arguments(const Node& ours, const std::string& path, Findings& f) {
       if (name->text.starts_with("QUAY_CREDENTIAL_PROVIDER_") &&
           std::find(known.begin(), known.end(), name->text) == known.end()) {
         f.error(name->line, index(join(path, "env"), i) + ".name",
-                quoted(name->text) +
+                quoted_text(name->text) +
                     " is not a variable this provider reads (see "
                     "docs/configuration.md); it would be ignored");
       }
@@ -120,7 +120,7 @@ void check_images(const Node& ours, const std::string& path, const ConfigCheckSe
     if (!matched) {
       const Node* list = present(ours, "matchImages");
       f.error(list != nullptr ? list->line : ours.line, join(path, "matchImages"),
-              "no entry matches the image " + quoted(image) +
+              "no entry matches the image " + quoted_text(image) +
                   ", so the kubelet never calls this provider for it (ports must be listed "
                   "exactly; path globs never match)");
     }
