@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -84,7 +85,11 @@ FileStatus RootedFiles::status(const std::string& path) const {
   const FileKind kind = S_ISREG(status.st_mode)   ? FileKind::kRegular
                         : S_ISDIR(status.st_mode) ? FileKind::kDirectory
                                                   : FileKind::kOther;
-  return {kind, status.st_mode & 07777U, status.st_uid};
+  const auto modified = std::chrono::system_clock::time_point{
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::seconds{status.st_mtim.tv_sec} +
+          std::chrono::nanoseconds{status.st_mtim.tv_nsec})};
+  return {kind, status.st_mode & 07777U, status.st_uid, modified};
 }
 
 std::optional<FileContent> RootedFiles::read(const std::string& path, std::size_t max_bytes) const {

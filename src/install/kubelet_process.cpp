@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -149,6 +150,54 @@ std::string without_trailing_slash(std::string path) {
   return path;
 }
 
+// When the process started, from /proc/PID/stat's starttime (clock ticks after boot) and
+// /proc/stat's btime; nullopt when either cannot be read.
+std::optional<std::chrono::system_clock::time_point> process_start(const HostFiles& files,
+                                                                   const std::string& pid) {
+  const auto stat = files.read("/proc/" + pid + "/stat", kMaxStatusBytes);
+  const auto boot = files.read("/proc/stat", kMaxCommandLineBytes);
+  const auto comm_end = stat ? stat->bytes.rfind(')') : std::string::npos;
+  const auto btime_at = boot ? boot->bytes.find("\nbtime ") : std::string::npos;
+  if (comm_end == std::string::npos || btime_at == std::string::npos) {
+    return std::nullopt;
+  }
+  std::istringstream fields(stat->bytes.substr(comm_end + 1));
+  std::string field;
+  int index = 2;  // what follows ")" starts with field 3, the state; 22 is starttime
+  while (index < 22 && fields >> field) {
+    ++index;
+  }
+  long long ticks = 0;
+  long long booted = 0;
+  std::istringstream(field) >> ticks;
+  std::istringstream(boot->bytes.substr(btime_at + 7)) >> booted;
+  const long per_second = ::sysconf(_SC_CLK_TCK);
+  if (index != 22 || ticks <= 0 || booted <= 0 || per_second <= 0) {
+    return std::nullopt;
+  }
+  return std::chrono::system_clock::time_point{std::chrono::seconds{booted}} +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+             std::chrono::milliseconds{ticks * 1000 / per_second});
+}
+
+// Whether the kubelet started (a second of btime's rounding later) after the config, and every
+// file of a config directory, was last written: then it has read them as they are.
+bool started_after_config(const HostFiles& files, const std::string& pid,
+                          const std::string& config) {
+  const auto started = process_start(files, pid);
+  const auto status = files.status(config);
+  if (!started || status.kind == FileKind::kAbsent) {
+    return false;
+  }
+  auto newest = status.modified;
+  if (status.kind == FileKind::kDirectory) {
+    for (const auto& name : files.list(config)) {
+      newest = std::max(newest, files.status(join_path(config, name)).modified);
+    }
+  }
+  return *started > newest + std::chrono::seconds{1};
+}
+
 }  // namespace
 
 TrustedKubelet trusted_kubelet(const HostFiles& files) {
@@ -188,8 +237,13 @@ std::string kubelet_flag_report(const HostFiles& files, const std::string& bin_d
   }
   const std::string who = "the kubelet (pid " + kubelet->pid + ")";
   if (missing.empty()) {
+    if (restarted) {
+      return who + " runs with " + wanted;
+    }
     return who + " runs with " + wanted +
-           (restarted ? "" : ": restart it to read the new config (or use --restart-kubelet)");
+           (started_after_config(files, kubelet->pid, config)
+                ? " and started after the config was last written: nothing to restart"
+                : ": restart it to read the new config (or use --restart-kubelet)");
   }
   std::string line = who;
   for (std::size_t i = 0; i < missing.size(); ++i) {

@@ -78,9 +78,16 @@ class Installer : public ::testing::Test {
   static constexpr const char* kNodeMountNamespace = "mnt:[4026531841]";
   void fake_process(const std::string& pid, const std::string& cmdline,
                     const std::string& executable, unsigned uid = 0,
-                    const std::string& mount_namespace = kNodeMountNamespace) {
+                    const std::string& mount_namespace = kNodeMountNamespace,
+                    long long start_ticks = 100) {
     const std::string u = std::to_string(uid);
     write("/proc/" + pid + "/cmdline", cmdline);
+    // (comm) may hold spaces and parentheses; starttime is field 22, in ticks after boot.
+    std::string stat = pid + " (kube let) S";
+    for (int field = 4; field <= 21; ++field) {
+      stat += " 0";
+    }
+    write("/proc/" + pid + "/stat", stat + " " + std::to_string(start_ticks) + " 0 0\n");
     write("/proc/" + pid + "/status",
           "Name:\tkubelet\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t" + pid + "\nUid:\t" + u +
               "\t" + u + "\t" + u + "\t" + u + "\nGid:\t0\t0\t0\t0\n");

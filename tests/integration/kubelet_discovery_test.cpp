@@ -113,6 +113,31 @@ TEST_F(KubeletDiscovery, AProcessOfAnotherUserIsNotAskedForItsFlagsEither) {
   EXPECT_THAT(report.back(), HasSubstr("no kubelet process found in the node's /proc"));
 }
 
+TEST_F(KubeletDiscovery, SaysRestartOnlyWhenTheConfigChangedSinceTheKubeletStarted) {
+  // Issue 22, item 21: from /proc/PID/stat's starttime and /proc/stat's btime.
+  const std::string config = "/etc/kubernetes/credential-providers.yaml";
+  fake_process("4242",
+               "/usr/bin/kubelet\0--image-credential-provider-config="s + config +
+                   "\0--image-credential-provider-bin-dir="s + kBinDir + "\0"s,
+               "/usr/bin/kubelet");
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const auto booted = [this](long long btime) {
+    write("/proc/stat", "cpu  1 2 3\nbtime " + std::to_string(btime) + "\nprocesses 9\n");
+  };
+  booted(now - 200);  // the kubelet started 199 s ago, before install wrote the config
+  EXPECT_THAT(install_with(request(config)).report.back(),
+              HasSubstr("runs with --image-credential-provider-config=" + config +
+                        " --image-credential-provider-bin-dir=" + std::string(kBinDir) +
+                        ": restart it to read the new config"));
+  booted(now + 5);  // restarted since: it has read the config as it is
+  const auto again = install_with(request(config));
+  EXPECT_FALSE(again.changed);
+  EXPECT_THAT(again.report.back(),
+              HasSubstr("started after the config was last written: nothing to restart"));
+}
+
 TEST(NodeNamespace, AnUnreadableInitNamespaceIsReportedWithItsErrno) {
   // Not "the pod needs hostPID": the pod may have it, and an LSM still say no.
   const HostNodeCommands node("/host", "/nonexistent/1/ns/mnt");

@@ -17,6 +17,7 @@ struct FileStatus {
   FileKind kind = FileKind::kAbsent;
   mode_t mode = 0;  // permission bits
   uid_t owner = 0;
+  std::chrono::system_clock::time_point modified{};
 };
 
 struct FileContent {
