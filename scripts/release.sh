@@ -57,3 +57,6 @@ QCP_IMAGE_VERSION=$version scripts/build-image.sh dist
 
 scripts/check-dist.sh dist
 ls -l dist >&2
+# What deploy/ overlays pin: the digest of the image index, which `skopeo copy --all` keeps.
+digest=sha256:$(skopeo inspect --raw oci-archive:dist/quay-credential-provider-image.oci.tar | sha256sum | cut -d' ' -f1)
+echo "release: image index digest $digest: pin it in your overlay's images: entry (docs/install.md)" >&2

@@ -5,7 +5,10 @@
 // install writes; the image is this release's; the uninstall Job takes the same settings.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "qcp/core/process.hpp"
@@ -31,9 +34,9 @@ struct Rendered {
   }
 };
 
-Rendered render(const std::string& directory) {
+Rendered render_path(const std::string& directory) {
   ProcessSpec spec;
-  spec.argv = {"kubectl", "kustomize", std::string(QCP_DEPLOY_DIR) + "/" + directory};
+  spec.argv = {"kubectl", "kustomize", directory};
   spec.environment = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/nonexistent"};
   spec.deadline = std::chrono::steady_clock::now() + std::chrono::seconds{60};
   spec.max_stdout = std::size_t{1} << 20;
@@ -51,6 +54,10 @@ Rendered render(const std::string& directory) {
     rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 5);
   }
   return rendered;
+}
+
+Rendered render(const std::string& directory) {
+  return render_path(std::string(QCP_DEPLOY_DIR) + "/" + directory);
 }
 
 // The node at a path of mapping keys and sequence indexes ("spec.template.spec.volumes.0").
@@ -186,6 +193,30 @@ TEST_P(Deploy, TheUninstallJobTakesTheSameSettingsAndLeavesOutTheDaemonSet) {
                 .text,
             "kubernetes.io/hostname");
   EXPECT_EQ(at(*job, "metadata.namespace").text, "quay-credential-provider");
+}
+
+TEST_P(Deploy, AnOverlayOfYourOwnPinsTheImageByTheDigestReleaseSays) {
+  // docs/install.md's overlay: what scripts/release.sh prints goes into images[].digest.
+  std::string pattern = (std::filesystem::temp_directory_path() / "qcp-overlay-XXXXXX").string();
+  const std::filesystem::path mine = ::mkdtemp(pattern.data());
+  const std::string digest =
+      "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  const auto base = std::filesystem::relative(
+      std::string(QCP_DEPLOY_DIR) + "/overlays/" + std::string(install::profile_name(GetParam())),
+      mine);
+  std::ofstream(mine / "kustomization.yaml")
+      << "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - "
+      << base.string()
+      << "\nimages:\n  - name: registry.example.com/quay-credential-provider\n"
+         "    newName: registry.internal/quay-credential-provider\n    digest: "
+      << digest << "\n";
+  const auto rendered = render_path(mine.string());
+  std::filesystem::remove_all(mine);
+  const auto* daemonset = rendered.find("DaemonSet");
+  ASSERT_NE(daemonset, nullptr);
+  EXPECT_EQ(at(*daemonset, "spec.template.spec.containers.0.image").text,
+            "registry.internal/quay-credential-provider@" + digest);
+  EXPECT_EQ(at(*daemonset, "spec.template.spec.containers.0.imagePullPolicy").text, "IfNotPresent");
 }
 
 INSTANTIATE_TEST_SUITE_P(Profiles, Deploy,
