@@ -208,5 +208,37 @@ TEST_F(InstallBinary, UsageErrorsAreOneLineAndWriteNothing) {
   EXPECT_EQ(tree(root_), before);
 }
 
+TEST_F(InstallBinary, MatchImageTakesACommaListAndRefusesWhatCanNeverMatch) {
+  // Issue 22, items 9 and 20: the ConfigMap carries one value, so a list is "a,b".
+  const auto before = tree(root_);
+  auto args = paths("install");
+  args.insert(args.end(), {"--match-image", "quay.example.com,quay.example.com:8443,*.quay.io",
+                           "--kubelet-version", "1.34"});
+  auto result = run(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::ifstream in(root_ / "etc/kubernetes/credential-providers.yaml");
+  const std::string config{std::istreambuf_iterator<char>(in), {}};
+  for (const char* entry : {"\"quay.example.com\"", "\"quay.example.com:8443\"", "\"*.quay.io\""}) {
+    EXPECT_THAT(config, HasSubstr(entry)) << config;
+  }
+  EXPECT_EQ(run(paths("uninstall")).exit_code, 0);
+  for (const char* bad : {"https://quay.example.com", "quay.example.com?x", "quay example.com",
+                          "quay.example.com:08080", "quay..example.com"}) {
+    auto refused = paths("install");
+    refused.insert(refused.end(),
+                   {"--match-image", std::string("quay.io,") + bad, "--kubelet-version", "1.34"});
+    result = run(refused);
+    EXPECT_EQ(result.exit_code, 2) << bad;
+    EXPECT_THAT(result.err, HasSubstr("is not HOST[:PORT][/PATH]")) << bad << result.err;
+  }
+  EXPECT_EQ(tree(root_), before);
+}
+
+TEST_F(InstallBinary, HelpSaysTheVersionDefaultAlsoComesFromTheRunningKubelet) {
+  const auto result = run_process(kBinary, {"install", "--help"}, {}, "");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.out, HasSubstr("else as the running kubelet tells"));  // item 24
+}
+
 }  // namespace
 }  // namespace qcp::test
