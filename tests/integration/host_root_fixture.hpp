@@ -52,6 +52,38 @@ inline std::map<std::string, std::string> snapshot(const fs::path& root, bool wi
   return tree;
 }
 
+// A HostFiles passing everything to the real one: tests override the steps they break.
+class ForwardingFiles : public HostFiles {
+ public:
+  explicit ForwardingFiles(HostFiles& real) : real_(real) {}
+  [[nodiscard]] FileStatus status(const std::string& p) const override { return real_.status(p); }
+  [[nodiscard]] std::optional<FileContent> read(const std::string& p,
+                                                std::size_t max) const override {
+    return real_.read(p, max);
+  }
+  void write_atomic(const std::string& p, std::string_view bytes, mode_t mode) override {
+    real_.write_atomic(p, bytes, mode);
+  }
+  void remove_file(const std::string& p) override { real_.remove_file(p); }
+  std::vector<std::string> make_directories(const std::string& p) override {
+    return real_.make_directories(p);
+  }
+  bool remove_directory(const std::string& p) override { return real_.remove_directory(p); }
+  [[nodiscard]] std::vector<std::string> list(const std::string& p) const override {
+    return real_.list(p);
+  }
+  [[nodiscard]] std::optional<std::string> link_target(const std::string& p) const override {
+    return real_.link_target(p);
+  }
+  DirectoryLock lock_directory(const std::string& p,
+                               std::chrono::steady_clock::time_point deadline) override {
+    return real_.lock_directory(p, deadline);
+  }
+
+ private:
+  HostFiles& real_;
+};
+
 class Installer : public ::testing::Test {
  protected:
   Installer() {

@@ -17,15 +17,10 @@ namespace {
 
 constexpr const char* kConfig = "/etc/kubernetes/credential-provider-config.yaml";
 
-class KillingFiles final : public HostFiles {
+class KillingFiles final : public ForwardingFiles {
  public:
   KillingFiles(HostFiles& real, fs::path root, int kill_at, bool halfway)
-      : real_(real), root_(std::move(root)), kill_at_(kill_at), halfway_(halfway) {}
-  [[nodiscard]] FileStatus status(const std::string& p) const override { return real_.status(p); }
-  [[nodiscard]] std::optional<FileContent> read(const std::string& p,
-                                                std::size_t max) const override {
-    return real_.read(p, max);
-  }
+      : ForwardingFiles(real), root_(std::move(root)), kill_at_(kill_at), halfway_(halfway) {}
   void write_atomic(const std::string& p, std::string_view bytes, mode_t mode) override {
     if (++changes_ == kill_at_) {
       if (halfway_) {  // what RootedFiles leaves when killed between its write and its rename
@@ -35,31 +30,16 @@ class KillingFiles final : public HostFiles {
       }
       ::kill(::getpid(), SIGKILL);
     }
-    real_.write_atomic(p, bytes, mode);
+    ForwardingFiles::write_atomic(p, bytes, mode);
   }
   void remove_file(const std::string& p) override {
     if (++changes_ == kill_at_) {
       ::kill(::getpid(), SIGKILL);
     }
-    real_.remove_file(p);
-  }
-  std::vector<std::string> make_directories(const std::string& p) override {
-    return real_.make_directories(p);
-  }
-  bool remove_directory(const std::string& p) override { return real_.remove_directory(p); }
-  [[nodiscard]] std::vector<std::string> list(const std::string& p) const override {
-    return real_.list(p);
-  }
-  [[nodiscard]] std::optional<std::string> link_target(const std::string& p) const override {
-    return real_.link_target(p);
-  }
-  DirectoryLock lock_directory(const std::string& p,
-                               std::chrono::steady_clock::time_point deadline) override {
-    return real_.lock_directory(p, deadline);
+    ForwardingFiles::remove_file(p);
   }
 
  private:
-  HostFiles& real_;
   fs::path root_;
   int kill_at_;
   bool halfway_;

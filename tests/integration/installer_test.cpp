@@ -115,38 +115,18 @@ TEST_F(Installer, AConfigTheKubeletWouldRefuseIsNeverWritten) {
 }
 
 // Fails the write of one path, as a full disk or a read-only mount would.
-class FailingFiles final : public HostFiles {
+class FailingFiles final : public ForwardingFiles {
  public:
-  FailingFiles(HostFiles& real, std::string fail_path) : real_(real), fail_(std::move(fail_path)) {}
-  [[nodiscard]] FileStatus status(const std::string& p) const override { return real_.status(p); }
-  [[nodiscard]] std::optional<FileContent> read(const std::string& p,
-                                                std::size_t max) const override {
-    return real_.read(p, max);
-  }
+  FailingFiles(HostFiles& real, std::string fail_path)
+      : ForwardingFiles(real), fail_(std::move(fail_path)) {}
   void write_atomic(const std::string& p, std::string_view bytes, mode_t mode) override {
     if (p == fail_) {
       throw Failure(ExitCode::kLookupFailed, "cannot write " + p + ": No space left on device");
     }
-    real_.write_atomic(p, bytes, mode);
-  }
-  void remove_file(const std::string& p) override { real_.remove_file(p); }
-  std::vector<std::string> make_directories(const std::string& p) override {
-    return real_.make_directories(p);
-  }
-  bool remove_directory(const std::string& p) override { return real_.remove_directory(p); }
-  [[nodiscard]] std::vector<std::string> list(const std::string& p) const override {
-    return real_.list(p);
-  }
-  [[nodiscard]] std::optional<std::string> link_target(const std::string& p) const override {
-    return real_.link_target(p);
-  }
-  DirectoryLock lock_directory(const std::string& p,
-                               std::chrono::steady_clock::time_point deadline) override {
-    return real_.lock_directory(p, deadline);
+    ForwardingFiles::write_atomic(p, bytes, mode);
   }
 
  private:
-  HostFiles& real_;
   std::string fail_;
 };
 
