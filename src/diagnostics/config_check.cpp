@@ -309,7 +309,8 @@ class Checker : private config::Findings {
             "missing; use credentialprovider.kubelet.k8s.io/v1");
     } else if (!is_supported_api_version(*api_version)) {
       error(provider.find("apiVersion")->line, join(path, "apiVersion"),
-            quoted_text(*api_version) + " is not supported; use credentialprovider.kubelet.k8s.io/v1");
+            quoted_text(*api_version) +
+                " is not supported; use credentialprovider.kubelet.k8s.io/v1");
     }
 
     check_match_images(provider, path);
@@ -376,7 +377,8 @@ class Checker : private config::Findings {
       if (verdict.invalid) {
         error(line, index(field, i), quoted_text(pattern) + " is invalid: " + *verdict.invalid);
       } else if (verdict.never_matches) {
-        error(line, index(field, i), quoted_text(pattern) + " never matches: " + *verdict.never_matches);
+        error(line, index(field, i),
+              quoted_text(pattern) + " never matches: " + *verdict.never_matches);
       } else if (verdict.unusual) {
         warn(line, index(field, i),
              quoted_text(pattern) + " matches, but " + *verdict.unusual +
