@@ -3,6 +3,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -20,6 +21,19 @@ std::string temporary_name(std::string_view name) {
     suffix += kDigits[byte & 0xfU];
   }
   return "." + std::string(name) + ".qcp-" + suffix;
+}
+
+bool is_temporary_name(std::string_view name) {
+  constexpr std::string_view kMarker = ".qcp-";
+  constexpr std::size_t kSuffix = 12;
+  const auto marker = name.rfind(kMarker);
+  if (!name.starts_with('.') || marker == std::string_view::npos || marker == 0) {
+    return false;
+  }
+  const auto suffix = name.substr(marker + kMarker.size());
+  return suffix.size() == kSuffix && std::all_of(suffix.begin(), suffix.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 bool write_all(int fd, std::string_view bytes) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp::install {
@@ -34,21 +35,10 @@ std::optional<std::string> plain_value(std::string_view value) {
   return std::string(value);
 }
 
-std::vector<std::string> split_lines(std::string_view text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const auto end = std::min(text.find('\n', start), text.size());
-    lines.emplace_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
 }  // namespace
 
 EnvFile::EnvFile(std::string_view text, std::string_view key, const std::string& file)
-    : lines_(split_lines(text)), key_(key), file_(file) {
+    : lines_(split(text, '\n')), key_(key), file_(file) {
   const auto refuse = [&file](std::size_t index, const std::string& why) {
     throw Failure(ExitCode::kUsage, "install: " + file + ":" + std::to_string(index + 1) + " " +
                                         why +

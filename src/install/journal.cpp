@@ -7,6 +7,7 @@
 
 #include "install/transaction.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/file_io.hpp"
 #include "qcp/install/installer.hpp"
 
 namespace qcp::install {
@@ -27,18 +28,6 @@ std::string journal_path() {
                     ": not a journal this installer wrote, so nothing it names is touched; "
                     "check the node, then remove " +
                     journal_directory() + " by hand");
-}
-
-// ".NAME.qcp-" and 12 hex digits: what RootedFiles::write_atomic writes before its rename.
-bool is_temporary_name(std::string_view name) {
-  const auto marker = name.rfind(".qcp-");
-  if (!name.starts_with('.') || marker == std::string_view::npos || marker == 0) {
-    return false;
-  }
-  const auto suffix = name.substr(marker + 5);
-  return suffix.size() == 12 && std::all_of(suffix.begin(), suffix.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
 }
 
 // Removes what a killed run left half-written, and journal copies no journal names.

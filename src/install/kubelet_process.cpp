@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "core/text.hpp"
+
 namespace qcp::install {
 namespace {
 
@@ -29,17 +31,6 @@ bool is_pid(std::string_view name) {
 
 std::string_view program_name(std::string_view path) {
   return path.substr(path.rfind('/') + 1);
-}
-
-std::vector<std::string> split_nul(std::string_view bytes) {
-  std::vector<std::string> words;
-  std::size_t start = 0;
-  while (start < bytes.size()) {
-    const auto end = std::min(bytes.find('\0', start), bytes.size());
-    words.emplace_back(bytes.substr(start, end - start));
-    start = end + 1;
-  }
-  return words;
 }
 
 // Who may have made a program the installer runs as root: root, or the installer's own user.
@@ -104,7 +95,7 @@ std::optional<Kubelet> find_kubelet(const HostFiles& files, std::string* skipped
   for (const auto& pid : pids) {
     try {
       const auto cmdline = files.read("/proc/" + pid + "/cmdline", kMaxCommandLineBytes);
-      auto argv = split_nul(cmdline ? cmdline->bytes : "");
+      auto argv = split(cmdline ? cmdline->bytes : "", '\0');
       if (argv.empty() || !(program_name(argv.front()) == "kubelet" ||
                             (program_name(argv.front()) == "k3s" && argv.size() > 1 &&
                              (argv[1] == "server" || argv[1] == "agent")))) {

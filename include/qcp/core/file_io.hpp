@@ -11,6 +11,8 @@ namespace qcp {
 // A name for a temporary file beside `name`: ".NAME.qcp-" and 12 random hex digits. Created
 // with O_EXCL, so two writers never share one even if the randomness failed.
 std::string temporary_name(std::string_view name);
+// Whether `name` is one temporary_name() makes: what a writer killed before its rename leaves.
+bool is_temporary_name(std::string_view name);
 
 // All of `bytes` to `fd` (EINTR retried); false, with errno set, on an error.
 bool write_all(int fd, std::string_view bytes);
