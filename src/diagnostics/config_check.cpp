@@ -9,6 +9,7 @@
 #include "diagnostics/config_fields.hpp"
 #include "diagnostics/provider_needs.hpp"
 #include "qcp/core/duration.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/diagnostics/match_image.hpp"
 #include "qcp/diagnostics/yaml.hpp"
 #include "qcp/plugin/request.hpp"
@@ -41,27 +42,6 @@ bool is_dns_label_char(char c) {
 
 bool is_alnum(char c) {
   return is_dns_label_char(c) || (c >= 'A' && c <= 'Z');
-}
-
-// k8s.io/apimachinery IsDNS1123Subdomain.
-bool is_dns_subdomain(std::string_view text) {
-  if (text.empty() || text.size() > 253) {
-    return false;
-  }
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = text.find('.', start);
-    const auto label = text.substr(start, dot - start);
-    if (label.empty() || !is_dns_label_char(label.front()) || !is_dns_label_char(label.back()) ||
-        !std::all_of(label.begin(), label.end(),
-                     [](char c) { return is_dns_label_char(c) || c == '-'; })) {
-      return false;
-    }
-    if (dot == std::string_view::npos) {
-      return true;
-    }
-    start = dot + 1;
-  }
 }
 
 // k8s.io/apimachinery IsQualifiedName, applied to the lower-cased key as the kubelet does.

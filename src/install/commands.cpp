@@ -12,10 +12,13 @@
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/image.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/install/failure_record.hpp"
 #include "qcp/install/installer.hpp"
 #include "qcp/install/kubelet_restart.hpp"
+#include "qcp/kube/node.hpp"
+#include "qcp/net/curl_http.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp {
@@ -29,6 +32,8 @@ constexpr std::size_t kMaxExecutableBytes = std::size_t{256} << 20;
 // --watch's bounds: often enough to matter, seldom enough to cost nothing.
 constexpr auto kMinWatch = std::chrono::seconds{1};
 constexpr auto kMaxWatch = std::chrono::hours{24};
+// One GET of one Node from inside the cluster.
+constexpr std::chrono::milliseconds kNodeReadTimeout{20'000};
 
 std::chrono::seconds watch_interval(const std::string& text) {
   const auto parsed = parse_go_duration(text);
@@ -36,6 +41,30 @@ std::chrono::seconds watch_interval(const std::string& text) {
     throw Failure(ExitCode::kUsage, "install: --watch must be a duration from 1s to 24h, e.g. 5m");
   }
   return std::chrono::duration_cast<std::chrono::seconds>(*parsed);
+}
+
+// The kubelet's version as its Node object reports it: nothing executed, no namespace switched.
+std::function<KubeletGeneration()> ask_node_object(const std::string& node_name,
+                                                   const Environment& env) {
+  if (!is_dns_subdomain(node_name)) {
+    throw Failure(ExitCode::kUsage, "install: --node-name " + one_line(node_name) +
+                                        " is not a Kubernetes node name (a DNS-1123 subdomain)");
+  }
+  return [node_name, &env] {
+    const auto api = kube::in_cluster_api_server(env, "install --node-name");
+    CurlHttpClient http;
+    return kubelet_generation(kube::node_kubelet_version(http, api, node_name, kNodeReadTimeout),
+                              "Node " + node_name + "'s kubeletVersion");
+  };
+}
+
+std::function<KubeletGeneration()> ask_running_kubelet(const std::string& host_root) {
+  return [host_root] {
+    const install::RootedFiles node_files(host_root);
+    install::HostNodeCommands node(host_root);
+    return kubelet_generation(install::running_kubelet_version(node_files, node),
+                              "the running kubelet");
+  };
 }
 
 int print(const install::Outcome& outcome, std::ostream& out) {
@@ -70,10 +99,17 @@ int install_command(std::span<const std::string> args, Streams streams, const En
   std::string version;
   app.add_option("--kubelet-version", version,
                  "The node's kubelet (1.33 and 1.34+ need different entries); default: as the "
-                 "config's other providers show, else as the running kubelet tells (a root "
-                 "process in the node's mount namespace whose executable no other user can "
-                 "change; empty means the same)")
+                 "config's other providers show, else as --node-name's Node object reports, "
+                 "else as the running kubelet tells (a root process in the node's mount "
+                 "namespace whose executable no other user can change); empty means the same")
       ->type_name("1.N");
+  std::string node_name;
+  app.add_option("--node-name", node_name,
+                 "This node's name (the DaemonSet passes spec.nodeName): the kubelet version is "
+                 "read from its Node object's status.nodeInfo.kubeletVersion, with this pod's "
+                 "service account (get nodes), instead of asking the running kubelet; empty: "
+                 "not used")
+      ->type_name("NAME");
   app.add_option("--audience", request.provider.audience,
                  "The service-account token audience the kubelet requests for this provider")
       ->type_name("AUDIENCE")
@@ -112,12 +148,12 @@ int install_command(std::span<const std::string> args, Streams streams, const En
   if (!version.empty()) {
     request.kubelet = kubelet_generation(version, "install");
   }
-  request.ask_kubelet = [host_root = paths.host_root] {
-    const install::RootedFiles node_files(host_root);
-    install::HostNodeCommands node(host_root);
-    return kubelet_generation(install::running_kubelet_version(node_files, node),
-                              "the running kubelet");
-  };
+  if (node_name.empty()) {
+    request.ask_kubelet = ask_running_kubelet(paths.host_root);
+  } else {
+    request.ask_kubelet = ask_node_object(node_name, env);
+    request.ask_kubelet_source = "Node " + node_name + "'s status";
+  }
   request.bin_dir = paths.bin_dir;
   request.config = paths.config;
   request.provider.name = std::string(kProgramName);

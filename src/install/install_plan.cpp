@@ -107,7 +107,7 @@ KubeletGeneration kubelet_generation(const InstallRequest& request,
     try {
       return request.ask_kubelet();
     } catch (const Failure& failure) {
-      asked = " or the running kubelet (" + std::string(failure.what()) + ")";
+      asked = " or " + request.ask_kubelet_source + " (" + std::string(failure.what()) + ")";
     }
   }
   throw Failure(ExitCode::kUsage,

@@ -24,9 +24,13 @@ using yaml::Node;
 struct Rendered {
   std::vector<Node> objects;
 
-  [[nodiscard]] const Node* find(std::string_view kind) const {
+  // The first object of that kind, and of that name when one is given.
+  [[nodiscard]] const Node* find(std::string_view kind, std::string_view name = {}) const {
     for (const auto& object : objects) {
-      if (const auto* k = object.find("kind"); k != nullptr && k->text == kind) {
+      const auto* k = object.find("kind");
+      const auto* metadata = object.find("metadata");
+      const auto* n = metadata == nullptr ? nullptr : metadata->find("name");
+      if (k != nullptr && k->text == kind && (name.empty() || (n != nullptr && n->text == name))) {
         return &object;
       }
     }
@@ -102,11 +106,16 @@ std::map<std::string, std::string> config_data(const Rendered& rendered) {
   return data;
 }
 
-// Every $(VAR) of the container's args comes from the rendered ConfigMap, by its hashed name.
+// Every $(VAR) of the container's args comes from the rendered ConfigMap, by its hashed name,
+// but the node's name, which the pod's own spec gives.
 void expect_settings_from_config_map(const Node& pod, const Rendered& rendered) {
   const std::string config_name = at(*rendered.find("ConfigMap"), "metadata.name").text;
   for (const auto& variable : at(pod, "containers.0.env").items) {
-    EXPECT_EQ(at(variable, "valueFrom.configMapKeyRef.name").text, config_name);
+    if (at(variable, "name").text == "QCP_NODE_NAME") {
+      EXPECT_EQ(at(variable, "valueFrom.fieldRef.fieldPath").text, "spec.nodeName");
+    } else {
+      EXPECT_EQ(at(variable, "valueFrom.configMapKeyRef.name").text, config_name);
+    }
   }
   EXPECT_EQ(at(pod, "containers.0.image").text,
             "registry.example.com/quay-credential-provider:v" + std::string(QCP_PROJECT_VERSION));
@@ -138,19 +147,19 @@ TEST_P(Deploy, TheOverlaySettingsAreTheInstallersDefaultsForItsProfile) {
   ASSERT_NE(daemonset, nullptr);
   const auto& pod = at(*daemonset, "spec.template.spec");
   expect_settings_from_config_map(pod, rendered);
-  EXPECT_EQ(
-      texts(at(pod, "containers.0.args")),
-      (std::vector<std::string>{
-          "install", "--host-root=/host", "--profile=$(QCP_PROFILE)", "--bin-dir=$(QCP_BIN_DIR)",
-          "--config=$(QCP_CONFIG)", "--match-image=$(QCP_MATCH_IMAGE)",
-          "--kubelet-version=$(QCP_KUBELET_VERSION)", "--audience=$(QCP_AUDIENCE)",
-          "--restart-kubelet", "--failure-record=/run/quay-credential-provider/failed-install",
-          "--watch=$(QCP_WATCH)"}));
+  EXPECT_EQ(texts(at(pod, "containers.0.args")),
+            (std::vector<std::string>{
+                "install", "--host-root=/host", "--profile=$(QCP_PROFILE)",
+                "--bin-dir=$(QCP_BIN_DIR)", "--config=$(QCP_CONFIG)",
+                "--match-image=$(QCP_MATCH_IMAGE)", "--kubelet-version=$(QCP_KUBELET_VERSION)",
+                "--node-name=$(QCP_NODE_NAME)", "--audience=$(QCP_AUDIENCE)", "--restart-kubelet",
+                "--failure-record=/run/quay-credential-provider/failed-install",
+                "--watch=$(QCP_WATCH)"}));
   EXPECT_EQ(at(pod, "containers.0.volumeMounts.1.mountPath").text, "/run/quay-credential-provider");
   EXPECT_EQ(at(pod, "volumes.1.name").text, at(pod, "containers.0.volumeMounts.1.name").text);
   EXPECT_NE(at(pod, "volumes.1").find("emptyDir"), nullptr);
   EXPECT_EQ(at(*daemonset, "spec.updateStrategy.rollingUpdate.maxUnavailable").text, "1");
-  EXPECT_EQ(data.at("kubelet-version"), "") << "asked of the running kubelet unless set";
+  EXPECT_EQ(data.at("kubelet-version"), "") << "read from the Node object unless set";
   // SIGTERM lets a checked restart end: two restarts of --restart-timeout's default 2m each,
   // and a minute for another install's lock and the rest.
   EXPECT_GE(std::stoi(at(pod, "terminationGracePeriodSeconds").text), 2 * 120 + 60);
@@ -160,8 +169,9 @@ TEST_P(Deploy, TheOverlaySettingsAreTheInstallersDefaultsForItsProfile) {
 
 TEST_P(Deploy, KubeletsMayRequestTheAudienceInstallWrites) {
   const auto rendered = render("overlays/" + std::string(install::profile_name(GetParam())));
-  const auto* role = rendered.find("ClusterRole");
-  const auto* binding = rendered.find("ClusterRoleBinding");
+  const auto* role = rendered.find("ClusterRole", "quay-credential-provider-node-audience");
+  const auto* binding =
+      rendered.find("ClusterRoleBinding", "quay-credential-provider-node-audience");
   ASSERT_NE(role, nullptr);
   ASSERT_NE(binding, nullptr);
   EXPECT_EQ(texts(at(*role, "rules.0.apiGroups")), std::vector<std::string>{""});
@@ -172,6 +182,32 @@ TEST_P(Deploy, KubeletsMayRequestTheAudienceInstallWrites) {
   EXPECT_EQ(at(*binding, "roleRef.name").text, at(*role, "metadata.name").text);
   EXPECT_EQ(at(*binding, "subjects.0.kind").text, "Group");
   EXPECT_EQ(at(*binding, "subjects.0.name").text, "system:nodes");
+}
+
+// install --node-name reads the node's Node object with the pod's own token: the DaemonSet's
+// service account may get nodes and nothing else, and the pod gets a token to do it with.
+TEST_P(Deploy, TheInstallerMayReadNodesAndNothingElse) {
+  const auto rendered = render("overlays/" + std::string(install::profile_name(GetParam())));
+  const auto& pod = at(*rendered.find("DaemonSet"), "spec.template.spec");
+  const auto account = at(pod, "serviceAccountName").text;
+  EXPECT_EQ(at(pod, "automountServiceAccountToken").text, "true");
+  const auto* service_account = rendered.find("ServiceAccount", account);
+  ASSERT_NE(service_account, nullptr) << account;
+  const auto* role = rendered.find("ClusterRole", "quay-credential-provider-node-reader");
+  const auto* binding = rendered.find("ClusterRoleBinding", "quay-credential-provider-node-reader");
+  ASSERT_NE(role, nullptr);
+  ASSERT_NE(binding, nullptr);
+  EXPECT_EQ(at(*role, "rules").items.size(), 1U);
+  EXPECT_EQ(texts(at(*role, "rules.0.apiGroups")), std::vector<std::string>{""});
+  EXPECT_EQ(texts(at(*role, "rules.0.resources")), std::vector<std::string>{"nodes"});
+  EXPECT_EQ(texts(at(*role, "rules.0.verbs")), std::vector<std::string>{"get"});
+  EXPECT_EQ(at(*binding, "roleRef.kind").text, "ClusterRole");
+  EXPECT_EQ(at(*binding, "roleRef.name").text, at(*role, "metadata.name").text);
+  EXPECT_EQ(at(*binding, "subjects").items.size(), 1U);
+  EXPECT_EQ(at(*binding, "subjects.0.kind").text, "ServiceAccount");
+  EXPECT_EQ(at(*binding, "subjects.0.name").text, account);
+  EXPECT_EQ(at(*binding, "subjects.0.namespace").text,
+            at(*service_account, "metadata.namespace").text);
 }
 
 TEST_P(Deploy, TheUninstallJobTakesTheSameSettingsAndLeavesOutTheDaemonSet) {

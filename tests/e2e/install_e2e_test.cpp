@@ -191,6 +191,7 @@ TEST_F(InstallBinary, UsageErrorsAreOneLineAndWriteNothing) {
            {"install", "--bin-dir", "/opt/qcp/bin", "--config", "/etc/k.yaml", "--match-image", "q",
             "--kubelet-version", "1.34", "--watch", "100ms"},
            {"install", "--profile", "kubeadmin", "--match-image", "q"},
+           {"install", "--profile", "kind", "--match-image", "q", "--node-name", "Worker_1"},
            {"install", "--profile", "kind", "--match-image", "q", "--kubelet-version", "1.34",
             "--restart-kubelet", "--restart-timeout", "1s"},
            {"uninstall", "--bin-dir", "/opt/qcp/bin"}}) {

@@ -26,6 +26,7 @@ struct InstallRequest {
   // Asks the running kubelet when neither the flag nor the config tells (throws Failure saying
   // why it cannot); empty: never asked.
   std::function<KubeletGeneration()> ask_kubelet;
+  std::string ask_kubelet_source = "the running kubelet";  // whom ask_kubelet asks, for messages
   std::string binary;  // the executable to install: this program's own bytes
   // Where the kubelet's flags are written (kubeadm, kind, k3s) or only reported (generic).
   Profile profile = Profile::kGeneric;
