@@ -76,3 +76,23 @@ for arch in amd64 arm64; do
   cmp -s "$work/$arch/root/$doc/LICENSE" "$license" || fail "$image: linux/$arch's LICENSE differs"
   echo "check-dist: $image: linux/$arch, FROM scratch: the binary (entrypoint), LICENSE, SBOM"
 done
+
+# deploy/ as released: every image it runs is this image index, by digest, and no tag is left.
+deploy=quay-credential-provider-deploy.tar.gz
+[[ -f $deploy ]] || fail "no $deploy"
+index_digest=sha256:$(sha256sum <"$work/index.json" | cut -d' ' -f1)
+mkdir "$work/released"
+tar -C "$work/released" -xzf "$deploy" || fail "$deploy does not unpack"
+! grep -rq 'newTag' "$work/released" || fail "$deploy still names a tag"
+pins=$(grep -rh '^    digest: ' "$work/released/deploy" | sort | uniq -c | xargs)
+[[ $pins == "2 digest: $index_digest" ]] || fail "$deploy pins [$pins], not the image's $index_digest twice"
+if command -v kubectl >/dev/null; then
+  for dir in overlays/kubeadm overlays/kind overlays/k3s uninstall/kubeadm uninstall/kind uninstall/k3s; do
+    images=$(kubectl kustomize "$work/released/deploy/$dir" | awk '$1 == "image:" || $2 == "image:" { print $NF }' | sort -u | xargs)
+    [[ $images == "registry.example.com/quay-credential-provider@$index_digest" ]] \
+      || fail "$deploy: $dir runs [$images]"
+  done
+  echo "check-dist: $deploy: every overlay and uninstall Job runs the image by its index digest (rendered with kubectl)"
+else
+  echo "check-dist: $deploy: pinned to the index digest (kubectl is not here: overlays not rendered)"
+fi

@@ -10,6 +10,8 @@
 #   dist/quay-credential-provider-linux-<arch>.spdx.json   its SPDX 2.3 SBOM, written by the build
 #   dist/quay-credential-provider-image.oci.tar            the OCI image, both platforms
 #                                                          (scripts/build-image.sh)
+#   dist/quay-credential-provider-deploy.tar.gz           deploy/, its images pinned to that
+#                                                          image's index digest
 #   dist/SHA256SUMS                                        every file in dist/
 # and verifies them (scripts/check-dist.sh). SOURCE_DATE_EPOCH is the commit's time and each
 # build runs in build/release-<arch>, so two runs of one commit give the same bytes.
@@ -53,10 +55,11 @@ done
 
 version=$(dist/quay-credential-provider-linux-amd64 --version | awk 'NR == 1 { print $2 }')
 QCP_IMAGE_VERSION=$version scripts/build-image.sh dist
+# What deploy/ overlays pin: the digest of the image index, which `skopeo copy --all` keeps.
+digest=sha256:$(skopeo inspect --raw oci-archive:dist/quay-credential-provider-image.oci.tar | sha256sum | cut -d' ' -f1)
+scripts/pin-deploy.sh "$digest" dist/quay-credential-provider-deploy.tar.gz
 (cd dist && sha256sum -- * >SHA256SUMS)
 
 scripts/check-dist.sh dist
 ls -l dist >&2
-# What deploy/ overlays pin: the digest of the image index, which `skopeo copy --all` keeps.
-digest=sha256:$(skopeo inspect --raw oci-archive:dist/quay-credential-provider-image.oci.tar | sha256sum | cut -d' ' -f1)
-echo "release: image index digest $digest: pin it in your overlay's images: entry (docs/install.md)" >&2
+echo "release: image index digest $digest: dist/quay-credential-provider-deploy.tar.gz holds deploy/ pinned to it (docs/install.md)" >&2

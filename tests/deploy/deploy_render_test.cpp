@@ -231,28 +231,49 @@ TEST_P(Deploy, TheUninstallJobTakesTheSameSettingsAndLeavesOutTheDaemonSet) {
   EXPECT_EQ(at(*job, "metadata.namespace").text, "quay-credential-provider");
 }
 
-TEST_P(Deploy, AnOverlayOfYourOwnPinsTheImageByTheDigestReleaseSays) {
-  // docs/install.md's overlay: what scripts/release.sh prints goes into images[].digest.
-  std::string pattern = (std::filesystem::temp_directory_path() / "qcp-overlay-XXXXXX").string();
-  const std::filesystem::path mine = ::mkdtemp(pattern.data());
+// Issue 22, item 8: deploy/ can only name a tag (a commit cannot hold the digest of an image
+// built from it), so the release ships deploy/ pinned: scripts/pin-deploy.sh, which release.sh
+// runs with the image index's digest. Every image the pinned tree runs is that digest.
+TEST_P(Deploy, TheReleasedDeployTreeRunsTheImageByDigestOnly) {
+  const std::string profile(install::profile_name(GetParam()));
+  std::string pattern = (std::filesystem::temp_directory_path() / "qcp-pinned-XXXXXX").string();
+  const std::filesystem::path dir = ::mkdtemp(pattern.data());
   const std::string digest =
-      "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-  const auto base = std::filesystem::relative(
-      std::string(QCP_DEPLOY_DIR) + "/overlays/" + std::string(install::profile_name(GetParam())),
-      mine);
-  std::ofstream(mine / "kustomization.yaml")
-      << "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - "
-      << base.string()
+      "sha256:89abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234567";
+  ProcessSpec spec;
+  spec.argv = {"/bin/bash",
+               "-c",
+               "\"$0\" \"$1\" \"$2/deploy.tar.gz\" && tar -C \"$2\" -xzf \"$2/deploy.tar.gz\"",
+               QCP_PIN_DEPLOY,
+               digest,
+               dir.string()};
+  spec.environment = {"PATH=/usr/bin:/bin"};
+  spec.deadline = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+  const auto pinned = run_process(spec);
+  ASSERT_TRUE(pinned.succeeded()) << pinned.err;
+  // docs/install.md's overlay of your own: your registry's name, the release's digest.
+  std::filesystem::create_directories(dir / "mine");
+  std::ofstream(dir / "mine/kustomization.yaml")
+      << "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+         "  - ../deploy/overlays/"
+      << profile
       << "\nimages:\n  - name: registry.example.com/quay-credential-provider\n"
-         "    newName: registry.internal/quay-credential-provider\n    digest: "
-      << digest << "\n";
-  const auto rendered = render_path(mine.string());
-  std::filesystem::remove_all(mine);
-  const auto* daemonset = rendered.find("DaemonSet");
-  ASSERT_NE(daemonset, nullptr);
-  EXPECT_EQ(at(*daemonset, "spec.template.spec.containers.0.image").text,
+         "    newName: registry.internal/quay-credential-provider\n";
+  const auto overlay = render_path((dir / "deploy/overlays" / profile).string());
+  const auto uninstall = render_path((dir / "deploy/uninstall" / profile).string());
+  const auto mine = render_path((dir / "mine").string());
+  std::filesystem::remove_all(dir);
+  const std::string image = "registry.example.com/quay-credential-provider@" + digest;
+  const std::string path = "spec.template.spec.containers.0.image";
+  ASSERT_NE(overlay.find("DaemonSet"), nullptr);
+  EXPECT_EQ(at(*overlay.find("DaemonSet"), path).text, image);
+  ASSERT_NE(uninstall.find("Job"), nullptr);
+  EXPECT_EQ(at(*uninstall.find("Job"), path).text, image);
+  ASSERT_NE(mine.find("DaemonSet"), nullptr);
+  EXPECT_EQ(at(*mine.find("DaemonSet"), path).text,
             "registry.internal/quay-credential-provider@" + digest);
-  EXPECT_EQ(at(*daemonset, "spec.template.spec.containers.0.imagePullPolicy").text, "IfNotPresent");
+  EXPECT_EQ(at(*mine.find("DaemonSet"), "spec.template.spec.containers.0.imagePullPolicy").text,
+            "IfNotPresent");
 }
 
 INSTANTIATE_TEST_SUITE_P(Profiles, Deploy,
