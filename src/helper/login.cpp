@@ -25,7 +25,6 @@ namespace {
 
 constexpr std::size_t kMaxAuthFileBytes = std::size_t{4} << 20;
 // Another login holds an auth file's lock for one read, merge and write.
-constexpr auto kAuthFileLockWait = std::chrono::seconds{30};
 
 struct LoginRequest {
   helper::WorkloadTarget target;
@@ -105,11 +104,13 @@ void check_output(LoginRequest& request) {
   }
 }
 
-std::string write_authfile(const std::string& authfile, const helper::RobotCredential& credential) {
+// Other writers of this file (logins for other registries) merge one at a time; the wait for
+// them is bounded by --timeout, the one deadline the user sets.
+std::string write_authfile(const std::string& authfile, const helper::RobotCredential& credential,
+                           std::chrono::milliseconds lock_wait) {
   const std::string path = std::filesystem::absolute(authfile).lexically_normal().string();
-  // Other writers of this file (logins for other registries) merge one at a time.
   const PrivateFileLock lock(path, "login: --authfile",
-                             std::chrono::steady_clock::now() + kAuthFileLockWait);
+                             std::chrono::steady_clock::now() + lock_wait);
   const auto current = read_private_file(path, "login: --authfile", kMaxAuthFileBytes);
   std::string merged;
   try {
@@ -156,7 +157,7 @@ int refresh(const LoginRequest& request, const Options& options, const Environme
           [&] { return helper::obtain_credential(request.target, options, env, http, clock, log); },
       .publish =
           [&](const helper::RobotCredential& credential) {
-            write_authfile(request.authfile, credential);
+            write_authfile(request.authfile, credential, options.timeout);
             until = credential.expires_at;
             valid_until = credential.valid_until;
           },
@@ -249,7 +250,8 @@ int login_command(std::span<const std::string> args, Streams streams, const Envi
                               " (Quay token sha256=" + short_hash(credential.token) +
                               ", expires in " + format_human(lifetime) + ")";
   if (request.format == "authfile") {
-    log->info("wrote the {} to {}", summary, write_authfile(request.authfile, credential));
+    log->info("wrote the {} to {}", summary,
+              write_authfile(request.authfile, credential, options.timeout));
     return static_cast<int>(ExitCode::kOk);
   }
   std::string output =

@@ -2,11 +2,14 @@
 // read it: merged into an auth file (others' entries kept, 0600, atomic), a dockerconfigjson
 // Secret manifest, or External Secrets' keys; bad input refused before anything is read or
 // sent; no token or piece of one in any message.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "qcp/core/jwt.hpp"
@@ -119,6 +122,24 @@ TEST_F(Login, AnAuthFileOfAnotherUserIsNeitherReadNorWritten) {
   struct stat status {};
   ASSERT_EQ(::stat(authfile.c_str(), &status), 0);
   EXPECT_EQ(status.st_uid, 65534U);
+}
+
+// Deadlines are absolute: a writer that holds the auth file's lock does not hold login past
+// --timeout (it was a fixed 30 s).
+TEST_F(Login, WaitsForAnotherWriterOfTheAuthFileAtMostTimeout) {
+  const auto authfile = dir_.path() / "auth.json";
+  const int holder = ::open((authfile.string() + ".lock").c_str(), O_RDWR | O_CREAT, 0600);
+  ASSERT_GE(holder, 0);
+  ASSERT_EQ(::flock(holder, LOCK_EX), 0);
+  const auto started = std::chrono::steady_clock::now();
+  const auto outcome =
+      login({"--token-file", token_file_, "--authfile", authfile.string(), "--timeout", "2s"});
+  const auto took = std::chrono::steady_clock::now() - started;
+  ::close(holder);
+  EXPECT_NE(outcome.exit_code, 0);
+  EXPECT_THAT(outcome.err, HasSubstr("another writer held the lock past the deadline"));
+  EXPECT_LT(took, std::chrono::seconds{10}) << "the lock wait outlived --timeout";
+  EXPECT_FALSE(std::filesystem::exists(authfile));
 }
 
 TEST_F(Login, PrintsADockerconfigjsonSecret) {
