@@ -19,6 +19,7 @@
 #include "check.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/image.hpp"
+#include "qcp/core/names.hpp"
 
 namespace {
 

@@ -18,6 +18,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/identity.hpp"
 #include "qcp/core/image.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/plugin/request.hpp"
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include "qcp/core/failure.hpp"
 #include "qcp/core/image.hpp"
+#include "qcp/core/names.hpp"
 
 namespace qcp {
 namespace {

@@ -1,12 +1,11 @@
 #include "qcp/core/proxy.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 
 #include "qcp/core/failure.hpp"
+#include "qcp/core/names.hpp"
 
 namespace qcp {
 namespace {
@@ -14,34 +13,6 @@ namespace {
 bool is_unreserved_or_sub_delim(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
          std::string_view("-._~!$&'()*+,;=%").find(c) != std::string_view::npos;
-}
-
-bool is_host_name(std::string_view host) {
-  if (host.empty() || host.size() > 253) {
-    return false;
-  }
-  return std::all_of(host.begin(), host.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_';
-  });
-}
-
-bool is_ipv6_literal(std::string_view host) {
-  if (host.size() < 3 || host.front() != '[' || host.back() != ']') {
-    return false;
-  }
-  const std::string inner(host.substr(1, host.size() - 2));
-  in6_addr address{};
-  return inner.find('\0') == std::string::npos &&
-         ::inet_pton(AF_INET6, inner.c_str(), &address) == 1;
-}
-
-bool is_port(std::string_view port) {
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
-  }
-  const int value = std::stoi(std::string(port));
-  return value >= 1 && value <= 65535;
 }
 
 std::string lower(std::string_view text) {
@@ -113,7 +84,7 @@ ProxyUrl parse_proxy_url(std::string_view text, std::string_view variable) {
       throw refuse("the port must be a number from 1 to 65535");
     }
   }
-  if (!is_host_name(host) && !is_ipv6_literal(host)) {
+  if (!is_valid_host_port(host)) {
     throw refuse("no valid host name or address");
   }
   proxy.display =

@@ -4,8 +4,8 @@
 #include <cctype>
 
 #include "qcp/core/failure.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/core/identity.hpp"
-#include "qcp/core/image.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/diagnostics/yaml.hpp"
 

@@ -15,6 +15,7 @@
 #include "plugin/option_flags.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/core/private_file.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/helper/refresh.hpp"
@@ -57,15 +58,6 @@ void add_workload_flags(CLI::App& app, LoginRequest& request) {
       ->type_name("CMD");
 }
 
-// Kubernetes object names: a DNS-1123 subdomain.
-bool is_object_name(std::string_view name) {
-  constexpr std::size_t kMax = 253;
-  return !name.empty() && name.size() <= kMax &&
-         name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-.") == std::string::npos &&
-         std::isalnum(static_cast<unsigned char>(name.front())) != 0 &&
-         std::isalnum(static_cast<unsigned char>(name.back())) != 0;
-}
-
 std::string default_secret_name(const std::string& robot) {
   std::string name = "quay-" + robot;
   for (char& c : name) {
@@ -97,8 +89,8 @@ void check_output(LoginRequest& request) {
   if (request.secret_name.empty()) {
     request.secret_name = default_secret_name(request.target.robot);
   }
-  if (!is_object_name(request.secret_name) ||
-      (!request.namespace_name.empty() && !is_object_name(request.namespace_name))) {
+  if (!is_dns_subdomain(request.secret_name) ||
+      (!request.namespace_name.empty() && !is_dns_subdomain(request.namespace_name))) {
     throw Failure(ExitCode::kUsage,
                   "login: --secret-name and --namespace must be Kubernetes names (a-z, 0-9, -, .)");
   }

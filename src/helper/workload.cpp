@@ -2,9 +2,9 @@
 
 #include "plugin/exchange_settings.hpp"
 #include "qcp/core/exchange.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/identity.hpp"
-#include "qcp/core/image.hpp"
 #include "qcp/core/redact.hpp"
 
 namespace qcp::helper {

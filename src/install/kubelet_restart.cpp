@@ -18,6 +18,7 @@
 #include "install/kubelet_process.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
 
 namespace qcp::install {
@@ -168,8 +169,8 @@ std::optional<HealthzEndpoint> parse_healthz_url(std::string_view url) {
   in_addr parsed{};
   const std::string_view port = authority.substr(colon + 1);
   const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), endpoint.port);
-  if (::inet_pton(AF_INET, endpoint.address.c_str(), &parsed) != 1 || port.empty() ||
-      error != std::errc() || end != port.data() + port.size() || endpoint.port == 0) {
+  if (::inet_pton(AF_INET, endpoint.address.c_str(), &parsed) != 1 || !is_port(port) ||
+      error != std::errc() || end != port.data() + port.size()) {
     return std::nullopt;
   }
   endpoint.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));

@@ -10,10 +10,10 @@
 #include "core/cli_parse.hpp"
 #include "plugin/option_flags.hpp"
 #include "qcp/core/duration.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/core/exchange.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/identity.hpp"
-#include "qcp/core/image.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/version.hpp"
 

@@ -226,6 +226,11 @@ TEST_F(Login, BadInputIsRefusedBeforeAnythingIsSent) {
            {{"--token-file", token_file_, "--format", "yaml"}, "give --authfile PATH, or --format"},
            {{"--token-file", token_file_, "--format", "secret", "--secret-name", "Bad_Name"},
             "must be Kubernetes names"},
+           // Issue 20: login's own name check took "a..b", which the API server refuses.
+           {{"--token-file", token_file_, "--format", "secret", "--namespace", "a..b"},
+            "must be Kubernetes names"},
+           {{"--token-file", token_file_, "--format", "secret", "--secret-name", "quay-.x"},
+            "must be Kubernetes names"},
            {{"--token-file", token_file_, "--format", "eso", "--timeout", "2m"},
             "--timeout must be between 1ms and 55s"},
            {{"--token-command", "'unclosed", "--format", "eso"}, "unclosed '"}}) {

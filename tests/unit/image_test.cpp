@@ -1,4 +1,5 @@
 #include "qcp/core/image.hpp"
+#include "qcp/core/names.hpp"
 
 #include <gtest/gtest.h>
 

@@ -11,11 +11,7 @@ namespace qcp {
 // ("nginx", "team/app") belong to docker.io, as in the kubelet's own normalization.
 std::string registry_of_image(std::string_view image);
 
-// host[:port] where host is a DNS name, an IPv4 address or a bracketed IPv6 address and port is
-// 1-65535. Used for the image's registry, the quay.io/host annotation and --allowed-host.
-[[nodiscard]] bool is_valid_host_port(std::string_view host_port);
-
-// A matchImages entry install writes: HOST[:PORT][/PATH] as is_valid_host_port, except that a
+// A matchImages entry install writes: HOST[:PORT][/PATH] as is_valid_host_port (names.hpp), except that a
 // host label may hold '*' globs ("*.quay.io", "quay-*.example.com"), and PATH (a repository
 // prefix) is letters, digits and ". _ - /". The kubelet takes far more ("a,b", "quay.io?x"),
 // but nothing more can match an image a pod names.
