@@ -1,5 +1,6 @@
-#include "core/log.hpp"
+#include "qcp/core/log.hpp"
 
+#include <spdlog/logger.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 
@@ -55,13 +56,27 @@ spdlog::level::level_enum to_spdlog(LogLevel level) {
 
 }  // namespace
 
-std::shared_ptr<spdlog::logger> make_logger(std::ostream& err, LogLevel level) {
-  auto sink = std::make_shared<EscapingStreamSink>(err);
-  auto logger = std::make_shared<spdlog::logger>("quay-credential-provider", std::move(sink));
-  logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
+struct Log::Backend {
+  spdlog::logger logger;
+};
+
+Log::Log(std::ostream& err, LogLevel level)
+    : level_(level),
+      backend_(std::make_unique<Backend>(Backend{
+          spdlog::logger("quay-credential-provider", std::make_shared<EscapingStreamSink>(err))})) {
+  backend_->logger.set_formatter(std::make_unique<spdlog::pattern_formatter>(
       "%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc));
-  logger->set_level(to_spdlog(level));
-  return logger;
+  backend_->logger.set_level(to_spdlog(level));
+}
+
+Log::~Log() = default;
+
+void Log::write(LogLevel level, const std::string& message) {
+  backend_->logger.log(to_spdlog(level), spdlog::string_view_t(message.data(), message.size()));
+}
+
+std::unique_ptr<Log> make_logger(std::ostream& err, LogLevel level) {
+  return std::make_unique<Log>(err, level);
 }
 
 }  // namespace qcp

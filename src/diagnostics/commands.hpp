@@ -4,8 +4,8 @@
 #include <string>
 
 #include "qcp/core/environment.hpp"
+#include "qcp/core/streams.hpp"
 #include "qcp/diagnostics/config_check.hpp"
-#include "qcp/plugin/app.hpp"
 
 namespace qcp {
 

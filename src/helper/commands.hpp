@@ -5,7 +5,7 @@
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
-#include "qcp/plugin/app.hpp"
+#include "qcp/core/streams.hpp"
 
 namespace qcp {
 

@@ -6,7 +6,7 @@
 #include <ostream>
 
 #include "core/cli_parse.hpp"
-#include "core/log.hpp"
+#include "qcp/core/log.hpp"
 #include "helper/workload.hpp"
 #include "plugin/option_flags.hpp"
 #include "qcp/core/failure.hpp"

@@ -7,7 +7,7 @@
 #include <random>
 
 #include "core/cli_parse.hpp"
-#include "core/log.hpp"
+#include "qcp/core/log.hpp"
 #include "core/stop_signals.hpp"
 #include "helper/commands.hpp"
 #include "helper/expiry_alarm.hpp"
@@ -133,7 +133,7 @@ void set_ready(const std::string& path, bool ready, std::chrono::system_clock::t
 }
 
 int refresh(const LoginRequest& request, const Options& options, const Environment& env,
-            HttpClient& http, const Clock& clock, spdlog::logger& log) {
+            HttpClient& http, const Clock& clock, Log& log) {
   const StopSignals stop;
   std::string stopped_by;
   std::chrono::system_clock::time_point until;

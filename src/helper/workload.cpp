@@ -43,7 +43,7 @@ void check_target(const WorkloadTarget& target, std::string_view command) {
 
 RobotCredential obtain_credential(const WorkloadTarget& target, const Options& options,
                                   const Environment& env, HttpClient& http, const Clock& clock,
-                                  spdlog::logger& log) {
+                                  Log& log) {
   const auto deadline = clock.monotonic() + options.timeout;
   std::string identity_token =
       read_token(target.source, command_environment(env), deadline, clock,

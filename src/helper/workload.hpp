@@ -1,12 +1,11 @@
 #pragma once
 
-#include <spdlog/logger.h>
-
 #include <string>
 #include <string_view>
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
+#include "qcp/core/log.hpp"
 #include "qcp/core/token_source.hpp"
 #include "qcp/helper/credential_formats.hpp"
 #include "qcp/plugin/options.hpp"
@@ -29,6 +28,6 @@ void check_target(const WorkloadTarget& target, std::string_view command);
 // (the token command's time included). Throws Failure with Quay's own words.
 RobotCredential obtain_credential(const WorkloadTarget& target, const Options& options,
                                   const Environment& env, HttpClient& http, const Clock& clock,
-                                  spdlog::logger& log);
+                                  Log& log);
 
 }  // namespace qcp::helper

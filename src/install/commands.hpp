@@ -4,7 +4,7 @@
 #include <string>
 
 #include "qcp/core/environment.hpp"
-#include "qcp/plugin/app.hpp"
+#include "qcp/core/streams.hpp"
 
 namespace qcp {
 

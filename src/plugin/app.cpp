@@ -7,7 +7,7 @@
 #include <ostream>
 #include <system_error>
 
-#include "core/log.hpp"
+#include "qcp/core/log.hpp"
 #include "diagnostics/commands.hpp"
 #include "helper/commands.hpp"
 #include "install/commands.hpp"
@@ -63,7 +63,7 @@ std::function<void()> stdin_waiter(const Streams& streams, const Clock& clock,
 
 // Quay signs iat with its own clock; a large difference from ours breaks other things (the
 // service-account token's exp and iat are checked on Quay's clock), so say so once.
-void warn_about_clock_skew(const QuayToken& token, const Clock& clock, spdlog::logger& log) {
+void warn_about_clock_skew(const QuayToken& token, const Clock& clock, Log& log) {
   constexpr std::chrono::seconds kTolerated{60};
   if (!token.issued_at) {
     return;
@@ -80,7 +80,7 @@ void warn_about_clock_skew(const QuayToken& token, const Clock& clock, spdlog::l
 
 // request -> identity -> exchange -> response, all under one deadline.
 LookupResult lookup(const Streams& streams, const Options& options, const Environment& env,
-                    HttpClient& http, const Clock& clock, spdlog::logger& log) {
+                    HttpClient& http, const Clock& clock, Log& log) {
   const auto deadline = clock.monotonic() + options.timeout;
   std::string raw_request = read_request(streams.in, kMaxRequestBytes,
                                          stdin_waiter(streams, clock, deadline, options.timeout));
@@ -112,7 +112,7 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
                   "serviceAccountToken is not a JWT; the kubelet sends a service-account token "
                   "requested for tokenAttributes.serviceAccountTokenAudience");
   }
-  if (log.should_log(spdlog::level::debug)) {  // a digest's first use costs ~1.7 M instructions
+  if (log.enabled(LogLevel::kDebug)) {  // a digest's first use costs ~1.7 M instructions
     log.debug("service-account token: iss={} sub={} aud={} exp={} sha256={}", sa_claims->iss,
               sa_claims->sub, join(sa_claims->aud), sa_claims->exp.value_or(0),
               short_hash(request.service_account_token));

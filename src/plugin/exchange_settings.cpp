@@ -29,7 +29,7 @@ Variable first_set(const Environment& env, std::initializer_list<std::string_vie
 
 ExchangeSettings exchange_settings(const Options& options, const Environment& env,
                                    std::chrono::steady_clock::time_point deadline,
-                                   spdlog::logger& log) {
+                                   Log& log) {
   ExchangeSettings settings;
   settings.trust = discover_trust(options.ca_file, options.ca_dir, env);
   const Variable proxy_variable = first_set(env, {"https_proxy", "HTTPS_PROXY"});

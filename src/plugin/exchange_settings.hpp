@@ -1,11 +1,10 @@
 #pragma once
 
-#include <spdlog/logger.h>
-
 #include <chrono>
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/exchange.hpp"
+#include "qcp/core/log.hpp"
 #include "qcp/plugin/options.hpp"
 
 namespace qcp {
@@ -15,7 +14,6 @@ namespace qcp {
 // one `deadline`. Retries are logged at debug. Shared by every mode that exchanges a token.
 // Throws Failure (kUsage) for a bad CA setting or proxy URL.
 ExchangeSettings exchange_settings(const Options& options, const Environment& env,
-                                   std::chrono::steady_clock::time_point deadline,
-                                   spdlog::logger& log);
+                                   std::chrono::steady_clock::time_point deadline, Log& log);
 
 }  // namespace qcp

@@ -8,10 +8,9 @@
 #include <vector>
 
 #include "qcp/core/environment.hpp"
+#include "qcp/core/log.hpp"
 
 namespace qcp {
-
-enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kOff };
 
 struct Options {
   std::string ca_file;
