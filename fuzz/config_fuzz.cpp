@@ -15,9 +15,9 @@
 #include <string_view>
 
 #include "check.hpp"
+#include "qcp/core/yaml.hpp"
 #include "qcp/diagnostics/config_check.hpp"
 #include "qcp/diagnostics/match_image.hpp"
-#include "qcp/diagnostics/yaml.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

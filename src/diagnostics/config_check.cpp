@@ -10,8 +10,8 @@
 #include "diagnostics/provider_needs.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/names.hpp"
+#include "qcp/core/yaml.hpp"
 #include "qcp/diagnostics/match_image.hpp"
-#include "qcp/diagnostics/yaml.hpp"
 #include "qcp/plugin/request.hpp"
 
 namespace qcp {

@@ -2,7 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "qcp/diagnostics/yaml.hpp"
+#include "qcp/core/yaml.hpp"
 
 namespace qcp::yaml {
 namespace {

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "qcp/core/yaml.hpp"
 #include "qcp/diagnostics/config_check.hpp"
-#include "qcp/diagnostics/yaml.hpp"
 
 // Reading a decoded CredentialProviderConfig as the kubelet's strict JSON decoder does (typed
 // fields, null as absent), and collecting findings with their file, line and field path.

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "diagnostics/config_fields.hpp"
+#include "qcp/core/yaml.hpp"
 #include "qcp/diagnostics/config_check.hpp"
-#include "qcp/diagnostics/yaml.hpp"
 
 namespace qcp::config {
 

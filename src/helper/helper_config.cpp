@@ -4,10 +4,10 @@
 #include <cctype>
 
 #include "qcp/core/failure.hpp"
-#include "qcp/core/names.hpp"
 #include "qcp/core/identity.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
-#include "qcp/diagnostics/yaml.hpp"
+#include "qcp/core/yaml.hpp"
 
 namespace qcp::helper {
 namespace {

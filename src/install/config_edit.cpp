@@ -6,7 +6,7 @@
 
 #include "core/text.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/diagnostics/yaml.hpp"
+#include "qcp/core/yaml.hpp"
 
 namespace qcp::install {
 namespace {

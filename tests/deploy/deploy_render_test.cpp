@@ -12,7 +12,7 @@
 #include <map>
 
 #include "qcp/core/process.hpp"
-#include "qcp/diagnostics/yaml.hpp"
+#include "qcp/core/yaml.hpp"
 #include "qcp/install/profile.hpp"
 
 namespace qcp {

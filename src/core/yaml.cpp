@@ -1,4 +1,4 @@
-#include "qcp/diagnostics/yaml.hpp"
+#include "qcp/core/yaml.hpp"
 
 #include <yaml.h>
 
