@@ -18,8 +18,8 @@
 #include "check.hpp"
 #include "qcp/core/exchange.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/kube/response.hpp"
 #include "qcp/net/http_answer.hpp"
-#include "qcp/plugin/response.hpp"
 
 namespace {
 

@@ -19,7 +19,7 @@
 #include "qcp/core/identity.hpp"
 #include "qcp/core/image.hpp"
 #include "qcp/core/names.hpp"
-#include "qcp/plugin/request.hpp"
+#include "qcp/kube/request.hpp"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include "qcp/diagnostics/config_check.hpp"
 #include "qcp/diagnostics/inspect.hpp"
 #include "qcp/diagnostics/match_image.hpp"
-#include "qcp/plugin/request.hpp"
+#include "qcp/kube/request.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp {

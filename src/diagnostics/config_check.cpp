@@ -12,7 +12,7 @@
 #include "qcp/core/names.hpp"
 #include "qcp/core/yaml.hpp"
 #include "qcp/diagnostics/match_image.hpp"
-#include "qcp/plugin/request.hpp"
+#include "qcp/kube/request.hpp"
 
 namespace qcp {
 namespace {

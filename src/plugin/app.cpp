@@ -7,7 +7,6 @@
 #include <ostream>
 #include <system_error>
 
-#include "qcp/core/log.hpp"
 #include "diagnostics/commands.hpp"
 #include "helper/commands.hpp"
 #include "install/commands.hpp"
@@ -17,10 +16,11 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/identity.hpp"
 #include "qcp/core/jwt.hpp"
+#include "qcp/core/log.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/kube/request.hpp"
+#include "qcp/kube/response.hpp"
 #include "qcp/plugin/options.hpp"
-#include "qcp/plugin/request.hpp"
-#include "qcp/plugin/response.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp {

@@ -1,4 +1,4 @@
-#include "qcp/plugin/request.hpp"
+#include "qcp/kube/request.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "qcp/plugin/response.hpp"
+#include "qcp/kube/response.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

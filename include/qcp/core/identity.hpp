@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "qcp/plugin/request.hpp"
+#include "qcp/kube/request.hpp"
 
 namespace qcp {
 

@@ -1,4 +1,4 @@
-#include "qcp/plugin/request.hpp"
+#include "qcp/kube/request.hpp"
 
 #include <openssl/crypto.h>
 

@@ -1,4 +1,4 @@
-#include "qcp/plugin/response.hpp"
+#include "qcp/kube/response.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
