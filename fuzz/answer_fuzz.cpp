@@ -16,10 +16,10 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "qcp/core/exchange.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/kube/response.hpp"
 #include "qcp/net/http_answer.hpp"
+#include "qcp/quay/exchange.hpp"
 
 namespace {
 

@@ -16,10 +16,10 @@
 
 #include "check.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/core/identity.hpp"
 #include "qcp/core/image.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/kube/request.hpp"
+#include "qcp/quay/identity.hpp"
 
 namespace {
 

@@ -9,13 +9,13 @@
 #include "core/cli_parse.hpp"
 #include "core/text.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/core/identity.hpp"
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/diagnostics/config_check.hpp"
 #include "qcp/diagnostics/inspect.hpp"
 #include "qcp/diagnostics/match_image.hpp"
 #include "qcp/kube/request.hpp"
+#include "qcp/quay/identity.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp {

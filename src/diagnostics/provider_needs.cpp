@@ -4,9 +4,9 @@
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/core/identity.hpp"
 #include "qcp/diagnostics/match_image.hpp"
-#include "qcp/plugin/options.hpp"
+#include "qcp/quay/identity.hpp"
+#include "qcp/quay/options.hpp"
 
 namespace qcp::config {
 namespace {

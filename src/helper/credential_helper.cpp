@@ -6,14 +6,14 @@
 #include <ostream>
 
 #include "core/cli_parse.hpp"
-#include "qcp/core/log.hpp"
 #include "helper/workload.hpp"
-#include "plugin/option_flags.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/log.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/core/stream_input.hpp"
 #include "qcp/helper/helper_config.hpp"
 #include "qcp/version.hpp"
+#include "quay/option_flags.hpp"
 
 namespace qcp {
 namespace {

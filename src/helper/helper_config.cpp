@@ -4,10 +4,10 @@
 #include <cctype>
 
 #include "qcp/core/failure.hpp"
-#include "qcp/core/identity.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/core/yaml.hpp"
+#include "qcp/quay/identity.hpp"
 
 namespace qcp::helper {
 namespace {

@@ -7,19 +7,19 @@
 #include <random>
 
 #include "core/cli_parse.hpp"
-#include "qcp/core/log.hpp"
 #include "core/stop_signals.hpp"
 #include "helper/commands.hpp"
 #include "helper/expiry_alarm.hpp"
 #include "helper/workload.hpp"
-#include "plugin/option_flags.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/log.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/private_file.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/helper/refresh.hpp"
 #include "qcp/version.hpp"
+#include "quay/option_flags.hpp"
 
 namespace qcp {
 namespace {

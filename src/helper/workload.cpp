@@ -1,11 +1,11 @@
 #include "helper/workload.hpp"
 
-#include "plugin/exchange_settings.hpp"
-#include "qcp/core/exchange.hpp"
-#include "qcp/core/names.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/core/identity.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/quay/exchange.hpp"
+#include "qcp/quay/identity.hpp"
+#include "quay/exchange_settings.hpp"
 
 namespace qcp::helper {
 namespace {

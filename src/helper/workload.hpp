@@ -8,7 +8,7 @@
 #include "qcp/core/log.hpp"
 #include "qcp/core/token_source.hpp"
 #include "qcp/helper/credential_formats.hpp"
-#include "qcp/plugin/options.hpp"
+#include "qcp/quay/options.hpp"
 
 namespace qcp::helper {
 

@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "qcp/core/duration.hpp"
-#include "qcp/core/exchange.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/quay/exchange.hpp"
 
 namespace qcp {
 

@@ -10,18 +10,18 @@
 #include "diagnostics/commands.hpp"
 #include "helper/commands.hpp"
 #include "install/commands.hpp"
-#include "plugin/exchange_settings.hpp"
 #include "qcp/core/duration.hpp"
-#include "qcp/core/exchange.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/core/identity.hpp"
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/log.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/kube/request.hpp"
 #include "qcp/kube/response.hpp"
-#include "qcp/plugin/options.hpp"
+#include "qcp/quay/exchange.hpp"
+#include "qcp/quay/identity.hpp"
+#include "qcp/quay/options.hpp"
 #include "qcp/version.hpp"
+#include "quay/exchange_settings.hpp"
 
 namespace qcp {
 namespace {

@@ -1,4 +1,4 @@
-#include "qcp/core/exchange.hpp"
+#include "qcp/quay/exchange.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "qcp/plugin/options.hpp"
+#include "qcp/quay/options.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

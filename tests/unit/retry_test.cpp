@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "fakes.hpp"
-#include "qcp/core/exchange.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/quay/exchange.hpp"
 
 namespace qcp {
 namespace {

@@ -1,4 +1,4 @@
-#include "qcp/core/identity.hpp"
+#include "qcp/quay/identity.hpp"
 
 #include <algorithm>
 

@@ -8,7 +8,7 @@
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
-#include "qcp/core/identity.hpp"
+#include "qcp/quay/identity.hpp"
 
 namespace qcp {
 

@@ -3,9 +3,9 @@
 #include <chrono>
 
 #include "qcp/core/environment.hpp"
-#include "qcp/core/exchange.hpp"
 #include "qcp/core/log.hpp"
-#include "qcp/plugin/options.hpp"
+#include "qcp/quay/exchange.hpp"
+#include "qcp/quay/options.hpp"
 
 namespace qcp {
 

@@ -1,4 +1,4 @@
-#include "qcp/plugin/options.hpp"
+#include "qcp/quay/options.hpp"
 
 #include <curl/curl.h>
 
@@ -8,14 +8,14 @@
 #include <utility>
 
 #include "core/cli_parse.hpp"
-#include "plugin/option_flags.hpp"
 #include "qcp/core/duration.hpp"
-#include "qcp/core/names.hpp"
-#include "qcp/core/exchange.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/core/identity.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/quay/exchange.hpp"
+#include "qcp/quay/identity.hpp"
 #include "qcp/version.hpp"
+#include "quay/option_flags.hpp"
 
 namespace qcp {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "qcp/plugin/options.hpp"
+#include "qcp/quay/options.hpp"
 
 namespace qcp {
 

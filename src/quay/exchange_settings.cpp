@@ -1,4 +1,4 @@
-#include "plugin/exchange_settings.hpp"
+#include "quay/exchange_settings.hpp"
 
 #include <initializer_list>
 #include <string_view>
@@ -28,8 +28,7 @@ Variable first_set(const Environment& env, std::initializer_list<std::string_vie
 }  // namespace
 
 ExchangeSettings exchange_settings(const Options& options, const Environment& env,
-                                   std::chrono::steady_clock::time_point deadline,
-                                   Log& log) {
+                                   std::chrono::steady_clock::time_point deadline, Log& log) {
   ExchangeSettings settings;
   settings.trust = discover_trust(options.ca_file, options.ca_dir, env);
   const Variable proxy_variable = first_set(env, {"https_proxy", "HTTPS_PROXY"});

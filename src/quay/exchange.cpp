@@ -1,4 +1,4 @@
-#include "qcp/core/exchange.hpp"
+#include "qcp/quay/exchange.hpp"
 
 #include <algorithm>
 #include <array>
