@@ -16,8 +16,9 @@
 
 #include "check.hpp"
 #include "qcp/core/yaml.hpp"
-#include "qcp/diagnostics/config_check.hpp"
-#include "qcp/diagnostics/match_image.hpp"
+#include "qcp/kube/config_check.hpp"
+#include "qcp/kube/match_image.hpp"
+#include "qcp/quay/provider_needs.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -34,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   qcp::ConfigCheckSettings settings;
   settings.images = {"quay.example.com:8443/team/app"};
-  const auto report = qcp::check_config(text, settings);
+  const auto report = qcp::check_provider_config(text, settings);
   const bool any_error = std::any_of(report.findings.begin(), report.findings.end(),
                                      [](const auto& finding) { return !finding.warning; });
   qcp_fuzz::check(report.ok() == !any_error, "ok() means no error finding");

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test on a fresh machine: installs the dependencies, then
+# Runs every test on a fresh machine: installs the dependencies, checks that includes follow the
+# layer order (scripts/check-layers.sh), then
 #   1. the static release build: unit, integration, and end-to-end tests that pipe requests
 #      through the static binary (including a bare-chroot portability test);
 #   2. the same for linux/arm64, cross-compiled: unit and integration tests under
@@ -51,6 +52,7 @@ reproducible_release() {
 }
 
 stage deps scripts/install-deps.sh
+stage layers scripts/check-layers.sh
 stage static cmake --workflow --preset static
 stage static-arm64 cmake --workflow --preset static-arm64
 stage release reproducible_release

@@ -11,11 +11,12 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/redact.hpp"
-#include "qcp/diagnostics/config_check.hpp"
 #include "qcp/diagnostics/inspect.hpp"
-#include "qcp/diagnostics/match_image.hpp"
+#include "qcp/kube/config_check.hpp"
+#include "qcp/kube/match_image.hpp"
 #include "qcp/kube/request.hpp"
 #include "qcp/quay/identity.hpp"
+#include "qcp/quay/provider_needs.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp {
@@ -121,34 +122,6 @@ int inspect_command(std::span<const std::string> args, Streams streams, const Cl
               << inspection.text;
   streams.out.flush();
   return static_cast<int>(inspection.refusals.empty() ? ExitCode::kOk : ExitCode::kLookupFailed);
-}
-
-// "1.33", "v1.34", "1.35.2" -> the generation whose config rules apply.
-KubeletGeneration kubelet_generation(std::string_view version, std::string_view command) {
-  if (version.starts_with('v')) {
-    version.remove_prefix(1);
-  }
-  int minor = -1;
-  if (version.starts_with("1.")) {
-    const auto* begin = version.data() + 2;
-    const auto* end = version.data() + version.size();
-    const auto [stop, error] = std::from_chars(begin, end, minor);
-    if (error != std::errc{} || (stop != end && *stop != '.')) {
-      minor = -1;
-    }
-  }
-  if (minor < 0) {
-    throw Failure(ExitCode::kUsage,
-                  std::string(command) + ": --kubelet-version must look like 1.34");
-  }
-  constexpr int kFirstWithTokens = 33;
-  if (minor < kFirstWithTokens) {
-    throw Failure(ExitCode::kUsage,
-                  std::string(command) +
-                      ": this provider needs Kubernetes 1.33 or later (service-account "
-                      "tokens for credential providers, KEP-4412)");
-  }
-  return minor == kFirstWithTokens ? KubeletGeneration::k1_33 : KubeletGeneration::k1_34_or_later;
 }
 
 int check_config_command(std::span<const std::string> args, Streams streams,
@@ -258,7 +231,7 @@ int check_config_command(std::span<const std::string> args, Streams streams,
   }
   const std::string name = file == "-" ? "<stdin>" : file;
 
-  ConfigReport report = check_config(files, settings);
+  ConfigReport report = check_provider_config(files, settings);
   report.findings.insert(report.findings.begin(), unreadable.begin(), unreadable.end());
   for (const auto& finding : report.findings) {
     streams.out << one_line(finding.file);

@@ -5,7 +5,7 @@
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/streams.hpp"
-#include "qcp/diagnostics/config_check.hpp"
+#include "qcp/kube/config_check.hpp"
 
 namespace qcp {
 
@@ -19,10 +19,6 @@ int inspect_command(std::span<const std::string> args, Streams streams, const Cl
 
 // check-config [--kubelet-version V] [--provider-name NAME] [--image IMAGE]... [--bin-dir DIR]
 // FILE|DIR|-: validates a CredentialProviderConfig. 0: valid; 1: one line per problem printed.
-// "1.33", "v1.34", "1.35.2" -> the generation whose config rules apply; throws Failure (kUsage)
-// "COMMAND: ..." for anything else or a kubelet older than 1.33.
-KubeletGeneration kubelet_generation(std::string_view version, std::string_view command);
-
 int check_config_command(std::span<const std::string> args, Streams streams,
                          const Environment& env);
 

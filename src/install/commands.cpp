@@ -7,7 +7,6 @@
 
 #include "core/cli_parse.hpp"
 #include "core/stop_signals.hpp"
-#include "diagnostics/commands.hpp"
 #include "install/node_options.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
@@ -17,6 +16,7 @@
 #include "qcp/install/failure_record.hpp"
 #include "qcp/install/installer.hpp"
 #include "qcp/install/kubelet_restart.hpp"
+#include "qcp/kube/config_check.hpp"
 #include "qcp/kube/node.hpp"
 #include "qcp/net/curl_http.hpp"
 #include "qcp/version.hpp"

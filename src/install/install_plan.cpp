@@ -5,7 +5,8 @@
 #include "install/kubelet_process.hpp"
 #include "install/transaction.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/diagnostics/config_check.hpp"
+#include "qcp/kube/config_check.hpp"
+#include "qcp/quay/provider_needs.hpp"
 
 namespace qcp::install {
 namespace {
@@ -97,7 +98,7 @@ KubeletGeneration kubelet_generation(const InstallRequest& request,
   ConfigCheckSettings infer;
   infer.provider_name = request.provider.name;
   if (!existing.empty()) {
-    const auto report = check_config(existing, infer);
+    const auto report = check_provider_config(existing, infer);
     if (report.uses_service_account_tokens) {
       return report.kubelet;
     }
@@ -117,7 +118,7 @@ KubeletGeneration kubelet_generation(const InstallRequest& request,
 
 void check_kubelet_accepts(const std::vector<ConfigFile>& config,
                            const ConfigCheckSettings& rules) {
-  const auto report = check_config(config, rules);
+  const auto report = check_provider_config(config, rules);
   for (const auto& finding : report.findings) {
     if (!finding.warning) {
       throw Failure(ExitCode::kUsage,

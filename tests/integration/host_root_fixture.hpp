@@ -13,6 +13,7 @@
 #include <string>
 
 #include "qcp/install/installer.hpp"
+#include "qcp/quay/provider_needs.hpp"
 
 namespace qcp::install {
 
@@ -168,7 +169,7 @@ class Installer : public ::testing::Test {
   }
   [[nodiscard]] ConfigReport check(const std::string& config_file) const {
     ConfigCheckSettings settings;
-    return check_config(read(config_file), settings);
+    return check_provider_config(read(config_file), settings);
   }
 
   fs::path root_;

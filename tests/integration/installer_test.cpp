@@ -9,6 +9,7 @@
 
 #include "host_root_fixture.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/quay/provider_needs.hpp"
 
 namespace qcp::install {
 namespace {
@@ -92,7 +93,7 @@ TEST_F(Installer, A133KubeletGetsAnEntryWithoutCacheType) {
   EXPECT_THAT(config, ::testing::Not(HasSubstr("cacheType")));
   ConfigCheckSettings for_1_33;
   for_1_33.kubelet = KubeletGeneration::k1_33;
-  EXPECT_TRUE(check_config(config, for_1_33).ok());
+  EXPECT_TRUE(check_provider_config(config, for_1_33).ok());
 }
 
 TEST_F(Installer, AConfigTheKubeletWouldRefuseIsNeverWritten) {

@@ -1,9 +1,11 @@
-#include "qcp/diagnostics/config_check.hpp"
+#include "qcp/kube/config_check.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "qcp/quay/provider_needs.hpp"
 
 namespace qcp {
 namespace {
@@ -44,7 +46,7 @@ std::string replaced(std::string text, const std::string& from, const std::strin
 }
 
 ConfigReport check(const std::string& text, ConfigCheckSettings settings = {}) {
-  return check_config(text, settings);
+  return check_provider_config(text, settings);
 }
 
 // The one finding that is not a warning, as "line: path: message".
@@ -288,7 +290,7 @@ providers:
     defaultCacheDuration: 12h
 )";
   const std::vector<ConfigFile> files = {{"d/10-ecr.yaml", other}, {"d/20-quay.yaml", kValid}};
-  const auto merged = check_config(files, {});
+  const auto merged = check_provider_config(files, {});
   EXPECT_TRUE(merged.ok());
   EXPECT_EQ(merged.provider_names,
             (std::vector<std::string>{"ecr-credential-provider", "quay-credential-provider"}));
@@ -296,7 +298,7 @@ providers:
   // Our provider may sit in any file, and the name must be unique across all of them.
   const std::vector<ConfigFile> duplicated = {{"d/10-quay.yaml", kValid},
                                               {"d/20-again.yaml", kValid}};
-  const auto twice = check_config(duplicated, {});
+  const auto twice = check_provider_config(duplicated, {});
   ASSERT_EQ(twice.findings.size(), 1U);
   EXPECT_EQ(twice.findings[0].file, "d/20-again.yaml");
   EXPECT_THAT(twice.findings[0].message, HasSubstr("duplicate provider name"));
@@ -305,7 +307,7 @@ providers:
   const std::vector<ConfigFile> without = {
       {"d/10-ecr.yaml", other},
       {"d/20-ecr.yaml", replaced(other, "ecr-credential", "gcr-credential")}};
-  const auto missing = check_config(without, {});
+  const auto missing = check_provider_config(without, {});
   ASSERT_EQ(missing.findings.size(), 1U);
   EXPECT_EQ(missing.findings[0].file, "d/10-ecr.yaml");
   EXPECT_THAT(missing.findings[0].message, HasSubstr("no provider is named"));
@@ -315,7 +317,7 @@ providers:
       {"d/10-quay.yaml", kValid},
       {"d/20-other.yaml", replaced(replaced(kValid, "name: quay-credential-provider", "name: b"),
                                    "      cacheType: ServiceAccount\n", "")}};
-  const auto versions = check_config(mixed, {});
+  const auto versions = check_provider_config(mixed, {});
   ASSERT_EQ(versions.findings.size(), 1U);
   EXPECT_EQ(versions.findings[0].file, "d/20-other.yaml");
   EXPECT_THAT(versions.findings[0].message, HasSubstr("missing: 1.34+ kubelets require"));

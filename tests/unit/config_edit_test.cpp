@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "qcp/core/failure.hpp"
+#include "qcp/quay/provider_needs.hpp"
 
 namespace qcp::install {
 namespace {
@@ -23,7 +24,7 @@ ProviderSettings ours(KubeletGeneration kubelet = KubeletGeneration::k1_34_or_la
 ConfigReport checked(const std::string& text, KubeletGeneration kubelet) {
   ConfigCheckSettings settings;
   settings.kubelet = kubelet;
-  return check_config(text, settings);
+  return check_provider_config(text, settings);
 }
 
 void expect_accepted(const std::string& text, KubeletGeneration kubelet,

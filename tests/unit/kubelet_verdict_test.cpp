@@ -7,8 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "qcp/diagnostics/config_check.hpp"
-#include "qcp/diagnostics/match_image.hpp"
+#include "qcp/kube/config_check.hpp"
+#include "qcp/kube/match_image.hpp"
+#include "qcp/quay/provider_needs.hpp"
 
 namespace qcp {
 namespace {
@@ -329,7 +330,7 @@ TEST_P(KubeletVerdict, MatchesTheKubelet) {
   for (std::size_t i = 0; i < row.second_file.size(); ++i) {
     files.push_back({"b" + std::to_string(i) + ".yaml", row.second_file[i]});
   }
-  const auto report = check_config(files, settings);
+  const auto report = check_provider_config(files, settings);
   std::string errors;
   std::string warnings;
   for (const auto& finding : report.findings) {

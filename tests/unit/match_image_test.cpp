@@ -1,4 +1,4 @@
-#include "qcp/diagnostics/match_image.hpp"
+#include "qcp/kube/match_image.hpp"
 
 #include <gtest/gtest.h>
 

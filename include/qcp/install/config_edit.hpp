@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-#include "qcp/diagnostics/config_check.hpp"
+#include "qcp/kube/config_check.hpp"
 
 namespace qcp::install {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "qcp/diagnostics/config_check.hpp"  // KubeletGeneration
 #include "qcp/install/host_files.hpp"
+#include "qcp/kube/config_check.hpp"  // KubeletGeneration
 
 namespace qcp::install {
 

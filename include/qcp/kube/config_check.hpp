@@ -7,11 +7,23 @@
 #include <string_view>
 #include <vector>
 
+namespace qcp::yaml {
+struct Node;
+}  // namespace qcp::yaml
+
+namespace qcp::config {
+class Findings;
+}  // namespace qcp::config
+
 namespace qcp {
 
 // The kubelet versions whose CredentialProviderConfig rules differ: 1.33 decodes no
 // tokenAttributes.cacheType (strict decoding rejects it), 1.34 and later require it.
 enum class KubeletGeneration { k1_33, k1_34_or_later };
+
+// "1.33", "v1.34", "1.35.2" -> the generation whose config rules apply. Throws Failure (kUsage)
+// "COMMAND: --kubelet-version must look like 1.34", or for a kubelet before 1.33.
+KubeletGeneration kubelet_generation(std::string_view version, std::string_view command);
 
 struct ConfigCheckSettings {
   // The provider entry that runs this binary: the kubelet execs <bin-dir>/<name>.
@@ -23,6 +35,11 @@ struct ConfigCheckSettings {
   // When set, asked for every provider name: why <bin-dir>/<name> would fail (the kubelet
   // refuses to start without it), or nullopt.
   std::function<std::optional<std::string>(const std::string& name)> binary_problem;
+  // When set, called with the entry named provider_name, after the kubelet's own rules: what the
+  // provider needs of its entry beyond them (quay/provider_needs.hpp), reported into `findings`.
+  std::function<void(const yaml::Node& entry, const std::string& path,
+                     const ConfigCheckSettings& settings, config::Findings& findings)>
+      provider_needs;
 };
 
 struct ConfigFinding {

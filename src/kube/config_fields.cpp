@@ -1,4 +1,4 @@
-#include "diagnostics/config_fields.hpp"
+#include "qcp/kube/config_fields.hpp"
 
 #include <algorithm>
 

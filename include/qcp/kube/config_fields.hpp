@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "qcp/core/yaml.hpp"
-#include "qcp/diagnostics/config_check.hpp"
+#include "qcp/kube/config_check.hpp"
 
 // Reading a decoded CredentialProviderConfig as the kubelet's strict JSON decoder does (typed
 // fields, null as absent), and collecting findings with their file, line and field path.

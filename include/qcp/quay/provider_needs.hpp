@@ -1,10 +1,12 @@
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 
-#include "diagnostics/config_fields.hpp"
 #include "qcp/core/yaml.hpp"
-#include "qcp/diagnostics/config_check.hpp"
+#include "qcp/kube/config_check.hpp"
+#include "qcp/kube/config_fields.hpp"
 
 namespace qcp::config {
 
@@ -15,3 +17,12 @@ void check_provider_needs(const yaml::Node& entry, const std::string& path,
                           const ConfigCheckSettings& settings, Findings& findings);
 
 }  // namespace qcp::config
+
+namespace qcp {
+
+// check_config (the kubelet's rules), then check_provider_needs on this provider's entry: what
+// check-config reports, and what install checks before it writes a config.
+ConfigReport check_provider_config(std::span<const ConfigFile> files, ConfigCheckSettings settings);
+ConfigReport check_provider_config(std::string_view text, ConfigCheckSettings settings);
+
+}  // namespace qcp

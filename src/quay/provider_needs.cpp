@@ -1,10 +1,10 @@
-#include "diagnostics/provider_needs.hpp"
+#include "qcp/quay/provider_needs.hpp"
 
 #include <algorithm>
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/diagnostics/match_image.hpp"
+#include "qcp/kube/match_image.hpp"
 #include "qcp/quay/identity.hpp"
 #include "qcp/quay/options.hpp"
 
@@ -145,3 +145,18 @@ void check_provider_needs(const Node& entry, const std::string& path,
 }
 
 }  // namespace qcp::config
+
+namespace qcp {
+
+ConfigReport check_provider_config(std::span<const ConfigFile> files,
+                                   ConfigCheckSettings settings) {
+  settings.provider_needs = config::check_provider_needs;
+  return check_config(files, settings);
+}
+
+ConfigReport check_provider_config(std::string_view text, ConfigCheckSettings settings) {
+  settings.provider_needs = config::check_provider_needs;
+  return check_config(text, settings);
+}
+
+}  // namespace qcp

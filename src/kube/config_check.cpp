@@ -1,17 +1,18 @@
-#include "qcp/diagnostics/config_check.hpp"
+#include "qcp/kube/config_check.hpp"
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <set>
 #include <span>
 #include <utility>
 
-#include "diagnostics/config_fields.hpp"
-#include "diagnostics/provider_needs.hpp"
 #include "qcp/core/duration.hpp"
+#include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/yaml.hpp"
-#include "qcp/diagnostics/match_image.hpp"
+#include "qcp/kube/config_fields.hpp"
+#include "qcp/kube/match_image.hpp"
 #include "qcp/kube/request.hpp"
 
 namespace qcp {
@@ -115,9 +116,9 @@ class Checker : private config::Findings {
                   "entry after this binary's file name (or pass --provider-name)");
       }
     }
-    if (ours_) {
+    if (ours_ && settings_.provider_needs) {
       set_file(ours_file_);
-      check_provider_needs(*ours_, ours_path_, settings_, *this);
+      settings_.provider_needs(*ours_, ours_path_, settings_, *this);
     }
     return finish();
   }
@@ -496,6 +497,34 @@ ConfigReport check_config(std::span<const ConfigFile> files, const ConfigCheckSe
 ConfigReport check_config(std::string_view text, const ConfigCheckSettings& settings) {
   const std::array<ConfigFile, 1> files = {ConfigFile{"", std::string(text)}};
   return Checker(settings).check(files);
+}
+
+// "1.33", "v1.34", "1.35.2" -> the generation whose config rules apply.
+KubeletGeneration kubelet_generation(std::string_view version, std::string_view command) {
+  if (version.starts_with('v')) {
+    version.remove_prefix(1);
+  }
+  int minor = -1;
+  if (version.starts_with("1.")) {
+    const auto* begin = version.data() + 2;
+    const auto* end = version.data() + version.size();
+    const auto [stop, error] = std::from_chars(begin, end, minor);
+    if (error != std::errc{} || (stop != end && *stop != '.')) {
+      minor = -1;
+    }
+  }
+  if (minor < 0) {
+    throw Failure(ExitCode::kUsage,
+                  std::string(command) + ": --kubelet-version must look like 1.34");
+  }
+  constexpr int kFirstWithTokens = 33;
+  if (minor < kFirstWithTokens) {
+    throw Failure(ExitCode::kUsage,
+                  std::string(command) +
+                      ": this provider needs Kubernetes 1.33 or later (service-account "
+                      "tokens for credential providers, KEP-4412)");
+  }
+  return minor == kFirstWithTokens ? KubeletGeneration::k1_33 : KubeletGeneration::k1_34_or_later;
 }
 
 }  // namespace qcp
