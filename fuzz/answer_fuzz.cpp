@@ -17,9 +17,9 @@
 
 #include "check.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/kube/response.hpp"
 #include "qcp/net/http_answer.hpp"
 #include "qcp/quay/exchange.hpp"
+#include "qcp/quay/token_lifetime.hpp"
 
 namespace {
 

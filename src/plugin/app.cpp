@@ -20,6 +20,7 @@
 #include "qcp/quay/exchange.hpp"
 #include "qcp/quay/identity.hpp"
 #include "qcp/quay/options.hpp"
+#include "qcp/quay/token_lifetime.hpp"
 #include "qcp/version.hpp"
 #include "quay/exchange_settings.hpp"
 

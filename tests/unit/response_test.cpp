@@ -8,6 +8,7 @@
 
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/quay/token_lifetime.hpp"
 
 namespace qcp {
 namespace {
