@@ -3,7 +3,7 @@
 // request's bytes before a network call.
 //
 // Invariants (a violation traps, which libFuzzer reports as a crash):
-//   - a rejection is a qcp::Failure whose message is non-empty and one line (app.cpp prints it
+//   - a rejection is a qcp::Failure whose message is non-empty and one line (cli/app.cpp prints it
 //     verbatim as a single stderr line);
 //   - a parsed request has a non-empty image and a supported apiVersion;
 //   - a resolved identity has a valid robot name and a valid host[:port] registry.
@@ -24,7 +24,7 @@
 namespace {
 
 void check_failure_message(const qcp::Failure& failure) {
-  // what(), as app.cpp prints it.
+  // what(), as cli/app.cpp prints it.
   const std::string_view message = failure.what();
   qcp_fuzz::check(!message.empty(), "a Failure has a message");
   qcp_fuzz::check(message.find_first_of("\r\n") == std::string_view::npos,

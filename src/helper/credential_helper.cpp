@@ -1,7 +1,6 @@
 #include "qcp/helper/credential_helper.hpp"
 
 #include <istream>
-#include <new>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -23,12 +22,6 @@ constexpr std::string_view kNotFound = "credentials not found in native keychain
 constexpr std::string_view kNoServerUrl = "no credentials server URL";
 // A server URL is a host name with a scheme and path at most; a JSON credential a few KiB.
 constexpr std::size_t kMaxInputBytes = std::size_t{64} << 10;
-
-// A protocol answer other than the credential: the message on stdout, for the client to show.
-class HelperError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 Options helper_options(const Environment& env) {
   CLI::App app;
@@ -72,13 +65,16 @@ int get(Streams& streams, const Environment& env, HttpClient& http, const Clock&
   const auto deadline = clock.monotonic() + options.timeout;
   const std::string server_url = trimmed(read_input(streams, deadline, clock));
   if (server_url.empty()) {
-    throw HelperError(std::string(kNoServerUrl));
+    throw Failure(ExitCode::kBadRequest, std::string(kNoServerUrl));
   }
   const auto registry = helper::registry_of_server_url(server_url);
   const auto entries = helper::load_helper_config(env);
   const auto* entry = registry ? helper::entry_for(entries, *registry) : nullptr;
   if (entry == nullptr) {
-    throw HelperError(std::string(kNotFound));
+    // The expected answer for other registries (clients fall back to anonymous): no stderr.
+    streams.out << kNotFound << '\n';
+    streams.out.flush();
+    return 1;
   }
   // The exchange gets what is left of the one deadline.
   options.timeout =
@@ -123,8 +119,8 @@ int list(Streams& streams, const Environment& env) {
 int dispatch(std::span<const std::string> args, Streams& streams, const Environment& env,
              HttpClient& http, const Clock& clock) {
   if (args.size() != 1) {
-    throw HelperError("Usage: " + std::string(kHelperProgramName) +
-                      " <store|get|erase|list|version>");
+    throw Failure(ExitCode::kUsage,
+                  "Usage: " + std::string(kHelperProgramName) + " <store|get|erase|list|version>");
   }
   const std::string& action = args.front();
   if (action == "get") {
@@ -143,43 +139,16 @@ int dispatch(std::span<const std::string> args, Streams& streams, const Environm
     streams.out.flush();
     return 0;
   }
-  throw HelperError("Unknown credential action `" +
+  throw Failure(ExitCode::kUsage,
+                "Unknown credential action `" +
                     (action.size() <= 16 ? one_line(action) : std::string("...")) + "`");
-}
-
-// The protocol's error channel is stdout; stderr gets the same line for logs.
-int fail(Streams& streams, std::string_view message) {
-  const std::string line = one_line(message);
-  streams.out << line << '\n';
-  streams.out.flush();
-  streams.err << kHelperProgramName << ": " << line << '\n';
-  streams.err.flush();
-  return 1;
 }
 
 }  // namespace
 
-int run_credential_helper(std::span<const std::string> args, Streams streams,
-                          const Environment& env, HttpClient& http, const Clock& clock) {
-  try {
-    return dispatch(args, streams, env, http, clock);
-  } catch (const HelperError& error) {
-    const std::string message = error.what();
-    if (message == kNotFound) {  // the expected answer for other registries: no stderr noise
-      streams.out << message << '\n';
-      streams.out.flush();
-      return 1;
-    }
-    return fail(streams, message);
-  } catch (const Failure& failure) {
-    return fail(streams, failure.what());
-  } catch (const std::bad_alloc&) {
-    return fail(streams, "out of memory");
-  } catch (const std::exception& error) {
-    return fail(streams, "internal error: " + Redactor{}.scrub(error.what()));
-  } catch (...) {
-    return fail(streams, "internal error");
-  }
+int credential_helper_command(std::span<const std::string> args, Streams streams,
+                              const Environment& env, HttpClient& http, const Clock& clock) {
+  return dispatch(args, streams, env, http, clock);
 }
 
 }  // namespace qcp

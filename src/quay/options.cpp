@@ -223,7 +223,8 @@ Options OptionFlags::resolve(const Environment& env) {
   return options;
 }
 
-CommandLine parse_command_line(std::span<const std::string> args, const Environment& env) {
+CommandLine parse_command_line(std::span<const std::string> args, const Environment& env,
+                               std::string_view commands_help) {
   CLI::App app(
       "Kubelet image credential provider: exchanges the pod's service-account token "
       "for a Quay robot token (robot federation). Reads one CredentialProviderRequest "
@@ -235,15 +236,8 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
   app.footer(
       "Each flag may instead come from QUAY_CREDENTIAL_PROVIDER_<FLAG> (e.g. "
       "QUAY_CREDENTIAL_PROVIDER_TIMEOUT=10s; --allowed-host takes a comma-separated list). "
-      "SSL_CERT_FILE and SSL_CERT_DIR are honoured after --ca-file/--ca-dir.\n\n"
-      "Diagnostics (see each one's --help):\n"
-      "  inspect [TOKEN|-]    decode a service-account token; print the Quay federation binding\n"
-      "  check-config FILE    validate a kubelet CredentialProviderConfig\n\n"
-      "On a node:\n"
-      "  install              put this binary and its provider entry on the node\n"
-      "  uninstall            take them off again\n\n"
-      "For workloads (CI jobs, build pods):\n"
-      "  login                mint a robot token from a workload's identity token, once\n\n"
+      "SSL_CERT_FILE and SSL_CERT_DIR are honoured after --ca-file/--ca-dir.\n\n" +
+      std::string(commands_help) +
       "Documentation: docs/configuration.md, docs/install.md, docs/troubleshooting.md, "
       "docs/kind.md.");
 

@@ -14,7 +14,7 @@
 #include "fake_quay.hpp"
 #include "pki.hpp"
 #include "qcp/net/curl_http.hpp"
-#include "qcp/plugin/app.hpp"
+#include "qcp/cli/app.hpp"
 
 namespace qcp::test {
 

@@ -1,4 +1,4 @@
-#include "qcp/plugin/app.hpp"
+#include "qcp/cli/app.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

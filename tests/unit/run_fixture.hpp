@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "fakes.hpp"
-#include "qcp/plugin/app.hpp"
+#include "qcp/cli/app.hpp"
 
 namespace qcp::test {
 

@@ -14,7 +14,7 @@ enum class ExitCode : int {
 };
 
 // A reason to stop. Thrown by the pipeline stages and turned into one stderr line and an exit
-// code in exactly one place (app.cpp). The message is printed verbatim, so it must never hold
+// code in exactly one place (cli/app.cpp). The message is printed verbatim, so it must never hold
 // secret bytes or echo unvalidated input.
 class Failure : public std::runtime_error {
  public:

@@ -36,7 +36,9 @@ struct CommandLine {
 
 // Flags first, then QUAY_CREDENTIAL_PROVIDER_* variables for flags not given. Throws Failure
 // (kUsage) with one line naming the bad flag or variable.
-CommandLine parse_command_line(std::span<const std::string> args, const Environment& env);
+// `commands_help` goes into --help after the flags: the program's other commands.
+CommandLine parse_command_line(std::span<const std::string> args, const Environment& env,
+                               std::string_view commands_help = {});
 
 // Every QUAY_CREDENTIAL_PROVIDER_* variable parse_command_line reads.
 std::span<const std::string_view> environment_variable_names();

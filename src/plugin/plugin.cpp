@@ -1,15 +1,10 @@
-#include "qcp/plugin/app.hpp"
+#include "qcp/plugin/plugin.hpp"
 
 #include <cerrno>
-#include <initializer_list>
 #include <istream>
-#include <new>
 #include <ostream>
 #include <system_error>
 
-#include "diagnostics/commands.hpp"
-#include "helper/commands.hpp"
-#include "install/commands.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/jwt.hpp"
@@ -162,56 +157,22 @@ void write_response(std::ostream& out, const std::string& response) {
   }
 }
 
-void report(std::ostream& err, std::string_view message) {
-  err << kProgramName << ": " << one_line(message) << '\n';
-  err.flush();
-}
-
 }  // namespace
 
-int run(std::span<const std::string> args, Streams streams, const Environment& env,
-        HttpClient& http, const Clock& clock) {
-  try {
-    // The kubelet passes only the config's args, all flags: a leading word is a subcommand.
-    if (!args.empty() && args.front() == "inspect") {
-      return inspect_command(args.subspan(1), streams, clock);
-    }
-    if (!args.empty() && args.front() == "check-config") {
-      return check_config_command(args.subspan(1), streams, env);
-    }
-    if (!args.empty() && args.front() == "install") {
-      return install_command(args.subspan(1), streams, env);
-    }
-    if (!args.empty() && args.front() == "uninstall") {
-      return uninstall_command(args.subspan(1), streams, env);
-    }
-    if (!args.empty() && args.front() == "login") {
-      return login_command(args.subspan(1), streams, env, http, clock);
-    }
-    const CommandLine command = parse_command_line(args, env);
-    if (!command.run_plugin) {
-      streams.out << command.text;
-      streams.out.flush();
-      return command.exit_code;
-    }
-    const auto log = make_logger(streams.err, command.options.log_level);
-    LookupResult result = lookup(streams, command.options, env, http, clock, *log);
-    const WipeOnExit wipe_response(result.response);
-    write_response(streams.out, result.response);
-    log->info("{}", result.summary);  // only now: a failed write must not be logged as success
-    return static_cast<int>(ExitCode::kOk);
-  } catch (const Failure& failure) {
-    report(streams.err, failure.what());
-    return static_cast<int>(failure.code());
-  } catch (const std::bad_alloc&) {
-    report(streams.err, "out of memory");
-  } catch (const std::exception& error) {
-    // Unexpected: say so, but scrub the text in case it quotes data it should not.
-    report(streams.err, "internal error: " + Redactor{}.scrub(error.what()));
-  } catch (...) {
-    report(streams.err, "internal error");
+int plugin_command(std::span<const std::string> args, Streams streams, const Environment& env,
+                   HttpClient& http, const Clock& clock, std::string_view commands_help) {
+  const CommandLine command = parse_command_line(args, env, commands_help);
+  if (!command.run_plugin) {
+    streams.out << command.text;
+    streams.out.flush();
+    return command.exit_code;
   }
-  return static_cast<int>(ExitCode::kLookupFailed);
+  const auto log = make_logger(streams.err, command.options.log_level);
+  LookupResult result = lookup(streams, command.options, env, http, clock, *log);
+  const WipeOnExit wipe_response(result.response);
+  write_response(streams.out, result.response);
+  log->info("{}", result.summary);  // only now: a failed write must not be logged as success
+  return static_cast<int>(ExitCode::kOk);
 }
 
 }  // namespace qcp

@@ -7,10 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "qcp/cli/app.hpp"
 #include "qcp/core/fd_input.hpp"
-#include "qcp/helper/credential_helper.hpp"
 #include "qcp/net/curl_http.hpp"
-#include "qcp/plugin/app.hpp"
 
 int main(int argc, char** argv) {
   // Tokens pass through this process's memory: keep it out of core dumps and ptrace by others.
@@ -33,12 +32,7 @@ int main(int argc, char** argv) {
     const qcp::Streams streams{in, std::cout, std::cerr, [&stdin_buffer](auto timeout) {
                                  return stdin_buffer.wait_readable(timeout);
                                }};
-    // Installed (a symlink or a copy) as docker-credential-quay, it is a credential helper.
-    const std::string_view invoked = argc > 0 ? argv[0] : "";
-    if (invoked.substr(invoked.rfind('/') + 1) == qcp::kHelperProgramName) {
-      return qcp::run_credential_helper(args, streams, env, http, clock);
-    }
-    return qcp::run(args, streams, env, http, clock);
+    return qcp::run_program(argc > 0 ? argv[0] : "", args, streams, env, http, clock);
   } catch (const std::exception&) {
     std::cerr << "quay-credential-provider: libcurl could not be initialised\n";
     return 1;
