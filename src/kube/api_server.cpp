@@ -7,8 +7,8 @@
 #include <variant>
 
 #include "qcp/core/duration.hpp"
-#include "qcp/core/names.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/version.hpp"
 

@@ -13,8 +13,8 @@
 
 #include "fake_quay.hpp"
 #include "pki.hpp"
-#include "qcp/net/curl_http.hpp"
 #include "qcp/cli/app.hpp"
+#include "qcp/net/curl_http.hpp"
 
 namespace qcp::test {
 

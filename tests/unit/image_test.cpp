@@ -1,9 +1,9 @@
 #include "qcp/core/image.hpp"
-#include "qcp/core/names.hpp"
 
 #include <gtest/gtest.h>
 
 #include "qcp/core/failure.hpp"
+#include "qcp/core/names.hpp"
 
 namespace qcp {
 namespace {

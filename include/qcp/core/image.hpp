@@ -11,8 +11,8 @@ namespace qcp {
 // ("nginx", "team/app") belong to docker.io, as in the kubelet's own normalization.
 std::string registry_of_image(std::string_view image);
 
-// A matchImages entry install writes: HOST[:PORT][/PATH] as is_valid_host_port (names.hpp), except that a
-// host label may hold '*' globs ("*.quay.io", "quay-*.example.com"), and PATH (a repository
+// A matchImages entry install writes: HOST[:PORT][/PATH] as is_valid_host_port (names.hpp), except
+// that a host label may hold '*' globs ("*.quay.io", "quay-*.example.com"), and PATH (a repository
 // prefix) is letters, digits and ". _ - /". The kubelet takes far more ("a,b", "quay.io?x"),
 // but nothing more can match an image a pod names.
 [[nodiscard]] bool is_match_image_pattern(std::string_view pattern);
