@@ -2,7 +2,7 @@
 # check-layers.sh: every #include "…" in src/ and include/qcp/ points into its own layer or a
 # lower one, and never from one mode (or from net/ or kube/) into its sibling:
 #
-#   core/  <  net/, kube/  <  quay/  <  modes (plugin/, diagnostics/, install/, helper/, …)  <  cli/
+#   core/  <  net/, kube/  <  quay/  <  modes (plugin/, diagnostics/, install/, workload/, …)  <  cli/
 #
 # A layer is the first folder under src/ or include/qcp/; qcp/version.hpp (generated) counts as
 # core. Includes outside the project ("<…>") are not looked at. scripts/layers-known.txt lists the

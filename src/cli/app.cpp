@@ -8,9 +8,9 @@
 #include "cli/commands.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
-#include "qcp/helper/credential_helper.hpp"
 #include "qcp/plugin/plugin.hpp"
 #include "qcp/version.hpp"
+#include "qcp/workload/credential_helper.hpp"
 
 namespace qcp {
 namespace {

@@ -3,9 +3,9 @@
 #include <array>
 #include <cstdio>
 
-#include "diagnostics/commands.hpp"
-#include "helper/commands.hpp"
-#include "install/commands.hpp"
+#include "qcp/diagnostics/commands.hpp"
+#include "qcp/install/commands.hpp"
+#include "qcp/workload/commands.hpp"
 
 namespace qcp::cli {
 namespace {

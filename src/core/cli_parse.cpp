@@ -1,4 +1,4 @@
-#include "core/cli_parse.hpp"
+#include "qcp/core/cli_parse.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -12,10 +12,10 @@
 #include <thread>
 #include <vector>
 
-#include "core/unique_fd.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/file_io.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/core/unique_fd.hpp"
 
 namespace qcp {
 namespace {

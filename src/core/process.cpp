@@ -16,8 +16,8 @@
 #include <tuple>
 #include <utility>
 
-#include "core/unique_fd.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/unique_fd.hpp"
 
 namespace qcp {
 namespace {

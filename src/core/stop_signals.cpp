@@ -1,4 +1,4 @@
-#include "core/stop_signals.hpp"
+#include "qcp/core/stop_signals.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,15 +1,15 @@
-#include "diagnostics/commands.hpp"
+#include "qcp/diagnostics/commands.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <istream>
 #include <ostream>
 
-#include "core/cli_parse.hpp"
-#include "core/text.hpp"
+#include "qcp/core/cli_parse.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/core/text.hpp"
 #include "qcp/diagnostics/inspect.hpp"
 #include "qcp/kube/config_check.hpp"
 #include "qcp/kube/match_image.hpp"

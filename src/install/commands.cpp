@@ -1,18 +1,18 @@
-#include "install/commands.hpp"
+#include "qcp/install/commands.hpp"
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <functional>
 #include <ostream>
 
-#include "core/cli_parse.hpp"
-#include "core/stop_signals.hpp"
 #include "install/node_options.hpp"
+#include "qcp/core/cli_parse.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/image.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/core/stop_signals.hpp"
 #include "qcp/install/failure_record.hpp"
 #include "qcp/install/installer.hpp"
 #include "qcp/install/kubelet_restart.hpp"

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "core/text.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/text.hpp"
 #include "qcp/core/yaml.hpp"
 
 namespace qcp::install {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "core/text.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/text.hpp"
 
 namespace qcp::install {
 namespace {

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string_view>
 
-#include "core/text.hpp"
+#include "qcp/core/text.hpp"
 
 namespace qcp::install {
 namespace {

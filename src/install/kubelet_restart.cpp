@@ -14,12 +14,12 @@
 #include <system_error>
 #include <thread>
 
-#include "core/unique_fd.hpp"
 #include "install/kubelet_process.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/core/unique_fd.hpp"
 
 namespace qcp::install {
 namespace {

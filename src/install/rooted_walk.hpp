@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/unique_fd.hpp"
+#include "qcp/core/unique_fd.hpp"
 
 namespace qcp::install {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "core/text.hpp"
+#include "qcp/core/text.hpp"
 
 namespace qcp {
 namespace {

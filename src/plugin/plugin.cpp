@@ -13,11 +13,11 @@
 #include "qcp/kube/request.hpp"
 #include "qcp/kube/response.hpp"
 #include "qcp/quay/exchange.hpp"
+#include "qcp/quay/exchange_settings.hpp"
 #include "qcp/quay/identity.hpp"
 #include "qcp/quay/options.hpp"
 #include "qcp/quay/token_lifetime.hpp"
 #include "qcp/version.hpp"
-#include "quay/exchange_settings.hpp"
 
 namespace qcp {
 namespace {

@@ -1,4 +1,4 @@
-#include "quay/exchange_settings.hpp"
+#include "qcp/quay/exchange_settings.hpp"
 
 #include <initializer_list>
 #include <string_view>

@@ -7,15 +7,15 @@
 #include <array>
 #include <utility>
 
-#include "core/cli_parse.hpp"
+#include "qcp/core/cli_parse.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/quay/exchange.hpp"
 #include "qcp/quay/identity.hpp"
+#include "qcp/quay/option_flags.hpp"
 #include "qcp/version.hpp"
-#include "quay/option_flags.hpp"
 
 namespace qcp {
 namespace {

@@ -2,7 +2,7 @@
 // HTTPS: `get` mints a robot token for a configured registry (from the environment or
 // helper.yaml), answers "credentials not found" for others, list/store/erase/version follow the
 // docker-credential-helpers protocol, and errors are one line on stdout with no token in it.
-#include "qcp/helper/credential_helper.hpp"
+#include "qcp/workload/credential_helper.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // The refresh loop behind login --refresh, on a fake clock: renewal before expiry (margin,
 // never past half the life left, jittered earlier only), retries with backoff that leave the
 // published credential alone, readiness, and a stop that ends it with 0.
-#include "qcp/helper/refresh.hpp"
+#include "qcp/workload/refresh.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include "fakes.hpp"
 #include "qcp/core/failure.hpp"
 
-namespace qcp::helper {
+namespace qcp::workload {
 namespace {
 
 using std::chrono::milliseconds;
@@ -135,4 +135,4 @@ TEST(RefreshLoop, NothingPublishedYetIsSaidSo) {
 }
 
 }  // namespace
-}  // namespace qcp::helper
+}  // namespace qcp::workload

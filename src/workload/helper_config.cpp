@@ -1,4 +1,4 @@
-#include "qcp/helper/helper_config.hpp"
+#include "qcp/workload/helper_config.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,7 +9,7 @@
 #include "qcp/core/yaml.hpp"
 #include "qcp/quay/identity.hpp"
 
-namespace qcp::helper {
+namespace qcp::workload {
 namespace {
 
 constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
@@ -158,4 +158,4 @@ const RegistryEntry* entry_for(const std::vector<RegistryEntry>& entries,
   return nullptr;
 }
 
-}  // namespace qcp::helper
+}  // namespace qcp::workload

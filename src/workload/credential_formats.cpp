@@ -1,4 +1,4 @@
-#include "qcp/helper/credential_formats.hpp"
+#include "qcp/workload/credential_formats.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -6,7 +6,7 @@
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/redact.hpp"
 
-namespace qcp::helper {
+namespace qcp::workload {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -78,4 +78,4 @@ std::string eso_output(const RobotCredential& credential) {
   return output.dump() + "\n";
 }
 
-}  // namespace qcp::helper
+}  // namespace qcp::workload

@@ -8,7 +8,7 @@
 #include "qcp/core/environment.hpp"
 #include "qcp/core/token_source.hpp"
 
-namespace qcp::helper {
+namespace qcp::workload {
 
 // Which robot, with which identity token, serves one registry.
 struct RegistryEntry {
@@ -54,4 +54,4 @@ std::optional<std::string> registry_of_server_url(std::string_view server_url);
 const RegistryEntry* entry_for(const std::vector<RegistryEntry>& entries,
                                const std::string& registry);
 
-}  // namespace qcp::helper
+}  // namespace qcp::workload

@@ -7,7 +7,7 @@
 #include <optional>
 #include <thread>
 
-namespace qcp::helper {
+namespace qcp::workload {
 
 // Runs `on_expiry` once a published credential expires, on the monotonic clock and on a thread
 // of its own: a refresh attempt stuck on a stalled Quay, or a wall clock stepped back, must not
@@ -37,4 +37,4 @@ class ExpiryAlarm {
   std::thread thread_;
 };
 
-}  // namespace qcp::helper
+}  // namespace qcp::workload

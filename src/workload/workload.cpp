@@ -1,13 +1,13 @@
-#include "helper/workload.hpp"
+#include "workload/workload.hpp"
 
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/quay/exchange.hpp"
+#include "qcp/quay/exchange_settings.hpp"
 #include "qcp/quay/identity.hpp"
-#include "quay/exchange_settings.hpp"
 
-namespace qcp::helper {
+namespace qcp::workload {
 namespace {
 
 // The token command's environment: the process's own (a CI runner's OIDC variables, HOME),
@@ -82,4 +82,4 @@ RobotCredential obtain_credential(const WorkloadTarget& target, const Options& o
           .valid_until = valid_until};
 }
 
-}  // namespace qcp::helper
+}  // namespace qcp::workload

@@ -7,10 +7,10 @@
 #include "qcp/core/http.hpp"
 #include "qcp/core/log.hpp"
 #include "qcp/core/token_source.hpp"
-#include "qcp/helper/credential_formats.hpp"
 #include "qcp/quay/options.hpp"
+#include "qcp/workload/credential_formats.hpp"
 
-namespace qcp::helper {
+namespace qcp::workload {
 
 // What a workload asks for: a robot's token for one registry, from its own identity token.
 struct WorkloadTarget {
@@ -30,4 +30,4 @@ RobotCredential obtain_credential(const WorkloadTarget& target, const Options& o
                                   const Environment& env, HttpClient& http, const Clock& clock,
                                   Log& log);
 
-}  // namespace qcp::helper
+}  // namespace qcp::workload

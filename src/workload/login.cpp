@@ -6,20 +6,20 @@
 #include <filesystem>
 #include <random>
 
-#include "core/cli_parse.hpp"
-#include "core/stop_signals.hpp"
-#include "helper/commands.hpp"
-#include "helper/expiry_alarm.hpp"
-#include "helper/workload.hpp"
+#include "qcp/core/cli_parse.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/log.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/private_file.hpp"
 #include "qcp/core/redact.hpp"
-#include "qcp/helper/refresh.hpp"
+#include "qcp/core/stop_signals.hpp"
+#include "qcp/quay/option_flags.hpp"
 #include "qcp/version.hpp"
-#include "quay/option_flags.hpp"
+#include "qcp/workload/commands.hpp"
+#include "qcp/workload/refresh.hpp"
+#include "workload/expiry_alarm.hpp"
+#include "workload/workload.hpp"
 
 namespace qcp {
 namespace {
@@ -28,7 +28,7 @@ constexpr std::size_t kMaxAuthFileBytes = std::size_t{4} << 20;
 // Another login holds an auth file's lock for one read, merge and write.
 
 struct LoginRequest {
-  helper::WorkloadTarget target;
+  workload::WorkloadTarget target;
   std::string token_command;
   std::string authfile;
   std::string format;
@@ -98,7 +98,7 @@ void check_output(LoginRequest& request) {
 
 // Other writers of this file (logins for other registries) merge one at a time; the wait for
 // them is bounded by --timeout, the one deadline the user sets.
-std::string write_authfile(const std::string& authfile, const helper::RobotCredential& credential,
+std::string write_authfile(const std::string& authfile, const workload::RobotCredential& credential,
                            std::chrono::milliseconds lock_wait) {
   const std::string path = std::filesystem::absolute(authfile).lexically_normal().string();
   const PrivateFileLock lock(path, "login: --authfile",
@@ -106,7 +106,7 @@ std::string write_authfile(const std::string& authfile, const helper::RobotCrede
   const auto current = read_private_file(path, "login: --authfile", kMaxAuthFileBytes);
   std::string merged;
   try {
-    merged = helper::merged_auth_file(current, credential);
+    merged = workload::merged_auth_file(current, credential);
   } catch (const Failure& failure) {
     throw Failure(failure.code(), "login: --authfile " + one_line(path) + " " + failure.what());
   }
@@ -139,16 +139,18 @@ int refresh(const LoginRequest& request, const Options& options, const Environme
   std::chrono::system_clock::time_point until;
   std::chrono::steady_clock::time_point valid_until;
   // The ready file goes when what it vouches for expires, whatever the refresh is doing then.
-  helper::ExpiryAlarm alarm([&request, &log] {
+  workload::ExpiryAlarm alarm([&request, &log] {
     if (!request.ready_file.empty() && remove_private_file(request.ready_file)) {
       log.info("the published credential has expired: removed {}", request.ready_file);
     }
   });
-  helper::RefreshSteps steps{
+  workload::RefreshSteps steps{
       .obtain =
-          [&] { return helper::obtain_credential(request.target, options, env, http, clock, log); },
+          [&] {
+            return workload::obtain_credential(request.target, options, env, http, clock, log);
+          },
       .publish =
-          [&](const helper::RobotCredential& credential) {
+          [&](const workload::RobotCredential& credential) {
             write_authfile(request.authfile, credential, options.timeout);
             until = credential.expires_at;
             valid_until = credential.valid_until;
@@ -172,11 +174,11 @@ int refresh(const LoginRequest& request, const Options& options, const Environme
           },
   };
   const int code =
-      helper::refresh_loop(steps,
-                           helper::RefreshSettings{.margin = options.cache_margin,
-                                                   .first_retry = std::chrono::seconds{1},
-                                                   .max_retry = std::chrono::seconds{60}},
-                           clock);
+      workload::refresh_loop(steps,
+                             workload::RefreshSettings{.margin = options.cache_margin,
+                                                       .first_retry = std::chrono::seconds{1},
+                                                       .max_retry = std::chrono::seconds{60}},
+                             clock);
   set_ready(request.ready_file, false, until);
   log.info("stopping on {}; {} keeps the last credential until it expires", stopped_by,
            request.authfile);
@@ -224,7 +226,7 @@ int login_command(std::span<const std::string> args, Streams streams, const Envi
   if (!request.token_command.empty()) {
     request.target.source.command = split_command(request.token_command);
   }
-  helper::check_target(request.target, "login");
+  workload::check_target(request.target, "login");
   check_output(request);
   const Options options = flags.resolve(env);
   const auto log = make_logger(streams.err, options.log_level);
@@ -232,8 +234,8 @@ int login_command(std::span<const std::string> args, Streams streams, const Envi
     return refresh(request, options, env, http, clock, *log);
   }
 
-  helper::RobotCredential credential =
-      helper::obtain_credential(request.target, options, env, http, clock, *log);
+  workload::RobotCredential credential =
+      workload::obtain_credential(request.target, options, env, http, clock, *log);
   const WipeOnExit wipe_token(credential.token);
   const auto lifetime =
       std::chrono::duration_cast<std::chrono::seconds>(credential.expires_at - clock.now());
@@ -248,8 +250,8 @@ int login_command(std::span<const std::string> args, Streams streams, const Envi
   }
   std::string output =
       request.format == "secret"
-          ? helper::secret_manifest(credential, request.secret_name, request.namespace_name)
-          : helper::eso_output(credential);
+          ? workload::secret_manifest(credential, request.secret_name, request.namespace_name)
+          : workload::eso_output(credential);
   const WipeOnExit wipe_output(output);
   streams.out << output;
   streams.out.flush();

@@ -1,4 +1,4 @@
-#include "qcp/helper/refresh.hpp"
+#include "qcp/workload/refresh.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -7,7 +7,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/retry.hpp"
 
-namespace qcp::helper {
+namespace qcp::workload {
 namespace {
 
 using std::chrono::milliseconds;
@@ -72,4 +72,4 @@ int refresh_loop(const RefreshSteps& steps, const RefreshSettings& settings, con
   }
 }
 
-}  // namespace qcp::helper
+}  // namespace qcp::workload

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "qcp/core/environment.hpp"
-#include "qcp/helper/credential_formats.hpp"
+#include "qcp/workload/credential_formats.hpp"
 
-namespace qcp::helper {
+namespace qcp::workload {
 
 // What the refresh loop does and waits with: the real ones mint, write files and wait for
 // SIGTERM; tests pass their own.
@@ -43,4 +43,4 @@ std::chrono::milliseconds renew_after(std::chrono::milliseconds left, std::chron
 // jitter); what was published stays in place meanwhile: nothing is truncated or removed.
 int refresh_loop(const RefreshSteps& steps, const RefreshSettings& settings, const Clock& clock);
 
-}  // namespace qcp::helper
+}  // namespace qcp::workload

@@ -1,6 +1,6 @@
-#include "helper/expiry_alarm.hpp"
+#include "workload/expiry_alarm.hpp"
 
-namespace qcp::helper {
+namespace qcp::workload {
 
 ExpiryAlarm::ExpiryAlarm(std::function<void()> on_expiry)
     : on_expiry_(std::move(on_expiry)), thread_([this] { run(); }) {}
@@ -43,4 +43,4 @@ void ExpiryAlarm::run() {
   }
 }
 
-}  // namespace qcp::helper
+}  // namespace qcp::workload

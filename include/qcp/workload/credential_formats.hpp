@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace qcp::helper {
+namespace qcp::workload {
 
 // A robot token minted for one registry: what workload mode writes where tools read it.
 struct RobotCredential {
@@ -40,4 +40,4 @@ std::string secret_manifest(const RobotCredential& credential, std::string_view 
 // QuayAccessToken generator prints it; this machine's expiry only for a token without exp).
 std::string eso_output(const RobotCredential& credential);
 
-}  // namespace qcp::helper
+}  // namespace qcp::workload

@@ -1,18 +1,18 @@
-#include "qcp/helper/credential_helper.hpp"
+#include "qcp/workload/credential_helper.hpp"
 
 #include <istream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "core/cli_parse.hpp"
-#include "helper/workload.hpp"
+#include "qcp/core/cli_parse.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/log.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/core/stream_input.hpp"
-#include "qcp/helper/helper_config.hpp"
+#include "qcp/quay/option_flags.hpp"
 #include "qcp/version.hpp"
-#include "quay/option_flags.hpp"
+#include "qcp/workload/helper_config.hpp"
+#include "workload/workload.hpp"
 
 namespace qcp {
 namespace {
@@ -67,9 +67,9 @@ int get(Streams& streams, const Environment& env, HttpClient& http, const Clock&
   if (server_url.empty()) {
     throw Failure(ExitCode::kBadRequest, std::string(kNoServerUrl));
   }
-  const auto registry = helper::registry_of_server_url(server_url);
-  const auto entries = helper::load_helper_config(env);
-  const auto* entry = registry ? helper::entry_for(entries, *registry) : nullptr;
+  const auto registry = workload::registry_of_server_url(server_url);
+  const auto entries = workload::load_helper_config(env);
+  const auto* entry = registry ? workload::entry_for(entries, *registry) : nullptr;
   if (entry == nullptr) {
     // The expected answer for other registries (clients fall back to anonymous): no stderr.
     streams.out << kNotFound << '\n';
@@ -81,12 +81,12 @@ int get(Streams& streams, const Environment& env, HttpClient& http, const Clock&
       std::max(std::chrono::milliseconds{1},
                std::chrono::floor<std::chrono::milliseconds>(deadline - clock.monotonic()));
   const auto log = make_logger(streams.err, options.log_level);
-  const helper::WorkloadTarget target{.robot = entry->robot,
-                                      .registry = *registry,
-                                      .quay_host = entry->quay_host,
-                                      .source = entry->source};
-  helper::RobotCredential credential =
-      helper::obtain_credential(target, options, env, http, clock, *log);
+  const workload::WorkloadTarget target{.robot = entry->robot,
+                                        .registry = *registry,
+                                        .quay_host = entry->quay_host,
+                                        .source = entry->source};
+  workload::RobotCredential credential =
+      workload::obtain_credential(target, options, env, http, clock, *log);
   const WipeOnExit wipe_token(credential.token);
   std::string answer =
       nlohmann::json{
@@ -106,7 +106,7 @@ int get(Streams& streams, const Environment& env, HttpClient& http, const Clock&
 
 int list(Streams& streams, const Environment& env) {
   nlohmann::json servers = nlohmann::json::object();
-  for (const auto& entry : helper::load_helper_config(env)) {
+  for (const auto& entry : workload::load_helper_config(env)) {
     if (!entry.registry.empty()) {
       servers[entry.registry] = entry.robot;
     }
