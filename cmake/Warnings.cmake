@@ -18,3 +18,8 @@ if(QCP_SANITIZE)
     -fsanitize=${QCP_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(qcp_sanitizers INTERFACE -fsanitize=${QCP_SANITIZE})
 endif()
+if(QCP_BUILD_FUZZERS)
+  # The fuzz build (preset "fuzz"): libFuzzer's coverage instrumentation in every library, so the
+  # fuzzers that link them are guided through their code; main() comes with each fuzzer.
+  target_compile_options(qcp_sanitizers INTERFACE -fsanitize=fuzzer-no-link)
+endif()
