@@ -49,6 +49,16 @@ std::string from_command(const TokenSource& source, const std::vector<std::strin
   return result.out;
 }
 
+// The file the settings name. One that cannot be read is the token source failing (exit 1, as a
+// failing --token-command is), not a usage error: the settings were well formed.
+std::string from_file(const std::string& path, const std::string& origin) {
+  try {
+    return read_whole_file(path, kMaxTokenBytes);
+  } catch (const Failure& failure) {
+    throw Failure(ExitCode::kLookupFailed, origin + ": " + failure.what());
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> split_command(std::string_view text) {
@@ -95,7 +105,7 @@ std::string read_token(const TokenSource& source, const std::vector<std::string>
   const std::string origin = source.command.empty()
                                  ? "--token-file " + one_line(source.file)
                                  : "--token-command " + one_line(source.command.front());
-  std::string raw = source.command.empty() ? read_whole_file(source.file, kMaxTokenBytes)
+  std::string raw = source.command.empty() ? from_file(source.file, origin)
                                            : from_command(source, environment, deadline);
   WipeOnExit wipe_raw(raw);
   std::string token = trimmed(raw);

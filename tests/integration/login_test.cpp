@@ -201,6 +201,25 @@ TEST_F(Login, ATokenCommandIsRunForTheToken) {
   EXPECT_EQ(quay_.requests().front().basic_password, token_);
 }
 
+// Issue 20: token_source.hpp promised exit 1 for a token file that cannot be read, and the
+// file reader said 2. Decided: 1. The settings name a source (2 when they do not, or are
+// malformed); a source that gives no token failed, like a failing --token-command, and that is
+// what the workload docs list as 1.
+TEST_F(Login, ATokenFileThatCannotBeReadIsTheTokenSourceFailingExit1) {
+  const auto authfile = dir_.path() / "auth.json";
+  const auto missing = (dir_.path() / "no-token").string();
+  auto outcome = login({"--token-file", missing, "--authfile", authfile.string()});
+  EXPECT_EQ(outcome.exit_code, 1) << outcome.err;
+  EXPECT_THAT(outcome.err, HasSubstr("--token-file " + missing + ": cannot read " + missing +
+                                     ": No such file or directory"));
+  std::filesystem::create_directory(dir_.path() / "a-directory");
+  outcome = login({"--token-file", (dir_.path() / "a-directory").string(), "--format", "eso"});
+  EXPECT_EQ(outcome.exit_code, 1) << outcome.err;
+  EXPECT_THAT(outcome.err, HasSubstr("is a directory"));
+  EXPECT_TRUE(quay_.requests().empty());
+  EXPECT_FALSE(std::filesystem::exists(authfile));
+}
+
 TEST_F(Login, QuaysRefusalIsPassedOnAndNothingIsWritten) {
   const auto authfile = dir_.path() / "auth.json";
   const auto outcome =

@@ -31,8 +31,8 @@ inline constexpr std::size_t kMaxTokenBytes = std::size_t{64} << 10;
 // clock, which may differ from this one by more than the token's life. The command runs with
 // `environment` as its
 // whole environment, by `deadline` and at most kTokenCommandTimeout; on failure its stderr is
-// passed on, scrubbed of anything token-like. Throws Failure (kLookupFailed) saying which source
-// failed and why; never a piece of the token.
+// passed on, scrubbed of anything token-like. Throws Failure (kLookupFailed: exit 1, a file that
+// cannot be read included) saying which source failed and why; never a piece of the token.
 std::string read_token(const TokenSource& source, const std::vector<std::string>& environment,
                        std::chrono::steady_clock::time_point deadline, const Clock& clock,
                        const std::function<void(const std::string&)>& warn = {});
