@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "check.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/net/http_answer.hpp"
 #include "qcp/quay/exchange.hpp"

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "check.hpp"
+#include "layers.hpp"
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/redact.hpp"
 

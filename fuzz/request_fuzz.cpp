@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "check.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/image.hpp"
 #include "qcp/core/names.hpp"

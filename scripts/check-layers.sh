@@ -7,7 +7,8 @@
 # A layer is the first folder under src/ or include/qcp/; qcp/version.hpp (generated) counts as
 # core. Includes outside the project ("<…>") are not looked at. scripts/layers-known.txt lists the
 # violations not yet removed (issue 20): one that is not listed fails, and so does a listed one
-# that no longer occurs, so the list only shrinks. Prints each violation; exits 1 if any fails.
+# that no longer occurs, so the list only shrinks. It also checks that each folder's files declare
+# their names in that folder's namespace (qcp::core, …). Prints each violation; exits 1 if any fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,7 +56,26 @@ while IFS= read -r line; do
     status=1
   fi
 done <"$known"
+# One namespace per folder: a file of layer L declares its names in qcp::L (or a namespace nested
+# in it, such as qcp::core::yaml). L/namespace.hpp alone names the lower layers' namespaces.
+# A lower layer's namespace may be opened for a forward declaration only (struct X; on the next
+# line).
+while IFS=: read -r file line text; do
+  layer=$(layer_of "$file")
+  name=$(sed -E 's/^namespace ([a-z:_]+).*/\1/' <<<"$text")
+  [[ $name == "qcp::$layer" || $name == "qcp::$layer::"* ]] && continue
+  [[ $file == */namespace.hpp && $text =~ ^namespace\ qcp::[a-z]+\ \{\}$ ]] && continue
+  other=${name#qcp::}
+  other=${other%%::*}
+  if (($(rank "$other") < $(rank "$layer"))) &&
+    sed -n "$((line + 1))p" "$file" | grep -qE '^(struct|class) [A-Za-z_]+;$'; then
+    continue
+  fi
+  echo "check-layers: $file declares namespace $name, not qcp::$layer" >&2
+  status=1
+done < <(grep -rnE '^namespace qcp' src include/qcp --include='*.cpp' --include='*.hpp' | sort)
+
 if ((status == 0)); then
-  echo "check-layers: $(wc -l <"$found") known violations left, none new ($known)"
+  echo "check-layers: $(wc -l <"$found") known violations left, none new ($known); one namespace per folder"
 fi
 exit $status

@@ -6,13 +6,14 @@
 #include <ostream>
 
 #include "cli/commands.hpp"
+#include "qcp/cli/namespace.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/plugin/plugin.hpp"
 #include "qcp/version.hpp"
 #include "qcp/workload/credential_helper.hpp"
 
-namespace qcp {
+namespace qcp::cli {
 namespace {
 
 // How a program reports a failure in its protocol's language; returns the exit code.
@@ -78,4 +79,4 @@ int run_program(std::string_view invoked, std::span<const std::string> args, Str
   return run(args, streams, env, http, clock);
 }
 
-}  // namespace qcp
+}  // namespace qcp::cli

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 
+#include "qcp/cli/namespace.hpp"
 #include "qcp/diagnostics/commands.hpp"
 #include "qcp/install/commands.hpp"
 #include "qcp/workload/commands.hpp"

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "qcp/cli/namespace.hpp"
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
 #include "qcp/core/streams.hpp"

@@ -19,20 +19,20 @@ int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
 
   const std::vector<std::string> args(argv + 1, argv + argc);
-  const qcp::Environment env = qcp::Environment::from_process();
-  if (!qcp::isolate_process_environment()) {
+  const qcp::core::Environment env = qcp::core::Environment::from_process();
+  if (!qcp::core::isolate_process_environment()) {
     std::cerr << "quay-credential-provider: the process environment could not be cleared\n";
     return 1;
   }
-  const qcp::SystemClock clock;
+  const qcp::core::SystemClock clock;
   try {
-    qcp::CurlHttpClient http;
-    qcp::FdInputBuffer stdin_buffer(STDIN_FILENO);
+    qcp::net::CurlHttpClient http;
+    qcp::core::FdInputBuffer stdin_buffer(STDIN_FILENO);
     std::istream in(&stdin_buffer);
-    const qcp::Streams streams{in, std::cout, std::cerr, [&stdin_buffer](auto timeout) {
-                                 return stdin_buffer.wait_readable(timeout);
-                               }};
-    return qcp::run_program(argc > 0 ? argv[0] : "", args, streams, env, http, clock);
+    const qcp::core::Streams streams{in, std::cout, std::cerr, [&stdin_buffer](auto timeout) {
+                                       return stdin_buffer.wait_readable(timeout);
+                                     }};
+    return qcp::cli::run_program(argc > 0 ? argv[0] : "", args, streams, env, http, clock);
   } catch (const std::exception&) {
     std::cerr << "quay-credential-provider: libcurl could not be initialised\n";
     return 1;

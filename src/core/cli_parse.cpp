@@ -7,7 +7,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 // Short stray words ("inspectt") are shown to help; longer ones could be (part of) a token.
@@ -103,4 +103,4 @@ bool parse_subcommand(CLI::App& app, std::string_view name, std::span<const std:
   return true;
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

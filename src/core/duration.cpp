@@ -6,7 +6,7 @@
 #include <limits>
 #include <utility>
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 struct Unit {
@@ -135,4 +135,4 @@ std::string format_human(std::chrono::seconds value) {
   return out;
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

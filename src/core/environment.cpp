@@ -20,7 +20,7 @@
 extern char**
     environ;  // NOLINT(readability-redundant-declaration): POSIX, not in <unistd.h> by default
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 // Closes a file descriptor on every path out of a scope.
@@ -182,4 +182,4 @@ void SystemClock::sleep_for(std::chrono::milliseconds duration) const {
   std::this_thread::sleep_for(duration);
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -10,7 +10,7 @@
 
 #include "qcp/core/failure.hpp"
 
-namespace qcp {
+namespace qcp::core {
 
 FdInputBuffer::~FdInputBuffer() {
   OPENSSL_cleanse(buffer_.data(), buffer_.size());
@@ -56,4 +56,4 @@ FdInputBuffer::int_type FdInputBuffer::underflow() {
   return traits_type::to_int_type(*gptr());
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -7,7 +7,7 @@
 #include <array>
 #include <cerrno>
 
-namespace qcp {
+namespace qcp::core {
 
 std::string temporary_name(std::string_view name) {
   std::array<unsigned char, 6> random{};
@@ -68,4 +68,4 @@ bool read_all(int fd, std::size_t max_bytes, std::string& out) {
   }
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -6,7 +6,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 constexpr std::string_view kDockerHub = "docker.io";
@@ -59,4 +59,4 @@ std::string registry_of_image(std::string_view image) {
   return std::string(first);
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -7,7 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 constexpr int kInvalid = -1;
@@ -174,4 +174,4 @@ std::optional<JwtClaims> decode_jwt_claims(std::string_view token) {
   return claims;
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -9,7 +9,7 @@
 
 #include "qcp/core/redact.hpp"
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 // Writes each record as one printable line: the message is escaped (one_line) before it is
@@ -79,4 +79,4 @@ std::unique_ptr<Log> make_logger(std::ostream& err, LogLevel level) {
   return std::make_unique<Log>(err, level);
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -6,7 +6,7 @@
 #include <array>
 #include <cstddef>
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 constexpr std::size_t kMaxName = 253;
@@ -110,4 +110,4 @@ bool is_dns_subdomain(std::string_view text) {
   return all_labels(text, [](std::string_view label) { return is_label(label, is_lower_alnum); });
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

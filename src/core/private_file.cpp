@@ -17,7 +17,7 @@
 #include "qcp/core/redact.hpp"
 #include "qcp/core/unique_fd.hpp"
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 constexpr mode_t kPrivateMode = 0600;
@@ -224,4 +224,4 @@ PrivateFileLock::~PrivateFileLock() {
   ::close(fd_);
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

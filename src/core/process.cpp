@@ -19,7 +19,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/unique_fd.hpp"
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 using Fd = UniqueFd;
@@ -267,4 +267,4 @@ ProcessResult run_process(const ProcessSpec& spec) {
   return collect(spec, child, out, err);
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -7,7 +7,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 bool is_unreserved_or_sub_delim(char c) {
@@ -92,4 +92,4 @@ ProxyUrl parse_proxy_url(std::string_view text, std::string_view variable) {
   return proxy;
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -7,7 +7,7 @@
 #include <array>
 #include <cstdint>
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 // Fragments shorter than this are too common to scrub meaningfully (and too short to leak).
@@ -240,4 +240,4 @@ std::string short_hash(std::string_view secret) {
   return sha256_hex(secret).substr(0, kShown);
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

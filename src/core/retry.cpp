@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 // Digits at text[at, at + count) as a number; -1 if any is not a digit.
@@ -97,4 +97,4 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
   return std::clamp(at_ms - now_ms, milliseconds{0}, kDay);
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

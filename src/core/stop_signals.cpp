@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 
-namespace qcp {
+namespace qcp::core {
 
 StopSignals::StopSignals() {
   sigemptyset(&set_);
@@ -34,4 +34,4 @@ std::string StopSignals::wait(std::chrono::milliseconds duration) const {
   }
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

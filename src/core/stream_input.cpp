@@ -7,7 +7,7 @@
 
 #include "qcp/core/redact.hpp"
 
-namespace qcp {
+namespace qcp::core {
 
 std::optional<std::string> read_bounded(std::istream& in, std::size_t max_bytes,
                                         const std::function<void()>& wait_for_input) {
@@ -38,4 +38,4 @@ std::optional<std::string> read_bounded(std::istream& in, std::size_t max_bytes,
   return result;
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -8,7 +8,7 @@
 #include "qcp/core/process.hpp"
 #include "qcp/core/redact.hpp"
 
-namespace qcp {
+namespace qcp::core {
 namespace {
 
 bool is_space(char c) {
@@ -126,4 +126,4 @@ std::string read_token(const TokenSource& source, const std::vector<std::string>
   return token;
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -7,7 +7,7 @@
 #include <map>
 #include <stdexcept>
 
-namespace qcp::yaml {
+namespace qcp::core::yaml {
 namespace {
 
 using Kind = Node::Kind;
@@ -443,4 +443,4 @@ Document parse(std::string_view text) {
   return Reader(text).read();
 }
 
-}  // namespace qcp::yaml
+}  // namespace qcp::core::yaml

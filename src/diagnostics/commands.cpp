@@ -11,6 +11,7 @@
 #include "qcp/core/redact.hpp"
 #include "qcp/core/text.hpp"
 #include "qcp/diagnostics/inspect.hpp"
+#include "qcp/diagnostics/namespace.hpp"
 #include "qcp/kube/config_check.hpp"
 #include "qcp/kube/match_image.hpp"
 #include "qcp/kube/request.hpp"
@@ -18,7 +19,7 @@
 #include "qcp/quay/provider_needs.hpp"
 #include "qcp/version.hpp"
 
-namespace qcp {
+namespace qcp::diagnostics {
 namespace {
 
 std::string read_stdin(std::istream& in) {
@@ -262,4 +263,4 @@ int check_config_command(std::span<const std::string> args, Streams streams,
   return static_cast<int>(report.ok() ? ExitCode::kOk : ExitCode::kLookupFailed);
 }
 
-}  // namespace qcp
+}  // namespace qcp::diagnostics

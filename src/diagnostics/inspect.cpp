@@ -9,8 +9,9 @@
 
 #include "qcp/core/duration.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/diagnostics/namespace.hpp"
 
-namespace qcp {
+namespace qcp::diagnostics {
 namespace {
 
 // Quay's leeway for exp and iat (JWT_CLOCK_SKEW_SECONDS); it never checks nbf.
@@ -260,4 +261,4 @@ TokenInspection inspect_token(const JwtClaims& raw_claims, std::string_view robo
   return result;
 }
 
-}  // namespace qcp
+}  // namespace qcp::diagnostics

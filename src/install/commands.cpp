@@ -16,12 +16,13 @@
 #include "qcp/install/failure_record.hpp"
 #include "qcp/install/installer.hpp"
 #include "qcp/install/kubelet_restart.hpp"
+#include "qcp/install/namespace.hpp"
 #include "qcp/kube/config_check.hpp"
 #include "qcp/kube/node.hpp"
 #include "qcp/net/curl_http.hpp"
 #include "qcp/version.hpp"
 
-namespace qcp {
+namespace qcp::install {
 namespace {
 
 // Where the running program's own bytes are: what install copies onto the node.
@@ -218,4 +219,4 @@ int uninstall_command(std::span<const std::string> args, Streams streams, const 
                streams.out);
 }
 
-}  // namespace qcp
+}  // namespace qcp::install

@@ -7,6 +7,8 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/text.hpp"
 #include "qcp/core/yaml.hpp"
+#include "qcp/install/namespace.hpp"
+#include "qcp/kube/config_decode.hpp"
 
 namespace qcp::install {
 namespace {
@@ -256,7 +258,7 @@ std::string with_provider(std::string_view text, const ProviderSettings& setting
     }
     return root.dump(2) + "\n";
   }
-  const auto document = yaml::parse_kubelet_config(text);
+  const auto document = parse_kubelet_config(text);
   if (document.problems.empty() && (!document.root || document.root->is(Node::Kind::kNull))) {
     return new_config(settings, ConfigFormat::kYaml);
   }
@@ -299,7 +301,7 @@ std::string without_provider(std::string_view text, std::string_view name) {
     providers.erase(found);
     return root.dump(2) + "\n";
   }
-  const auto document = yaml::parse_kubelet_config(text);
+  const auto document = parse_kubelet_config(text);
   if (document.problems.empty() && (!document.root || document.root->is(Node::Kind::kNull))) {
     return std::string(text);
   }

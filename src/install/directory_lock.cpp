@@ -11,6 +11,7 @@
 #include "install/rooted_walk.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/install/host_files.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 namespace {

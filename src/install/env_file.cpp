@@ -4,6 +4,7 @@
 
 #include "qcp/core/failure.hpp"
 #include "qcp/core/text.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 namespace {

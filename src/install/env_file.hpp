@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "qcp/install/namespace.hpp"
+
 namespace qcp::install {
 
 // The file's lines, checked so that reading them one by one gives what systemd reads: each is

@@ -7,6 +7,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/private_file.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 namespace {

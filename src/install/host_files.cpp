@@ -15,20 +15,21 @@
 #include "install/rooted_walk.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/file_io.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 namespace {
 
 std::string read_all(int fd, std::string_view path, std::size_t max_bytes) {
   std::string bytes;
-  if (!qcp::read_all(fd, max_bytes, bytes)) {
+  if (!core::read_all(fd, max_bytes, bytes)) {
     fail_path("read", path, errno);
   }
   return bytes;
 }
 
 void write_all(int fd, std::string_view bytes, std::string_view path) {
-  if (!qcp::write_all(fd, bytes)) {
+  if (!core::write_all(fd, bytes)) {
     fail_path("write", path, errno);
   }
 }

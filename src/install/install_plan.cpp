@@ -5,6 +5,7 @@
 #include "install/kubelet_process.hpp"
 #include "install/transaction.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/install/namespace.hpp"
 #include "qcp/kube/config_check.hpp"
 #include "qcp/quay/provider_needs.hpp"
 

@@ -8,6 +8,7 @@
 
 #include "install/install_state.hpp"
 #include "qcp/install/installer.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 

@@ -8,6 +8,7 @@
 
 #include "qcp/core/failure.hpp"
 #include "qcp/install/installer.hpp"
+#include "qcp/install/namespace.hpp"
 #include "qcp/install/profile.hpp"
 
 namespace qcp::install {

@@ -9,6 +9,7 @@
 
 #include "qcp/core/redact.hpp"  // sha256_hex
 #include "qcp/install/host_files.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 

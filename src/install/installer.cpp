@@ -8,6 +8,7 @@
 #include "install/kubelet_process.hpp"
 #include "install/transaction.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/install/namespace.hpp"
 #include "qcp/kube/config_check.hpp"
 
 namespace qcp::install {

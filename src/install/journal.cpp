@@ -9,6 +9,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/file_io.hpp"
 #include "qcp/install/installer.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 namespace {

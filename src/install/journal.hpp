@@ -13,6 +13,7 @@
 
 #include "install/install_state.hpp"
 #include "qcp/install/host_files.hpp"
+#include "qcp/install/namespace.hpp"
 #include "qcp/install/profile.hpp"
 
 namespace qcp::install {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "qcp/core/text.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 namespace {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "qcp/install/host_files.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 

@@ -20,6 +20,7 @@
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/core/unique_fd.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 namespace {

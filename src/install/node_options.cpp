@@ -9,8 +9,9 @@
 #include "qcp/core/redact.hpp"
 #include "qcp/install/host_files.hpp"
 #include "qcp/install/kubelet_restart.hpp"
+#include "qcp/install/namespace.hpp"
 
-namespace qcp {
+namespace qcp::install {
 namespace {
 
 std::string kubelet_unit(const RestartOptions& options, install::Profile profile,
@@ -150,4 +151,4 @@ void check_node_paths(const NodePaths& paths, std::string_view command) {
   }
 }
 
-}  // namespace qcp
+}  // namespace qcp::install

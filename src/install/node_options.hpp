@@ -5,9 +5,10 @@
 #include <string>
 #include <string_view>
 
+#include "qcp/install/namespace.hpp"
 #include "qcp/install/profile.hpp"
 
-namespace qcp {
+namespace qcp::install {
 
 // The node flags install and uninstall share: where the node is, its paths, its profile, and
 // how (whether) to restart its kubelet.
@@ -40,4 +41,4 @@ void check_node_paths(const NodePaths& paths, std::string_view command);
 std::function<std::string()> restarter(const RestartOptions& options, install::Profile profile,
                                        const NodePaths& paths, std::string_view command);
 
-}  // namespace qcp
+}  // namespace qcp::install

@@ -7,6 +7,7 @@
 #include "install/env_file.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/yaml.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 namespace {

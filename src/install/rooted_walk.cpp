@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "qcp/core/failure.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 namespace {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "qcp/core/unique_fd.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 

@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "qcp/install/namespace.hpp"
+
 namespace qcp::install {
 
 Transaction::~Transaction() {

@@ -7,6 +7,7 @@
 #include "install/transaction.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/install/installer.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 namespace {

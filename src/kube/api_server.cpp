@@ -10,6 +10,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/kube/namespace.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp::kube {

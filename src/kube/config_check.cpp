@@ -11,18 +11,15 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/yaml.hpp"
+#include "qcp/kube/config_decode.hpp"
 #include "qcp/kube/config_fields.hpp"
 #include "qcp/kube/match_image.hpp"
+#include "qcp/kube/namespace.hpp"
 #include "qcp/kube/request.hpp"
 
-namespace qcp {
+namespace qcp::kube {
 namespace {
 
-using config::index;
-using config::join;
-using config::kRequestV1;
-using config::present;
-using config::quoted_text;
 using yaml::Node;
 using Kind = Node::Kind;
 
@@ -80,7 +77,7 @@ std::optional<std::string> annotation_key_problem(std::string key) {
   return std::nullopt;
 }
 
-class Checker : private config::Findings {
+class Checker : private Findings {
  public:
   explicit Checker(const ConfigCheckSettings& settings) : settings_(settings) {}
 
@@ -91,7 +88,7 @@ class Checker : private config::Findings {
     std::vector<std::pair<const ConfigFile*, const Node*>> roots;
     for (const auto& file : files) {
       set_file(file.name);
-      documents.push_back(yaml::parse_kubelet_config(file.text));
+      documents.push_back(parse_kubelet_config(file.text));
       if (const Node* root = usable_root(documents.back())) {
         roots.emplace_back(&file, root);
       }
@@ -527,4 +524,4 @@ KubeletGeneration kubelet_generation(std::string_view version, std::string_view 
   return minor == kFirstWithTokens ? KubeletGeneration::k1_33 : KubeletGeneration::k1_34_or_later;
 }
 
-}  // namespace qcp
+}  // namespace qcp::kube

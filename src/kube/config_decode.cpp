@@ -1,10 +1,10 @@
+#include "qcp/kube/config_decode.hpp"
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "qcp/core/yaml.hpp"
-
-namespace qcp::yaml {
+namespace qcp::kube {
 namespace {
 
 // apimachinery's IsJSONBuffer: the first byte after spaces, tabs, CRs and LFs is '{'. A UTF-8
@@ -22,7 +22,7 @@ int line_of(std::string_view text, std::size_t offset) {
 
 }  // namespace
 
-Document parse_kubelet_config(std::string_view text) {
+yaml::Document parse_kubelet_config(std::string_view text) {
   if (looks_like_json(text)) {
     try {
       const auto parsed = nlohmann::json::parse(text);  // only whether, and where, it fails
@@ -30,7 +30,7 @@ Document parse_kubelet_config(std::string_view text) {
     } catch (const nlohmann::json::parse_error& error) {
       // error.byte is 1-based and points just past the offending character.
       const std::size_t at = error.byte > 0 ? error.byte - 1 : 0;
-      Document refused;
+      yaml::Document refused;
       refused.problems.push_back(
           {line_of(text, at),
            "not valid JSON: a file that starts with '{' is decoded as strict JSON, so a trailing "
@@ -39,7 +39,7 @@ Document parse_kubelet_config(std::string_view text) {
     } catch (const nlohmann::json::exception& error) {
       // Well-formed, but a number beyond a double (44E4444): Go's decoder fails on it as well.
       static_cast<void>(error);
-      Document refused;
+      yaml::Document refused;
       refused.problems.push_back(
           {1,
            "a number is too large for the kubelet's JSON decoder (beyond a 64-bit float), "
@@ -50,9 +50,9 @@ Document parse_kubelet_config(std::string_view text) {
     // in places: make them spaces, keeping every line where it was.
     std::string yaml_safe(text);
     std::replace(yaml_safe.begin(), yaml_safe.end(), '\t', ' ');
-    return parse(yaml_safe);
+    return yaml::parse(yaml_safe);
   }
-  return parse(text);
+  return yaml::parse(text);
 }
 
-}  // namespace qcp::yaml
+}  // namespace qcp::kube

@@ -3,8 +3,9 @@
 #include <algorithm>
 
 #include "qcp/core/redact.hpp"
+#include "qcp/kube/namespace.hpp"
 
-namespace qcp::config {
+namespace qcp::kube {
 
 using yaml::Node;
 using Kind = Node::Kind;
@@ -99,4 +100,4 @@ std::vector<ConfigFinding> Findings::take() {
   return std::move(findings_);
 }
 
-}  // namespace qcp::config
+}  // namespace qcp::kube

@@ -4,7 +4,9 @@
 
 #include <vector>
 
-namespace qcp {
+#include "qcp/kube/namespace.hpp"
+
+namespace qcp::kube {
 namespace {
 
 // What Go's url.Parse("https://" + text) keeps, for the parts matching uses.
@@ -397,4 +399,4 @@ bool match_image(std::string_view pattern, std::string_view image) {
   return target.path.starts_with(glob.path);
 }
 
-}  // namespace qcp
+}  // namespace qcp::kube

@@ -5,6 +5,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/kube/namespace.hpp"
 
 namespace qcp::kube {
 

@@ -9,8 +9,9 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/core/stream_input.hpp"
+#include "qcp/kube/namespace.hpp"
 
-namespace qcp {
+namespace qcp::kube {
 namespace {
 
 constexpr std::string_view kRequestKind = "CredentialProviderRequest";
@@ -110,4 +111,4 @@ CredentialProviderRequest parse_request(std::string_view json) {
   return request;
 }
 
-}  // namespace qcp
+}  // namespace qcp::kube

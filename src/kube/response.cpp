@@ -6,8 +6,9 @@
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/kube/namespace.hpp"
 
-namespace qcp {
+namespace qcp::kube {
 
 std::string render_response(const Credential& credential) {
   nlohmann::ordered_json response;
@@ -22,4 +23,4 @@ std::string render_response(const Credential& credential) {
   return text;
 }
 
-}  // namespace qcp
+}  // namespace qcp::kube

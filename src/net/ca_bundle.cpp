@@ -4,7 +4,9 @@
 #include <array>
 #include <string_view>
 
-namespace qcp {
+#include "qcp/net/namespace.hpp"
+
+namespace qcp::net {
 namespace {
 
 // ---- PEM and base64 ---------------------------------------------------------------------------
@@ -216,4 +218,4 @@ bool CaBundle::has_trust_settings(std::size_t index) const {
   return entries_.at(index).trust_settings;
 }
 
-}  // namespace qcp
+}  // namespace qcp::net

@@ -4,7 +4,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-namespace qcp {
+#include "qcp/net/namespace.hpp"
+
+namespace qcp::net {
 namespace {
 
 X509* decode(const CaBundle& bundle, std::size_t index) {
@@ -84,4 +86,4 @@ bool add_bundle_lookup(SSL_CTX* context, const CaBundle& bundle) {
   return X509_LOOKUP_set_method_data(lookup, const_cast<CaBundle*>(&bundle)) == 1;
 }
 
-}  // namespace qcp
+}  // namespace qcp::net

@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <string_view>
 
-namespace qcp {
+#include "qcp/net/namespace.hpp"
+
+namespace qcp::net {
 namespace {
 
 using Kind = TransportError::Kind;
@@ -110,4 +112,4 @@ TransportError describe_curl_failure(const CurlFailure& failure) {
   return {kind_of(failure), failure.detail};
 }
 
-}  // namespace qcp
+}  // namespace qcp::net

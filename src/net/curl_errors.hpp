@@ -5,8 +5,9 @@
 #include <string>
 
 #include "qcp/core/http.hpp"
+#include "qcp/net/namespace.hpp"
 
-namespace qcp {
+namespace qcp::net {
 
 // What went wrong, from libcurl's code and words: a verification failure is told from an
 // interrupted handshake, plain HTTP, an old TLS version, the proxy's certificate and a process
@@ -31,4 +32,4 @@ inline constexpr std::size_t kDescriptorsForARequest = 16;
 // with a misleading error (a connect or CA-file failure).
 bool descriptors_available(std::size_t needed = kDescriptorsForARequest);
 
-}  // namespace qcp
+}  // namespace qcp::net

@@ -12,8 +12,9 @@
 #include "qcp/core/environment.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/net/http_answer.hpp"
+#include "qcp/net/namespace.hpp"
 
-namespace qcp {
+namespace qcp::net {
 namespace {
 
 struct EasyDeleter {
@@ -213,4 +214,4 @@ HttpResult CurlHttpClient::get(const HttpRequest& request) {
   return response;
 }
 
-}  // namespace qcp
+}  // namespace qcp::net

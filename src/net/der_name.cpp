@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 
-namespace qcp {
+#include "qcp/net/namespace.hpp"
+
+namespace qcp::net {
 namespace {
 
 // ---- DER: just enough to walk to a certificate's subject and through a Name ---------------------
@@ -262,4 +264,4 @@ KeyMatch keys_match(const std::string& a, const std::string& b) {
   return certain ? KeyMatch::kYes : KeyMatch::kMaybe;
 }
 
-}  // namespace qcp
+}  // namespace qcp::net

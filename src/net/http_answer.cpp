@@ -4,8 +4,9 @@
 #include <cctype>
 
 #include "qcp/core/text.hpp"
+#include "qcp/net/namespace.hpp"
 
-namespace qcp {
+namespace qcp::net {
 namespace {
 
 bool is_field(std::string_view line, std::string_view name) {
@@ -65,4 +66,4 @@ HttpResponse AnswerCollector::take() {
   return std::move(response_);
 }
 
-}  // namespace qcp
+}  // namespace qcp::net

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "qcp/net/namespace.hpp"
+
 #ifdef QCP_OPENSSL_LAZY_ERROR_STRINGS
 // OpenSSL's loaders for its string tables. Internal to OpenSSL, so only for the OpenSSL this
 // build compiles itself (cmake/StaticOpenSsl.cmake): a version without them fails to link.
@@ -15,7 +17,7 @@ extern "C" int ossl_err_load_crypto_strings(void);
 extern "C" int ossl_err_load_SSL_strings(void);
 #endif
 
-namespace qcp {
+namespace qcp::net {
 namespace {
 
 bool is_digits(std::string_view text) {
@@ -80,4 +82,4 @@ std::string with_openssl_error_strings(const std::string& detail) {
   return rendered;
 }
 
-}  // namespace qcp
+}  // namespace qcp::net

@@ -2,7 +2,9 @@
 
 #include <string>
 
-namespace qcp {
+#include "qcp/net/namespace.hpp"
+
+namespace qcp::net {
 
 // OpenSSL loads ~3,400 error strings into a hash table on first use: ~0.77 M instructions, 6% of
 // a whole lookup, spent for the one message a failure prints. In the static build (its own
@@ -18,4 +20,4 @@ void defer_openssl_error_strings();
 // OpenSSL libcurl's messages already carry the text, and nothing is changed.
 std::string with_openssl_error_strings(const std::string& detail);
 
-}  // namespace qcp
+}  // namespace qcp::net

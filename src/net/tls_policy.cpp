@@ -4,8 +4,9 @@
 #include <openssl/x509v3.h>
 
 #include "net/ca_lookup.hpp"
+#include "qcp/net/namespace.hpp"
 
-namespace qcp {
+namespace qcp::net {
 namespace {
 
 bool has_dns_or_ip_name(X509* certificate) {
@@ -54,4 +55,4 @@ CURLcode prepare_tls_context(CURL* /*handle*/, void* ssl_ctx, void* setup) {
   return CURLE_OK;
 }
 
-}  // namespace qcp
+}  // namespace qcp::net

@@ -3,8 +3,9 @@
 #include <curl/curl.h>
 
 #include "qcp/net/ca_bundle.hpp"
+#include "qcp/net/namespace.hpp"
 
-namespace qcp {
+namespace qcp::net {
 
 struct TlsContextSetup {
   const CaBundle* bundle = nullptr;  // the trusted CAs, unless libcurl loads a CA directory
@@ -22,4 +23,4 @@ CURLcode prepare_tls_context(CURL* handle, void* ssl_ctx, void* setup);
 // reset before each request.
 bool& leaf_without_san_seen();
 
-}  // namespace qcp
+}  // namespace qcp::net

@@ -4,8 +4,9 @@
 #include <string_view>
 
 #include "qcp/core/failure.hpp"
+#include "qcp/net/namespace.hpp"
 
-namespace qcp {
+namespace qcp::net {
 namespace {
 
 // Where the distributions keep their system trust; probed in this order at run time because a
@@ -89,4 +90,4 @@ TrustStore discover_trust(const std::string& ca_file_flag, const std::string& ca
                 "pass --ca-file or set SSL_CERT_FILE");
 }
 
-}  // namespace qcp
+}  // namespace qcp::net

@@ -12,6 +12,7 @@
 #include "qcp/core/redact.hpp"
 #include "qcp/kube/request.hpp"
 #include "qcp/kube/response.hpp"
+#include "qcp/plugin/namespace.hpp"
 #include "qcp/quay/exchange.hpp"
 #include "qcp/quay/exchange_settings.hpp"
 #include "qcp/quay/identity.hpp"
@@ -19,7 +20,7 @@
 #include "qcp/quay/token_lifetime.hpp"
 #include "qcp/version.hpp"
 
-namespace qcp {
+namespace qcp::plugin {
 namespace {
 
 std::string join(const std::vector<std::string>& items) {
@@ -175,4 +176,4 @@ int plugin_command(std::span<const std::string> args, Streams streams, const Env
   return static_cast<int>(ExitCode::kOk);
 }
 
-}  // namespace qcp
+}  // namespace qcp::plugin

@@ -12,8 +12,9 @@
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/core/retry.hpp"
+#include "qcp/quay/namespace.hpp"
 
-namespace qcp {
+namespace qcp::quay {
 namespace {
 
 struct Hint {
@@ -394,4 +395,4 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
   }
 }
 
-}  // namespace qcp
+}  // namespace qcp::quay

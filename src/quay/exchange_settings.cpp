@@ -5,9 +5,10 @@
 
 #include "qcp/core/proxy.hpp"
 #include "qcp/net/trust.hpp"
+#include "qcp/quay/namespace.hpp"
 #include "qcp/version.hpp"
 
-namespace qcp {
+namespace qcp::quay {
 namespace {
 
 struct Variable {
@@ -49,4 +50,4 @@ ExchangeSettings exchange_settings(const Options& options, const Environment& en
   return settings;
 }
 
-}  // namespace qcp
+}  // namespace qcp::quay

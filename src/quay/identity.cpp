@@ -5,8 +5,9 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/image.hpp"
 #include "qcp/core/names.hpp"
+#include "qcp/quay/namespace.hpp"
 
-namespace qcp {
+namespace qcp::quay {
 namespace {
 
 // Quay's VALID_USERNAME_REGEX, ^[a-z0-9]+(?:[._-][a-z0-9]+)*$, with its 2-255 length rule; it
@@ -80,4 +81,4 @@ Identity resolve_identity(const CredentialProviderRequest& request,
   return identity;
 }
 
-}  // namespace qcp
+}  // namespace qcp::quay

@@ -14,10 +14,11 @@
 #include "qcp/core/redact.hpp"
 #include "qcp/quay/exchange.hpp"
 #include "qcp/quay/identity.hpp"
+#include "qcp/quay/namespace.hpp"
 #include "qcp/quay/option_flags.hpp"
 #include "qcp/version.hpp"
 
-namespace qcp {
+namespace qcp::quay {
 namespace {
 
 // The kubelet SIGKILLs a provider after 60 s; leave room for process start and output.
@@ -258,4 +259,4 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
   return result;
 }
 
-}  // namespace qcp
+}  // namespace qcp::quay

@@ -6,9 +6,10 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/kube/match_image.hpp"
 #include "qcp/quay/identity.hpp"
+#include "qcp/quay/namespace.hpp"
 #include "qcp/quay/options.hpp"
 
-namespace qcp::config {
+namespace qcp::quay {
 namespace {
 
 using yaml::Node;
@@ -144,19 +145,15 @@ void check_provider_needs(const Node& entry, const std::string& path,
   check_images(*ours, path, settings, f);
 }
 
-}  // namespace qcp::config
-
-namespace qcp {
-
 ConfigReport check_provider_config(std::span<const ConfigFile> files,
                                    ConfigCheckSettings settings) {
-  settings.provider_needs = config::check_provider_needs;
+  settings.provider_needs = check_provider_needs;
   return check_config(files, settings);
 }
 
 ConfigReport check_provider_config(std::string_view text, ConfigCheckSettings settings) {
-  settings.provider_needs = config::check_provider_needs;
+  settings.provider_needs = check_provider_needs;
   return check_config(text, settings);
 }
 
-}  // namespace qcp
+}  // namespace qcp::quay

@@ -5,8 +5,9 @@
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/quay/exchange.hpp"
+#include "qcp/quay/namespace.hpp"
 
-namespace qcp {
+namespace qcp::quay {
 
 namespace {
 
@@ -54,4 +55,4 @@ std::chrono::seconds cache_duration_for(std::optional<std::chrono::seconds> life
   return usable_for(*lifetime - elapsed, margin, max_duration);
 }
 
-}  // namespace qcp
+}  // namespace qcp::quay

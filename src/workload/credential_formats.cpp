@@ -5,6 +5,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {
 namespace {

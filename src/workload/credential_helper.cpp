@@ -12,9 +12,10 @@
 #include "qcp/quay/option_flags.hpp"
 #include "qcp/version.hpp"
 #include "qcp/workload/helper_config.hpp"
+#include "qcp/workload/namespace.hpp"
 #include "workload/workload.hpp"
 
-namespace qcp {
+namespace qcp::workload {
 namespace {
 
 // The docker-credential-helpers messages clients look for, byte for byte.
@@ -151,4 +152,4 @@ int credential_helper_command(std::span<const std::string> args, Streams streams
   return dispatch(args, streams, env, http, clock);
 }
 
-}  // namespace qcp
+}  // namespace qcp::workload

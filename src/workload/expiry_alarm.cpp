@@ -1,5 +1,7 @@
 #include "workload/expiry_alarm.hpp"
 
+#include "qcp/workload/namespace.hpp"
+
 namespace qcp::workload {
 
 ExpiryAlarm::ExpiryAlarm(std::function<void()> on_expiry)

@@ -7,6 +7,8 @@
 #include <optional>
 #include <thread>
 
+#include "qcp/workload/namespace.hpp"
+
 namespace qcp::workload {
 
 // Runs `on_expiry` once a published credential expires, on the monotonic clock and on a thread

@@ -8,6 +8,7 @@
 #include "qcp/core/redact.hpp"
 #include "qcp/core/yaml.hpp"
 #include "qcp/quay/identity.hpp"
+#include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {
 namespace {

@@ -17,11 +17,12 @@
 #include "qcp/quay/option_flags.hpp"
 #include "qcp/version.hpp"
 #include "qcp/workload/commands.hpp"
+#include "qcp/workload/namespace.hpp"
 #include "qcp/workload/refresh.hpp"
 #include "workload/expiry_alarm.hpp"
 #include "workload/workload.hpp"
 
-namespace qcp {
+namespace qcp::workload {
 namespace {
 
 constexpr std::size_t kMaxAuthFileBytes = std::size_t{4} << 20;
@@ -262,4 +263,4 @@ int login_command(std::span<const std::string> args, Streams streams, const Envi
   return static_cast<int>(ExitCode::kOk);
 }
 
-}  // namespace qcp
+}  // namespace qcp::workload

@@ -6,6 +6,7 @@
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/retry.hpp"
+#include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {
 namespace {

@@ -6,6 +6,7 @@
 #include "qcp/quay/exchange.hpp"
 #include "qcp/quay/exchange_settings.hpp"
 #include "qcp/quay/identity.hpp"
+#include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {
 namespace {

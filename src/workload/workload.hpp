@@ -9,6 +9,7 @@
 #include "qcp/core/token_source.hpp"
 #include "qcp/quay/options.hpp"
 #include "qcp/workload/credential_formats.hpp"
+#include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {
 

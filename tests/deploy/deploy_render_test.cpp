@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 
+#include "layers.hpp"
 #include "qcp/core/process.hpp"
 #include "qcp/core/yaml.hpp"
 #include "qcp/install/profile.hpp"

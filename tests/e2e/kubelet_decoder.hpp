@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "layers.hpp"
 #include "qcp/core/duration.hpp"
 
 namespace qcp::test {

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "layers.hpp"
 #include "local_registry.hpp"
 #include "plugin_fixture.hpp"
 #include "qcp/core/redact.hpp"

@@ -12,6 +12,7 @@
 #include <regex>
 #include <string>
 
+#include "layers.hpp"
 #include "qcp/core/redact.hpp"
 #include "tested_binary.hpp"
 

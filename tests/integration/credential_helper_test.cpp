@@ -9,6 +9,7 @@
 
 #include <fstream>
 
+#include "layers.hpp"
 #include "workload_fixture.hpp"
 
 namespace qcp::test {

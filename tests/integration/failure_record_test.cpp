@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "host_root_fixture.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp::install {

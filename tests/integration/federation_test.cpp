@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
+#include "layers.hpp"
 #include "qcp/core/jwt.hpp"
 
 namespace qcp::test {

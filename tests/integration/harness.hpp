@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fake_quay.hpp"
+#include "layers.hpp"
 #include "pki.hpp"
 #include "qcp/cli/app.hpp"
 #include "qcp/net/curl_http.hpp"

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "layers.hpp"
 #include "qcp/install/installer.hpp"
 #include "qcp/quay/provider_needs.hpp"
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "host_root_fixture.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp::install {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "host_root_fixture.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/quay/provider_needs.hpp"
 

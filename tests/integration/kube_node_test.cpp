@@ -9,6 +9,7 @@
 
 #include "fake_kube_api.hpp"
 #include "harness.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/kube/node.hpp"
 #include "qcp/net/curl_http.hpp"

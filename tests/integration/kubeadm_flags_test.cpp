@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/process.hpp"
 #include "qcp/install/profile.hpp"

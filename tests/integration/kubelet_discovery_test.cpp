@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "host_root_fixture.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/install/kubelet_restart.hpp"
 

@@ -17,6 +17,7 @@
 
 #include "fake_healthz.hpp"
 #include "host_root_fixture.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/install/failure_record.hpp"
 

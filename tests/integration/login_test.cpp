@@ -12,6 +12,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "layers.hpp"
 #include "qcp/core/jwt.hpp"
 #include "workload_fixture.hpp"
 

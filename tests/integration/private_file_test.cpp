@@ -13,6 +13,7 @@
 #include <fstream>
 #include <thread>
 
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp {

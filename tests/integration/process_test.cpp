@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp {

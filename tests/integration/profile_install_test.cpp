@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "host_root_fixture.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp::install {

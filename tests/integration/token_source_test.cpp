@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "jwt.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "fakes.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
 #include "run_fixture.hpp"

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "layers.hpp"
 #include "pki.hpp"
 
 namespace qcp {

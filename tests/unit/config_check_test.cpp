@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "layers.hpp"
 #include "qcp/quay/provider_needs.hpp"
 
 namespace qcp {

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/quay/provider_needs.hpp"
 

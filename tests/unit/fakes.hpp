@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "layers.hpp"
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "layers.hpp"
+
 namespace qcp {
 namespace {
 

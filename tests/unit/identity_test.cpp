@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp {

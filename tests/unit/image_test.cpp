@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "fakes.hpp"
+#include "layers.hpp"
 
 namespace qcp {
 namespace {

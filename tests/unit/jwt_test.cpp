@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.hpp"
+#include "layers.hpp"
 
 namespace qcp {
 namespace {

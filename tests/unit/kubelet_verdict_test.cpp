@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "layers.hpp"
 #include "qcp/kube/config_check.hpp"
 #include "qcp/kube/match_image.hpp"
 #include "qcp/quay/provider_needs.hpp"

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/proxy.hpp"
 #include "qcp/install/kubelet_restart.hpp"

@@ -5,6 +5,8 @@
 
 #include <tuple>
 
+#include "layers.hpp"
+
 namespace qcp {
 namespace {
 

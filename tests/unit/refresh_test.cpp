@@ -9,6 +9,7 @@
 #include <deque>
 
 #include "fakes.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp::workload {

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fakes.hpp"
+#include "layers.hpp"
 #include "qcp/cli/app.hpp"
 
 namespace qcp::test {

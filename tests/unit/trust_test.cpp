@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.hpp"
+#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp {

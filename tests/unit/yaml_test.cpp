@@ -4,7 +4,10 @@
 
 #include <string>
 
-namespace qcp::yaml {
+#include "layers.hpp"
+#include "qcp/kube/config_decode.hpp"
+
+namespace qcp::core::yaml {
 namespace {
 
 using Kind = Node::Kind;
@@ -141,9 +144,9 @@ TEST(Yaml, ComplexKeysAreProblems) {
 }
 
 }  // namespace
-}  // namespace qcp::yaml
+}  // namespace qcp::core::yaml
 
-namespace qcp::yaml {
+namespace qcp::core::yaml {
 namespace {
 
 // Found by config_fuzz: well-formed JSON whose number overflows a double made nlohmann throw
@@ -156,4 +159,4 @@ TEST(KubeletConfigDecode, AJsonNumberBeyondADoubleIsAProblemNotACrash) {
 }
 
 }  // namespace
-}  // namespace qcp::yaml
+}  // namespace qcp::core::yaml

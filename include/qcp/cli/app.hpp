@@ -4,11 +4,12 @@
 #include <string>
 #include <string_view>
 
+#include "qcp/cli/namespace.hpp"
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
 #include "qcp/core/streams.hpp"
 
-namespace qcp {
+namespace qcp::cli {
 
 // The whole program behind main(): every side effect enters here, so tests drive it with string
 // streams, a staged environment, a fake or loopback HTTP client and a fixed clock. args excludes
@@ -30,4 +31,4 @@ int run_credential_helper(std::span<const std::string> args, Streams streams,
 int run_program(std::string_view invoked, std::span<const std::string> args, Streams streams,
                 const Environment& env, HttpClient& http, const Clock& clock);
 
-}  // namespace qcp
+}  // namespace qcp::cli

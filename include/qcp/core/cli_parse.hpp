@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace qcp {
+namespace qcp::core {
 
 // Parses `args` into `app`. A usage error names flags but never quotes a value that could be a
 // token (a stray argument, a flag's value) and is one printable line. CLI::CallForHelp and
@@ -18,4 +18,4 @@ void parse_arguments(CLI::App& app, std::span<const std::string> args, std::stri
 bool parse_subcommand(CLI::App& app, std::string_view name, std::span<const std::string> args,
                       std::ostream& out);
 
-}  // namespace qcp
+}  // namespace qcp::core

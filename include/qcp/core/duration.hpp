@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace qcp {
+namespace qcp::core {
 
 // Go's time.ParseDuration grammar ("300ms", "1.5h", "2h45m", "0"), as the kubelet uses for
 // durations. nullopt on malformed input or overflow.
@@ -26,4 +26,4 @@ std::chrono::seconds seconds_between(std::chrono::system_clock::time_point a,
 // For humans (logs, messages): "55m0s", "1h0m0s", "42s", like Go's Duration.String.
 std::string format_human(std::chrono::seconds value);
 
-}  // namespace qcp
+}  // namespace qcp::core

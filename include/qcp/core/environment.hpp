@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace qcp {
+namespace qcp::core {
 
 // What the process sees of its node, passed in so tests can stage any node.
 struct Environment {
@@ -73,4 +73,4 @@ class SystemClock final : public Clock {
   void sleep_for(std::chrono::milliseconds duration) const override;
 };
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace qcp {
+namespace qcp::core {
 
 // Exit codes are part of the interface (docs/configuration.md lists them).
 enum class ExitCode : int {
@@ -25,4 +25,4 @@ class Failure : public std::runtime_error {
   ExitCode code_;
 };
 
-}  // namespace qcp
+}  // namespace qcp::core

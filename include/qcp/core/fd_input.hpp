@@ -4,7 +4,7 @@
 #include <chrono>
 #include <streambuf>
 
-namespace qcp {
+namespace qcp::core {
 
 // stdin for production: a stream buffer over a file descriptor whose refill is one read(2), so
 // a reader never blocks waiting for a full chunk, and which can wait for input with a timeout.
@@ -30,4 +30,4 @@ class FdInputBuffer final : public std::streambuf {
   std::array<char, 16384> buffer_{};
 };
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace qcp {
+namespace qcp::core {
 
 // The descriptor-level pieces every atomic writer shares; each caller words its own failures.
 
@@ -21,4 +21,4 @@ bool write_all(int fd, std::string_view bytes);
 // error.
 bool read_all(int fd, std::size_t max_bytes, std::string& out);
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-namespace qcp {
+namespace qcp::core {
 
 // Where trust comes from for one request: a bundle file and/or a hashed certificate directory,
 // and a name for messages ("--ca-file", "SSL_CERT_FILE", "/etc/pki/tls/certs/ca-bundle.crt").
@@ -80,4 +80,4 @@ class HttpClient {
   virtual HttpResult get(const HttpRequest& request) = 0;
 };
 
-}  // namespace qcp
+}  // namespace qcp::core

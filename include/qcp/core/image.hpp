@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-namespace qcp {
+namespace qcp::core {
 
 // The registry of an image reference, exactly as written: "host", "host:port", "[v6]:port".
 // The kubelet keys its cache (cacheKeyType Registry) and matches auth entries by this text, so
@@ -17,4 +17,4 @@ std::string registry_of_image(std::string_view image);
 // but nothing more can match an image a pod names.
 [[nodiscard]] bool is_match_image_pattern(std::string_view pattern);
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace qcp {
+namespace qcp::core {
 
 // Claims read from a JWT without verifying it: we only need Quay's `exp` for caching and the
 // service-account token's metadata for logs. Verification is Quay's job.
@@ -42,4 +42,4 @@ std::optional<std::string> base64url_decode(std::string_view text);
 // nullopt unless the text is header.payload.signature with JSON-object header and payload.
 std::optional<JwtClaims> decode_jwt_claims(std::string_view token);
 
-}  // namespace qcp
+}  // namespace qcp::core

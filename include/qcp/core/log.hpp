@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-namespace qcp {
+namespace qcp::core {
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kOff };
 
@@ -67,4 +67,4 @@ class Log {
 // A log on `err` (stderr in production) at `level`.
 std::unique_ptr<Log> make_logger(std::ostream& err, LogLevel level);
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-namespace qcp {
+namespace qcp::core {
 
 // The one validator each for the names this program takes: every flag, variable, annotation and
 // field that holds one of these checks it here, so two places cannot disagree.
@@ -28,4 +28,4 @@ namespace qcp {
 // objects and the prefix of an annotation key are named so.
 [[nodiscard]] bool is_dns_subdomain(std::string_view text);
 
-}  // namespace qcp
+}  // namespace qcp::core

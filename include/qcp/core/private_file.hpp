@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace qcp {
+namespace qcp::core {
 
 // Files of the caller's own that may hold a credential or decide what a privileged process
 // does next: auth files, ready files, failure records. Whoever runs this (root, often) must not
@@ -47,4 +47,4 @@ class PrivateFileLock {
   int fd_ = -1;
 };
 
-}  // namespace qcp
+}  // namespace qcp::core

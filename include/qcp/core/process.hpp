@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace qcp {
+namespace qcp::core {
 
 // One program to run, without a shell, under an absolute deadline.
 struct ProcessSpec {
@@ -40,4 +40,4 @@ struct ProcessResult {
 // reaped first, so nothing it started outlives the call.
 ProcessResult run_process(const ProcessSpec& spec);
 
-}  // namespace qcp
+}  // namespace qcp::core

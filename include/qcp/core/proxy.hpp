@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-namespace qcp {
+namespace qcp::core {
 
 // A proxy URL from https_proxy/HTTPS_PROXY, checked before libcurl sees it: libcurl's own errors
 // for a bad one quote the whole URL, password included.
@@ -18,4 +18,4 @@ struct ProxyUrl {
 // Failure (kUsage) naming `variable` and what is wrong, never quoting the value.
 ProxyUrl parse_proxy_url(std::string_view text, std::string_view variable);
 
-}  // namespace qcp
+}  // namespace qcp::core

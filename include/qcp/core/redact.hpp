@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-namespace qcp {
+namespace qcp::core {
 
 // Scrubs text that did not come from us (Quay's messages, libcurl's) before it is printed: any
 // piece of a registered secret and anything shaped like a JWT is replaced, non-printable
@@ -61,4 +61,4 @@ std::string short_hash(std::string_view secret);
 // The SHA-256 of `bytes` in lower-case hex ("unavailable" if OpenSSL cannot compute it).
 std::string sha256_hex(std::string_view bytes);
 
-}  // namespace qcp
+}  // namespace qcp::core

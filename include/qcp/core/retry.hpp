@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-namespace qcp {
+namespace qcp::core {
 
 // Full-jitter exponential backoff: a uniform draw in [0, min(cap, base * 2^(attempt-1))].
 // `uniform` returns a number in [0, 1).
@@ -18,4 +18,4 @@ std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds b
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now);
 
-}  // namespace qcp
+}  // namespace qcp::core

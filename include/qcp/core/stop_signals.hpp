@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-namespace qcp {
+namespace qcp::core {
 
 // SIGTERM and SIGINT for a long-running command (install --watch, login --refresh): blocked
 // from construction on, so they wait for a point where stopping is safe instead of killing the
@@ -20,4 +20,4 @@ class StopSignals {
   sigset_t set_{};
 };
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-namespace qcp {
+namespace qcp::core {
 
 // Reads `in` to its end; nullopt (and nothing kept: the bytes are wiped, they may be a token)
 // when it holds more than `max_bytes`. Before each read, `wait_for_input` (when set) returns once
@@ -16,4 +16,4 @@ namespace qcp {
 std::optional<std::string> read_bounded(std::istream& in, std::size_t max_bytes,
                                         const std::function<void()>& wait_for_input = {});
 
-}  // namespace qcp
+}  // namespace qcp::core

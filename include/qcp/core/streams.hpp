@@ -4,7 +4,7 @@
 #include <functional>
 #include <iosfwd>
 
-namespace qcp {
+namespace qcp::core {
 
 // A command's standard streams, passed in so that tests drive every mode with string streams.
 // Which of them carries a protocol is the mode's to say (the plugin's and the credential
@@ -18,4 +18,4 @@ struct Streams {
   std::function<bool(std::chrono::milliseconds timeout)> wait_for_input = {};
 };
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace qcp {
+namespace qcp::core {
 
 // text without leading and trailing spaces, tabs, CRs and LFs.
 inline std::string_view trimmed(std::string_view text) {
@@ -30,4 +30,4 @@ inline std::vector<std::string> split(std::string_view text, char separator) {
   return pieces;
 }
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -8,7 +8,7 @@
 
 #include "qcp/core/environment.hpp"
 
-namespace qcp {
+namespace qcp::core {
 
 // Where a workload's identity token (a projected service-account token, a CI OIDC token, a
 // SPIFFE JWT-SVID) comes from: read afresh for every exchange, since they rotate.
@@ -37,4 +37,4 @@ std::string read_token(const TokenSource& source, const std::vector<std::string>
                        std::chrono::steady_clock::time_point deadline, const Clock& clock,
                        const std::function<void(const std::string&)>& warn = {});
 
-}  // namespace qcp
+}  // namespace qcp::core

@@ -4,7 +4,7 @@
 
 #include <utility>
 
-namespace qcp {
+namespace qcp::core {
 
 // Owns one file descriptor: closed when it goes, or at reset().
 class UniqueFd {
@@ -33,4 +33,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace qcp
+}  // namespace qcp::core

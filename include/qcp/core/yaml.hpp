@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace qcp::yaml {
+namespace qcp::core::yaml {
 
 // A YAML document reduced to what the kubelet's decoder sees after sigs.k8s.io/yaml turns it into
 // JSON: null, bool, number, string, sequence, mapping. Plain scalars are typed by YAML 1.1 rules as
@@ -51,8 +51,4 @@ struct Document {
 // Parses the first document of a YAML 1.1 stream (JSON is YAML too). Never throws on bad input.
 Document parse(std::string_view text);
 
-// A config file as the kubelet decodes it: strict JSON when its first non-space byte is '{'
-// (a JSON syntax error is then a problem and there is no root), YAML otherwise.
-Document parse_kubelet_config(std::string_view text);
-
-}  // namespace qcp::yaml
+}  // namespace qcp::core::yaml

@@ -5,9 +5,10 @@
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/streams.hpp"
+#include "qcp/diagnostics/namespace.hpp"
 #include "qcp/kube/config_check.hpp"
 
-namespace qcp {
+namespace qcp::diagnostics {
 
 // The diagnostics subcommands. Both print their report on stdout and throw Failure for usage
 // errors and unusable input; run() turns that into the one stderr line.
@@ -22,4 +23,4 @@ int inspect_command(std::span<const std::string> args, Streams streams, const Cl
 int check_config_command(std::span<const std::string> args, Streams streams,
                          const Environment& env);
 
-}  // namespace qcp
+}  // namespace qcp::diagnostics

@@ -6,8 +6,9 @@
 #include <vector>
 
 #include "qcp/core/jwt.hpp"
+#include "qcp/diagnostics/namespace.hpp"
 
-namespace qcp {
+namespace qcp::diagnostics {
 
 // What `quay-credential-provider inspect` prints about a service-account token: its claims, the
 // Quay federation binding that accepts it, and what would make Quay refuse it. Built from the
@@ -30,4 +31,4 @@ bool is_cluster_internal_issuer(std::string_view issuer);
 // no address filter) reaches it only if it shares that network.
 bool is_local_or_private_issuer(std::string_view issuer);
 
-}  // namespace qcp
+}  // namespace qcp::diagnostics

@@ -5,8 +5,9 @@
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/streams.hpp"
+#include "qcp/install/namespace.hpp"
 
-namespace qcp {
+namespace qcp::install {
 
 // install --bin-dir DIR --config PATH --match-image HOST[:PORT]... [--host-root DIR]
 // [--kubelet-version 1.N] [--audience AUD]: puts this binary and its provider entry on the
@@ -16,4 +17,4 @@ int install_command(std::span<const std::string> args, Streams streams, const En
 // uninstall --bin-dir DIR --config PATH [--host-root DIR]: takes them off again.
 int uninstall_command(std::span<const std::string> args, Streams streams, const Environment& env);
 
-}  // namespace qcp
+}  // namespace qcp::install

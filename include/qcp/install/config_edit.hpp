@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "qcp/install/namespace.hpp"
 #include "qcp/kube/config_check.hpp"
 
 namespace qcp::install {

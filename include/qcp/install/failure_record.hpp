@@ -3,6 +3,7 @@
 #include <string>
 
 #include "qcp/install/installer.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 

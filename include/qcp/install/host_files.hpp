@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "qcp/install/namespace.hpp"
+
 namespace qcp::install {
 
 enum class FileKind { kAbsent, kRegular, kDirectory, kOther };

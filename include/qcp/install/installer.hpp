@@ -8,6 +8,7 @@
 
 #include "qcp/install/config_edit.hpp"
 #include "qcp/install/host_files.hpp"
+#include "qcp/install/namespace.hpp"
 #include "qcp/install/profile.hpp"
 
 namespace qcp::install {

@@ -9,6 +9,7 @@
 
 #include "qcp/core/process.hpp"
 #include "qcp/install/host_files.hpp"
+#include "qcp/install/namespace.hpp"
 
 namespace qcp::install {
 

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "qcp/install/host_files.hpp"
+#include "qcp/install/namespace.hpp"
 #include "qcp/kube/config_check.hpp"  // KubeletGeneration
 
 namespace qcp::install {

@@ -6,6 +6,7 @@
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
+#include "qcp/kube/namespace.hpp"
 
 namespace qcp::kube {
 

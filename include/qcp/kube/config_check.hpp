@@ -7,15 +7,14 @@
 #include <string_view>
 #include <vector>
 
-namespace qcp::yaml {
+#include "qcp/kube/namespace.hpp"
+
+namespace qcp::core::yaml {
 struct Node;
-}  // namespace qcp::yaml
+}  // namespace qcp::core::yaml
 
-namespace qcp::config {
+namespace qcp::kube {
 class Findings;
-}  // namespace qcp::config
-
-namespace qcp {
 
 // The kubelet versions whose CredentialProviderConfig rules differ: 1.33 decodes no
 // tokenAttributes.cacheType (strict decoding rejects it), 1.34 and later require it.
@@ -38,7 +37,7 @@ struct ConfigCheckSettings {
   // When set, called with the entry named provider_name, after the kubelet's own rules: what the
   // provider needs of its entry beyond them (quay/provider_needs.hpp), reported into `findings`.
   std::function<void(const yaml::Node& entry, const std::string& path,
-                     const ConfigCheckSettings& settings, config::Findings& findings)>
+                     const ConfigCheckSettings& settings, Findings& findings)>
       provider_needs;
 };
 
@@ -73,4 +72,4 @@ ConfigReport check_config(std::span<const ConfigFile> files, const ConfigCheckSe
 // One file, named "" in the findings.
 ConfigReport check_config(std::string_view text, const ConfigCheckSettings& settings);
 
-}  // namespace qcp
+}  // namespace qcp::kube

@@ -8,10 +8,11 @@
 
 #include "qcp/core/yaml.hpp"
 #include "qcp/kube/config_check.hpp"
+#include "qcp/kube/namespace.hpp"
 
 // Reading a decoded CredentialProviderConfig as the kubelet's strict JSON decoder does (typed
 // fields, null as absent), and collecting findings with their file, line and field path.
-namespace qcp::config {
+namespace qcp::kube {
 
 // The only request version that carries service-account tokens.
 inline constexpr std::string_view kRequestV1 = "credentialprovider.kubelet.k8s.io/v1";
@@ -53,4 +54,4 @@ class Findings {
   std::string file_;
 };
 
-}  // namespace qcp::config
+}  // namespace qcp::kube

@@ -4,7 +4,9 @@
 #include <string>
 #include <string_view>
 
-namespace qcp {
+#include "qcp/kube/namespace.hpp"
+
+namespace qcp::kube {
 
 // The kubelet's matchImages grammar (pkg/credentialprovider keyring.go): pattern and image are
 // both parsed as the URL "https://<text>"; they match when the ports are equal (absent = absent),
@@ -35,4 +37,4 @@ std::string normalized_image(std::string_view image);
 // Go's path.Match on one host label: nullopt when the glob is malformed.
 std::optional<bool> glob_match(std::string_view pattern, std::string_view text);
 
-}  // namespace qcp
+}  // namespace qcp::kube

@@ -6,6 +6,7 @@
 
 #include "qcp/core/http.hpp"
 #include "qcp/kube/api_server.hpp"
+#include "qcp/kube/namespace.hpp"
 
 namespace qcp::kube {
 

@@ -7,7 +7,9 @@
 #include <string>
 #include <string_view>
 
-namespace qcp {
+#include "qcp/kube/namespace.hpp"
+
+namespace qcp::kube {
 
 // One CredentialProviderRequest as written by the kubelet to stdin.
 struct CredentialProviderRequest {
@@ -33,4 +35,4 @@ CredentialProviderRequest parse_request(std::string_view json);
 
 [[nodiscard]] bool is_supported_api_version(std::string_view api_version);
 
-}  // namespace qcp
+}  // namespace qcp::kube

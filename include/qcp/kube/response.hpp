@@ -4,7 +4,9 @@
 #include <string>
 #include <string_view>
 
-namespace qcp {
+#include "qcp/kube/namespace.hpp"
+
+namespace qcp::kube {
 
 struct Credential {
   std::string_view api_version;  // echo of the request's: the kubelet demands an exact match
@@ -18,4 +20,4 @@ struct Credential {
 // knows, cacheKeyType Registry, ending in one newline.
 std::string render_response(const Credential& credential);
 
-}  // namespace qcp
+}  // namespace qcp::kube

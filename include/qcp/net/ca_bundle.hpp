@@ -8,8 +8,9 @@
 #include <vector>
 
 #include "qcp/net/der_name.hpp"
+#include "qcp/net/namespace.hpp"
 
-namespace qcp {
+namespace qcp::net {
 
 // A PEM bundle of trusted CAs, indexed by subject name without decoding any certificate.
 //
@@ -52,4 +53,4 @@ class CaBundle {
   std::vector<Entry> entries_;
 };
 
-}  // namespace qcp
+}  // namespace qcp::net

@@ -5,8 +5,9 @@
 
 #include "qcp/core/http.hpp"
 #include "qcp/net/ca_bundle.hpp"
+#include "qcp/net/namespace.hpp"
 
-namespace qcp {
+namespace qcp::net {
 
 // HTTPS GET through libcurl: TLS always verified, no redirects, no protocol but https, the body
 // capped while it is read, one deadline for the whole request.
@@ -29,4 +30,4 @@ class CurlHttpClient final : public HttpClient {
   std::unique_ptr<CaBundle> bundle_;
 };
 
-}  // namespace qcp
+}  // namespace qcp::net

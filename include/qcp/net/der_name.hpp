@@ -9,7 +9,9 @@
 #include <span>
 #include <string>
 
-namespace qcp {
+#include "qcp/net/namespace.hpp"
+
+namespace qcp::net {
 
 // The subject Name's DER of a DER certificate prefix: nullopt when `prefix` is too short to hold
 // it (needed: how many bytes would do) or when the bytes are no certificate (needed stays 0).
@@ -25,4 +27,4 @@ std::string fold_name(std::span<const std::uint8_t> name_der);
 enum class KeyMatch { kNo, kMaybe, kYes };
 KeyMatch keys_match(const std::string& a, const std::string& b);
 
-}  // namespace qcp
+}  // namespace qcp::net

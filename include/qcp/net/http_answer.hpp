@@ -5,8 +5,9 @@
 #include <string_view>
 
 #include "qcp/core/http.hpp"
+#include "qcp/net/namespace.hpp"
 
-namespace qcp {
+namespace qcp::net {
 
 // Collects one HTTP answer as the transport hands it over: header lines (status lines, fields,
 // trailers) and body chunks, each bounded while it arrives. libcurl's callbacks feed it in
@@ -41,4 +42,4 @@ class AnswerCollector {
   HttpResponse response_;
 };
 
-}  // namespace qcp
+}  // namespace qcp::net

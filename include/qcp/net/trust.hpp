@@ -4,8 +4,9 @@
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
+#include "qcp/net/namespace.hpp"
 
-namespace qcp {
+namespace qcp::net {
 
 // A static binary has no compiled-in CA path, so trust is found at run time, in this order:
 // --ca-file/--ca-dir, then SSL_CERT_FILE/SSL_CERT_DIR, then the distributions' bundle files,
@@ -14,4 +15,4 @@ namespace qcp {
 TrustStore discover_trust(const std::string& ca_file_flag, const std::string& ca_dir_flag,
                           const Environment& env);
 
-}  // namespace qcp
+}  // namespace qcp::net

@@ -7,8 +7,9 @@
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
 #include "qcp/core/streams.hpp"
+#include "qcp/plugin/namespace.hpp"
 
-namespace qcp {
+namespace qcp::plugin {
 
 // The kubelet plugin: flags (or --help, --version) from args, one CredentialProviderRequest
 // from stdin, one CredentialProviderResponse on stdout, all under --timeout. Throws Failure for
@@ -17,4 +18,4 @@ namespace qcp {
 int plugin_command(std::span<const std::string> args, Streams streams, const Environment& env,
                    HttpClient& http, const Clock& clock, std::string_view commands_help);
 
-}  // namespace qcp
+}  // namespace qcp::plugin

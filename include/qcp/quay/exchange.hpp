@@ -9,8 +9,9 @@
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
 #include "qcp/quay/identity.hpp"
+#include "qcp/quay/namespace.hpp"
 
-namespace qcp {
+namespace qcp::quay {
 
 inline constexpr std::string_view kFederationPath = "/oauth2/federation/robot/token";
 // Quay's federated robot tokens live exactly one hour (not configurable on the server).
@@ -52,4 +53,4 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
                          const std::string& service_account_token, const ExchangeSettings& settings,
                          const Clock& clock);
 
-}  // namespace qcp
+}  // namespace qcp::quay

@@ -5,9 +5,10 @@
 #include "qcp/core/environment.hpp"
 #include "qcp/core/log.hpp"
 #include "qcp/quay/exchange.hpp"
+#include "qcp/quay/namespace.hpp"
 #include "qcp/quay/options.hpp"
 
-namespace qcp {
+namespace qcp::quay {
 
 // How an exchange reaches Quay, from the flags and the process environment: trust (flags, then
 // SSL_CERT_*, then the node's store), the HTTPS proxy and NO_PROXY, deadlines and retries under
@@ -16,4 +17,4 @@ namespace qcp {
 ExchangeSettings exchange_settings(const Options& options, const Environment& env,
                                    std::chrono::steady_clock::time_point deadline, Log& log);
 
-}  // namespace qcp
+}  // namespace qcp::quay

@@ -5,8 +5,9 @@
 #include <string_view>
 
 #include "qcp/kube/request.hpp"
+#include "qcp/quay/namespace.hpp"
 
-namespace qcp {
+namespace qcp::quay {
 
 inline constexpr std::string_view kRobotAnnotation = "quay.io/federated-robot-account";
 inline constexpr std::string_view kHostAnnotation = "quay.io/host";
@@ -25,4 +26,4 @@ struct Identity {
 Identity resolve_identity(const CredentialProviderRequest& request,
                           std::span<const std::string> allowed_hosts);
 
-}  // namespace qcp
+}  // namespace qcp::quay

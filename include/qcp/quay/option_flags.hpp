@@ -4,9 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "qcp/quay/namespace.hpp"
 #include "qcp/quay/options.hpp"
 
-namespace qcp {
+namespace qcp::quay {
 
 // The plugin's flags (trust, deadlines, retries, caching, logging, allowed hosts) on a command
 // line of any mode: workload commands take every one of them as the plugin does. Each flag not
@@ -37,4 +38,4 @@ class OptionFlags {
   Text text_;
 };
 
-}  // namespace qcp
+}  // namespace qcp::quay

@@ -9,8 +9,9 @@
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/log.hpp"
+#include "qcp/quay/namespace.hpp"
 
-namespace qcp {
+namespace qcp::quay {
 
 struct Options {
   std::string ca_file;
@@ -43,4 +44,4 @@ CommandLine parse_command_line(std::span<const std::string> args, const Environm
 // Every QUAY_CREDENTIAL_PROVIDER_* variable parse_command_line reads.
 std::span<const std::string_view> environment_variable_names();
 
-}  // namespace qcp
+}  // namespace qcp::quay

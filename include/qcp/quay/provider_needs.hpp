@@ -7,8 +7,9 @@
 #include "qcp/core/yaml.hpp"
 #include "qcp/kube/config_check.hpp"
 #include "qcp/kube/config_fields.hpp"
+#include "qcp/quay/namespace.hpp"
 
-namespace qcp::config {
+namespace qcp::quay {
 
 // What this provider needs of its entry in a CredentialProviderConfig, beyond the kubelet's own
 // rules: service-account tokens with the robot annotation, args and env its flag parser accepts,
@@ -16,13 +17,9 @@ namespace qcp::config {
 void check_provider_needs(const yaml::Node& entry, const std::string& path,
                           const ConfigCheckSettings& settings, Findings& findings);
 
-}  // namespace qcp::config
-
-namespace qcp {
-
 // check_config (the kubelet's rules), then check_provider_needs on this provider's entry: what
 // check-config reports, and what install checks before it writes a config.
 ConfigReport check_provider_config(std::span<const ConfigFile> files, ConfigCheckSettings settings);
 ConfigReport check_provider_config(std::string_view text, ConfigCheckSettings settings);
 
-}  // namespace qcp
+}  // namespace qcp::quay

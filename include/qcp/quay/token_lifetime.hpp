@@ -3,7 +3,9 @@
 #include <chrono>
 #include <optional>
 
-namespace qcp {
+#include "qcp/quay/namespace.hpp"
+
+namespace qcp::quay {
 
 // How long the kubelet may reuse the credential: until the Quay token expires, less a margin so
 // no pull starts with a token about to lapse (the kubelet never invalidates on 401), capped by
@@ -24,4 +26,4 @@ std::chrono::seconds cache_duration_for(std::optional<std::chrono::seconds> life
                                         std::chrono::seconds margin,
                                         std::optional<std::chrono::seconds> max_duration);
 
-}  // namespace qcp
+}  // namespace qcp::quay

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "qcp/workload/namespace.hpp"
+
 namespace qcp::workload {
 
 // A robot token minted for one registry: what workload mode writes where tools read it.

@@ -6,8 +6,9 @@
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
 #include "qcp/core/streams.hpp"
+#include "qcp/workload/namespace.hpp"
 
-namespace qcp {
+namespace qcp::workload {
 
 inline constexpr std::string_view kHelperProgramName = "docker-credential-quay";
 
@@ -22,4 +23,4 @@ inline constexpr std::string_view kHelperProgramName = "docker-credential-quay";
 int credential_helper_command(std::span<const std::string> args, Streams streams,
                               const Environment& env, HttpClient& http, const Clock& clock);
 
-}  // namespace qcp
+}  // namespace qcp::workload

@@ -7,6 +7,7 @@
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/token_source.hpp"
+#include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {
 

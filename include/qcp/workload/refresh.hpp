@@ -6,6 +6,7 @@
 
 #include "qcp/core/environment.hpp"
 #include "qcp/workload/credential_formats.hpp"
+#include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {
 

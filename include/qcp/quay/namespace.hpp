@@ -1,0 +1,14 @@
+#pragma once
+
+// One namespace per folder. qcp::quay builds on qcp::core, qcp::net, qcp::kube, the layers its
+// CMake library links: their names are found here unqualified. Every file of the layer includes
+// this header; no higher layer's or sibling's namespace is named.
+
+namespace qcp::core {}
+namespace qcp::net {}
+namespace qcp::kube {}
+namespace qcp::quay {
+using namespace qcp::core;
+using namespace qcp::net;
+using namespace qcp::kube;
+}  // namespace qcp::quay
