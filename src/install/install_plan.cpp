@@ -7,6 +7,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/install/namespace.hpp"
 #include "qcp/kube/config_check.hpp"
+#include "qcp/kube/config_directory.hpp"
 #include "qcp/quay/provider_needs.hpp"
 
 namespace qcp::install {
@@ -32,10 +33,6 @@ ConfigTarget config_target(const HostFiles& files, const std::string& config) {
   return {config, ""};
 }
 
-bool is_config_name(std::string_view name) {
-  return name.ends_with(".json") || name.ends_with(".yaml") || name.ends_with(".yml");
-}
-
 // The config files the kubelet reads, with `file` given `text` (or left out when nullopt).
 std::vector<ConfigFile> config_files(const HostFiles& files, const ConfigTarget& target,
                                      const std::optional<std::string>& text) {
@@ -53,7 +50,7 @@ std::vector<ConfigFile> config_files(const HostFiles& files, const ConfigTarget&
   }
   for (const auto& name : names) {
     const std::string path = join_path(target.directory, name);
-    if (!is_config_name(name)) {
+    if (!is_config_file_name(name)) {
       continue;
     }
     if (path == target.file) {

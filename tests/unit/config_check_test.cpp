@@ -6,6 +6,7 @@
 #include <string>
 
 #include "layers.hpp"
+#include "qcp/kube/config_directory.hpp"
 #include "qcp/quay/provider_needs.hpp"
 
 namespace qcp {
@@ -330,6 +331,15 @@ TEST(CheckConfig, MessagesStayOnOneLine) {
   for (const auto& finding : report.findings) {
     EXPECT_EQ(finding.message.find('\n'), std::string::npos) << finding.message;
   }
+}
+
+// The one rule check-config and install read a config directory by: *.json, *.yaml and *.yml
+// only, in byte order as Go's sort.Strings puts them (upper case before lower case).
+TEST(ConfigDirectory, TheKubeletReadsConfigNamesInByteOrder) {
+  EXPECT_EQ(config_directory_entries(
+                {"b.yaml", "a.json", "README", "c.yml", "Z.yaml", "d.yaml.bak", ".yaml"}),
+            (std::vector<std::string>{".yaml", "Z.yaml", "a.json", "b.yaml", "c.yml"}));
+  EXPECT_TRUE(config_directory_entries({}).empty());
 }
 
 }  // namespace
