@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <ostream>
 
 #include "install/node_options.hpp"
@@ -76,9 +77,56 @@ int print(const install::Outcome& outcome, std::ostream& out) {
   return static_cast<int>(ExitCode::kOk);
 }
 
-}  // namespace
+// install's flags, as given.
+struct InstallFlags {
+  NodePaths paths;
+  InstallRequest request;
+  RestartOptions restart;
+  std::string version;
+  std::string node_name;
+  std::string failure_record;
+  std::string watch;
+};
 
-int install_command(std::span<const std::string> args, Streams streams, const Environment& env) {
+void add_install_options(CLI::App& app, InstallFlags& flags) {
+  add_node_paths(app, flags.paths);
+  app.add_option("--match-image", flags.request.provider.match_images,
+                 "matchImages entries: the Quay registry's HOST[:PORT] as pods name it, '*' "
+                 "globbing a host label (repeatable, or a comma-separated list)")
+      ->type_name("HOST[:PORT][,...]")
+      ->required()
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  app.add_option("--kubelet-version", flags.version,
+                 "The node's kubelet (1.33 and 1.34+ need different entries); default: as the "
+                 "config's other providers show, else as --node-name's Node object reports, "
+                 "else as the running kubelet tells (a root process in the node's mount "
+                 "namespace whose executable no other user can change); empty means the same")
+      ->type_name("1.N");
+  app.add_option("--node-name", flags.node_name,
+                 "This node's name (the DaemonSet passes spec.nodeName): the kubelet version is "
+                 "read from its Node object's status.nodeInfo.kubeletVersion, with this pod's "
+                 "service account (get nodes), instead of asking the running kubelet; empty: "
+                 "not used")
+      ->type_name("NAME");
+  app.add_option("--audience", flags.request.provider.audience,
+                 "The service-account token audience the kubelet requests for this provider")
+      ->type_name("AUDIENCE")
+      ->capture_default_str();
+  add_restart_options(app, flags.restart);
+  app.add_option("--failure-record", flags.failure_record,
+                 "With --restart-kubelet: a file (of this container's, e.g. an emptyDir) where an "
+                 "install the kubelet did not come up with is remembered, so that neither "
+                 "--watch nor a restarted container tries it again; delete it to retry")
+      ->type_name("FILE");
+  app.add_option("--watch", flags.watch,
+                 "Stay running and install again every INTERVAL (e.g. 5m), so a node whose files "
+                 "were reset gets them back; quiet while nothing changes, ends on SIGTERM")
+      ->type_name("INTERVAL");
+}
+
+// The flags; nullopt when --help was answered.
+std::optional<InstallFlags> parse_install(std::span<const std::string> args, std::ostream& out) {
   CLI::App app(
       "Installs this binary into the kubelet's credential-provider bin dir (atomically, verified) "
       "and its provider entry into the kubelet's config (a file, merged with the providers "
@@ -87,58 +135,19 @@ int install_command(std::span<const std::string> args, Streams streams, const En
       "puts everything back.",
       std::string(kProgramName) + " install");
   app.set_help_flag("-h,--help", "Print this help and exit");
-  NodePaths paths;
-  add_node_paths(app, paths);
-  install::InstallRequest request;
-  app.add_option("--match-image", request.provider.match_images,
-                 "matchImages entries: the Quay registry's HOST[:PORT] as pods name it, '*' "
-                 "globbing a host label (repeatable, or a comma-separated list)")
-      ->type_name("HOST[:PORT][,...]")
-      ->required()
-      ->delimiter(',')
-      ->allow_extra_args(false);
-  std::string version;
-  app.add_option("--kubelet-version", version,
-                 "The node's kubelet (1.33 and 1.34+ need different entries); default: as the "
-                 "config's other providers show, else as --node-name's Node object reports, "
-                 "else as the running kubelet tells (a root process in the node's mount "
-                 "namespace whose executable no other user can change); empty means the same")
-      ->type_name("1.N");
-  std::string node_name;
-  app.add_option("--node-name", node_name,
-                 "This node's name (the DaemonSet passes spec.nodeName): the kubelet version is "
-                 "read from its Node object's status.nodeInfo.kubeletVersion, with this pod's "
-                 "service account (get nodes), instead of asking the running kubelet; empty: "
-                 "not used")
-      ->type_name("NAME");
-  app.add_option("--audience", request.provider.audience,
-                 "The service-account token audience the kubelet requests for this provider")
-      ->type_name("AUDIENCE")
-      ->capture_default_str();
-  RestartOptions restart;
-  add_restart_options(app, restart);
-  std::string failure_record;
-  app.add_option("--failure-record", failure_record,
-                 "With --restart-kubelet: a file (of this container's, e.g. an emptyDir) where an "
-                 "install the kubelet did not come up with is remembered, so that neither "
-                 "--watch nor a restarted container tries it again; delete it to retry")
-      ->type_name("FILE");
-  std::string watch;
-  app.add_option("--watch", watch,
-                 "Stay running and install again every INTERVAL (e.g. 5m), so a node whose files "
-                 "were reset gets them back; quiet while nothing changes, ends on SIGTERM")
-      ->type_name("INTERVAL");
-  if (!parse_subcommand(app, "install", args, streams.out)) {
-    return static_cast<int>(ExitCode::kOk);
+  InstallFlags flags;
+  add_install_options(app, flags);
+  if (!parse_subcommand(app, "install", args, out)) {
+    return std::nullopt;
   }
-  request.profile = resolve_profile(paths, "install");
-  check_node_paths(paths, "install");
-  request.restart_kubelet = restarter(restart, request.profile, paths, "install");
-  if (request.provider.audience.empty() ||
-      one_line(request.provider.audience) != request.provider.audience) {
+  return flags;
+}
+
+void check_provider_flags(const ProviderSettings& provider) {
+  if (provider.audience.empty() || one_line(provider.audience) != provider.audience) {
     throw Failure(ExitCode::kUsage, "install: --audience must be a printable, non-empty string");
   }
-  for (const auto& pattern : request.provider.match_images) {
+  for (const auto& pattern : provider.match_images) {
     if (!is_match_image_pattern(pattern)) {
       throw Failure(ExitCode::kUsage,
                     "install: --match-image " + one_line(pattern) +
@@ -146,36 +155,34 @@ int install_command(std::span<const std::string> args, Streams streams, const En
                         "the kubelet would never match an image to it");
     }
   }
-  if (!version.empty()) {
-    request.kubelet = kubelet_generation(version, "install");
+}
+
+// The request the flags describe, checked before the node is touched.
+InstallRequest install_request(InstallFlags& flags, const Environment& env) {
+  InstallRequest request = std::move(flags.request);
+  request.profile = resolve_profile(flags.paths, "install");
+  check_node_paths(flags.paths, "install");
+  request.restart_kubelet = restarter(flags.restart, request.profile, flags.paths, "install");
+  check_provider_flags(request.provider);
+  if (!flags.version.empty()) {
+    request.kubelet = kubelet_generation(flags.version, "install");
   }
-  if (node_name.empty()) {
-    request.ask_kubelet = ask_running_kubelet(paths.host_root);
+  if (flags.node_name.empty()) {
+    request.ask_kubelet = ask_running_kubelet(flags.paths.host_root);
   } else {
-    request.ask_kubelet = ask_node_object(node_name, env);
-    request.ask_kubelet_source = "Node " + node_name + "'s status";
+    request.ask_kubelet = ask_node_object(flags.node_name, env);
+    request.ask_kubelet_source = "Node " + flags.node_name + "'s status";
   }
-  request.bin_dir = paths.bin_dir;
-  request.config = paths.config;
+  request.bin_dir = flags.paths.bin_dir;
+  request.config = flags.paths.config;
   request.provider.name = std::string(kProgramName);
-  const auto interval = watch.empty() ? std::chrono::seconds{0} : watch_interval(watch);
-  request.binary = env.read_file(kOwnExecutable, kMaxExecutableBytes);
-  install::RootedFiles files(paths.host_root);
-  std::string arguments;
-  for (const auto& arg : args) {
-    arguments += arg + '\0';
-  }
-  const install::FailureRecord attempts(failure_record,
-                                        sha256_hex(request.binary) + " " + sha256_hex(arguments));
-  // SIGTERM waits until the node's files are consistent again: a restart the kubelet does not
-  // survive is rolled back and restarted before the process ends (the grace period covers it).
-  const StopSignals stop;
-  if (interval.count() == 0) {
-    return print(attempts.install(files, request), streams.out);
-  }
-  // The first install must succeed (a pod that cannot install fails where operators look);
-  // later ones report and try again.
-  print(attempts.install(files, request), streams.out);
+  return request;
+}
+
+// --watch: install again every interval until SIGTERM; a failure is reported and tried again.
+int keep_installing(const FailureRecord& attempts, RootedFiles& files,
+                    const InstallRequest& request, std::chrono::seconds interval,
+                    const StopSignals& stop, Streams streams) {
   for (;;) {
     if (const std::string signal = stop.wait(interval); !signal.empty()) {
       streams.out << "stopping on " << signal << "; the node keeps what is installed\n";
@@ -192,6 +199,36 @@ int install_command(std::span<const std::string> args, Streams streams, const En
       streams.err.flush();
     }
   }
+}
+
+}  // namespace
+
+int install_command(std::span<const std::string> args, Streams streams, const Environment& env) {
+  auto flags = parse_install(args, streams.out);
+  if (!flags) {
+    return static_cast<int>(ExitCode::kOk);
+  }
+  InstallRequest request = install_request(*flags, env);
+  const auto interval =
+      flags->watch.empty() ? std::chrono::seconds{0} : watch_interval(flags->watch);
+  request.binary = env.read_file(kOwnExecutable, kMaxExecutableBytes);
+  RootedFiles files(flags->paths.host_root);
+  std::string arguments;
+  for (const auto& arg : args) {
+    arguments += arg + '\0';
+  }
+  const FailureRecord attempts(flags->failure_record,
+                               sha256_hex(request.binary) + " " + sha256_hex(arguments));
+  // SIGTERM waits until the node's files are consistent again: a restart the kubelet does not
+  // survive is rolled back and restarted before the process ends (the grace period covers it).
+  const StopSignals stop;
+  // The first install must succeed (a pod that cannot install fails where operators look);
+  // later ones report and try again.
+  print(attempts.install(files, request), streams.out);
+  if (interval.count() == 0) {
+    return static_cast<int>(ExitCode::kOk);
+  }
+  return keep_installing(attempts, files, request, interval, stop, streams);
 }
 
 int uninstall_command(std::span<const std::string> args, Streams streams, const Environment&) {
