@@ -13,275 +13,10 @@
 #include "qcp/core/redact.hpp"
 #include "qcp/core/retry.hpp"
 #include "qcp/quay/namespace.hpp"
+#include "quay/exchange_answers.hpp"
 
 namespace qcp::quay {
 namespace {
-
-struct Hint {
-  std::string_view message_start;  // Quay's message, matched from its start
-  std::string_view advice;
-};
-
-constexpr std::string_view kDiscoveryIssuerDiffers =
-    "the issuer's discovery document (<iss>/.well-known/openid-configuration) names another "
-    "issuer than the token's iss: publish it with \"issuer\" equal to the API server's "
-    "--service-account-issuer";
-
-// Quay fetches the issuer's discovery document and JWKS during the exchange, with no timeout of
-// its own: a slow issuer looks like a slow Quay.
-constexpr const char* kQuayMayWaitOnIssuer =
-    " (Quay may itself be waiting on the issuer's discovery document or JWKS, which it fetches "
-    "with no timeout)";
-
-// What each of Quay's 400 messages means for the operator (quay-federation.md §3), the specific
-// "Invalid token: ..." ones before the generic one.
-constexpr std::array<Hint, 14> kHints = {{
-    {"Could not find robot",
-     "create the robot in Quay or fix the service account's quay.io/federated-robot-account"},
-    {"Robot does not have federated login configured",
-     "add a federation binding to the robot: the token's issuer and subject (see the kubelet "
-     "log's token details with --log-level=debug)"},
-    {"issuer ",
-     "the robot's federation binding must name the service-account issuer exactly (no "
-     "trailing-slash normalisation)"},
-    {"Token does not match robot",
-     "the binding's subject must be system:serviceaccount:<namespace>:<service account> of the "
-     "pod"},
-    {"Invalid token: Audience doesn't match",
-     "the token's audience is tokenAttributes.serviceAccountTokenAudience in the kubelet's "
-     "config; the robot's federation binding audiences must contain it"},
-    {"Invalid token: Issuer '", kDiscoveryIssuerDiffers},        // Quay 3.18
-    {"Invalid token: Invalid issuer", kDiscoveryIssuerDiffers},  // Quay 3.13-3.17
-    {"Invalid token: Signature has expired",
-     "the service-account token was expired when Quay checked it: compare the node's and Quay's "
-     "clocks"},
-    {"Invalid token: Issued At claim (iat) cannot be in the future",
-     "the token was issued in Quay's future: compare the clocks of the API server, this node and "
-     "Quay (NTP)"},
-    {"Invalid token: The specified alg value is not allowed",
-     "Quay verifies RS256 and RS384 only: the API server's service-account signing key must be "
-     "RSA"},
-    {"Invalid token: Missing `kid` header",
-     "the token names no signing key (kid): it is not a Kubernetes service-account token"},
-    // Quay checked the signature with the issuer's keys before it read the claims: they were
-    // reachable (quay-federation.md row 14, run).
-    {"Invalid token: Token is missing the",
-     "Quay verified the token with its issuer's keys, but it lacks a claim Quay requires: a "
-     "TokenRequest token from the API server has exp, iat and aud, so this one was minted some "
-     "other way"},
-    {"Invalid token",
-     "Quay could not verify the service-account token with its issuer's published keys: the "
-     "issuer's discovery document and JWKS must be reachable from Quay over HTTPS"},
-    {"Token does not contain issuer", "the service-account token has no issuer claim"},
-}};
-
-std::string_view advice_for(std::string_view quay_message) {
-  for (const auto& hint : kHints) {
-    if (quay_message.starts_with(hint.message_start)) {
-      return hint.advice;
-    }
-  }
-  return {};
-}
-
-// Quay puts its reason under "message" (400) or "error" (401); anything else is not Quay's JSON.
-std::string quay_reason(const HttpResponse& response) {
-  const auto body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_object()) {
-    for (const char* key : {"message", "error", "error_description"}) {
-      if (const auto it = body.find(key); it != body.end() && it->is_string()) {
-        return it->get<std::string>();
-      }
-    }
-  }
-  return {};
-}
-
-std::string describe_body(const HttpResponse& response) {
-  if (response.body.empty()) {
-    return "an empty body";
-  }
-  if (response.content_type.find("html") != std::string::npos ||
-      response.body.find("<html") != std::string::npos ||
-      response.body.find("<!DOCTYPE") != std::string::npos) {
-    return "an HTML page, not Quay's JSON";
-  }
-  return "a body without Quay's message";
-}
-
-std::string status_advice(long status) {
-  if (status == 401) {
-    return "Quay could not read the robot credentials; the robot name must be "
-           "\"<namespace>+<robot>\"";
-  }
-  if (status == 404 || status == 405) {
-    return "this host serves no robot federation endpoint: it needs Quay 3.13 or later, and the "
-           "image's registry (or quay.io/host) must be Quay's own host name";
-  }
-  if (status == 429) {
-    return "Quay is rate limiting; the kubelet retries on the next pull";
-  }
-  if (status == 500) {
-    return "Quay failed while verifying the token: it cannot fetch the issuer's discovery "
-           "document or JWKS over HTTPS, or the token's kid is not in that JWKS (a token from "
-           "another cluster, or a rotated key), or the key is not RSA (e.g. ES256)";
-  }
-  if (status > 500) {
-    return "Quay or a gateway in front of it is unavailable";
-  }
-  if (status >= 300 && status < 400) {
-    return "redirects are not followed; point the image (or quay.io/host) at Quay's canonical host";
-  }
-  return {};
-}
-
-Failure refusal(const HttpResponse& response, const Identity& identity, const Redactor& redactor) {
-  std::string message = "Quay at " + identity.quay_host + " refused robot \"" + identity.robot +
-                        "\" (HTTP " + std::to_string(response.status) + ")";
-  const std::string reason = quay_reason(response);
-  std::string advice;
-  if (!reason.empty()) {
-    message += ": " + redactor.scrub(reason);
-    advice = std::string(advice_for(reason));
-  } else {
-    message += " with " + describe_body(response);
-  }
-  if (advice.empty()) {
-    advice = status_advice(response.status);
-  }
-  if (!advice.empty()) {
-    message += " - " + advice;
-  }
-  return {ExitCode::kLookupFailed, message};
-}
-
-Failure unreachable(const TransportError& error, const Identity& identity,
-                    const ExchangeSettings& settings, const Redactor& redactor) {
-  const std::string detail = redactor.scrub(error.detail);
-  const std::string where = "Quay at " + identity.quay_host;
-  const auto failed = [](std::string message) { return Failure(ExitCode::kLookupFailed, message); };
-  switch (error.kind) {
-    case TransportError::Kind::kCertificate:
-      return failed("TLS certificate problem with " + where + " (trusted CAs from " +
-                    settings.trust.source + "): " + detail +
-                    " - pass --ca-file with the CA that signed Quay's certificate");
-    case TransportError::Kind::kProxyCertificate:
-      return failed("TLS certificate problem with the HTTPS proxy, not Quay (trusted CAs from " +
-                    settings.trust.source + "): " + detail +
-                    " - the proxy's certificate must be signed by a trusted CA");
-    case TransportError::Kind::kTlsInterrupted:
-      return failed("the TLS handshake with " + where + " was cut off: " + detail);
-    case TransportError::Kind::kNotTls:
-      return failed(where + " did not answer in TLS (" + detail +
-                    "): is that port plain HTTP? The image (or quay.io/host) must name Quay's "
-                    "HTTPS port");
-    case TransportError::Kind::kTlsVersion:
-      return failed(where + " offers no TLS 1.2 or 1.3 (" + detail +
-                    "); this provider speaks nothing older");
-    case TransportError::Kind::kTls:
-      return failed("the TLS handshake with " + where + " failed: " + detail);
-    case TransportError::Kind::kNoDescriptors:
-      return failed("this process is out of file descriptors (" + detail +
-                    ") - raise the open-file limit of the kubelet (LimitNOFILE)");
-    case TransportError::Kind::kTimeout:
-      return failed(
-          where + " did not answer within --attempt-timeout " +
-          format_human(std::chrono::duration_cast<std::chrono::seconds>(settings.attempt_timeout)) +
-          ": " + detail + kQuayMayWaitOnIssuer);
-    case TransportError::Kind::kResolve:
-      return failed("cannot resolve " + where + ": " + detail);
-    case TransportError::Kind::kConnect:
-      return failed("cannot connect to " + where + ": " + detail);
-    case TransportError::Kind::kTooLarge:
-      return failed(where + " sent an oversized answer (" + detail + "); is this host Quay?");
-    case TransportError::Kind::kProtocol:
-    case TransportError::Kind::kOther:
-      break;
-  }
-  return failed("request to " + where + " failed: " + detail);
-}
-
-QuayToken read_token(const HttpResponse& response, const Identity& identity, const Clock& clock) {
-  const std::string where = "Quay at " + identity.quay_host;
-  const auto body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object()) {
-    throw Failure(
-        ExitCode::kLookupFailed,
-        where + " answered HTTP 200 with " +
-            (body.is_discarded() ? describe_body(response) : "JSON that is not an object") +
-            "; is this host Quay's web host?");
-  }
-  const auto token = body.find("token");
-  if (token == body.end() || !token->is_string() || token->get_ref<const std::string&>().empty()) {
-    throw Failure(ExitCode::kLookupFailed,
-                  where + " answered HTTP 200 without a \"token\"; is this host Quay?");
-  }
-  QuayToken result;
-  result.value = token->get<std::string>();
-  const auto claims = decode_jwt_claims(result.value);
-  if (!claims) {
-    throw Failure(
-        ExitCode::kLookupFailed,
-        where + " returned a token that is not a JWT; robot federation tokens always are");
-  }
-  using std::chrono::seconds;
-  using std::chrono::system_clock;
-  result.issued_at = claims->iat;
-  if (claims->exp && claims->iat) {
-    // Both on Quay's clock: its lifetime is right whatever the node's clock says.
-    result.lifetime = seconds(
-        std::clamp<std::int64_t>(*claims->exp - *claims->iat, 0, kQuayTokenLifetime.count() * 24));
-  }
-  if (claims->exp) {
-    result.expires_at = from_unix_seconds(*claims->exp);
-  } else {
-    // Quay's lifetime is fixed at one hour; without exp, count it from iat or from now.
-    const auto issued = claims->iat ? from_unix_seconds(*claims->iat) : clock.now();
-    result.expires_at = issued + kQuayTokenLifetime;
-    result.expiry_assumed = true;
-  }
-  return result;
-}
-
-bool is_retryable(const TransportError& error) {
-  switch (error.kind) {
-    case TransportError::Kind::kResolve:
-    case TransportError::Kind::kConnect:
-    case TransportError::Kind::kTimeout:
-    case TransportError::Kind::kTlsInterrupted:  // a reset in the handshake, as after connect
-    case TransportError::Kind::kProtocol:
-      return true;
-    case TransportError::Kind::kCertificate:  // a certificate does not fix itself
-    case TransportError::Kind::kProxyCertificate:
-    case TransportError::Kind::kNotTls:
-    case TransportError::Kind::kTlsVersion:
-    case TransportError::Kind::kTls:
-    case TransportError::Kind::kNoDescriptors:
-    case TransportError::Kind::kTooLarge:  // nor does an oversized answer
-    case TransportError::Kind::kOther:
-      return false;
-  }
-  return false;
-}
-
-// Quay's 400 and 401 are final answers about configuration; only overload and outages retry.
-// Quay's 500 is mostly permanent (issuer unreachable, unknown kid, non-RSA key) and costs it a
-// discovery and JWKS fetch each time: retried once, where 502/503/504 and 429 get the backoff.
-bool is_retryable(long status, int earlier_500s) {
-  if (status == 500) {
-    return earlier_500s == 0;
-  }
-  return status == 429 || status > 500;
-}
-
-Failure deadline_failure(const Identity& identity, const ExchangeSettings& settings,
-                         const std::string& detail) {
-  return {
-      ExitCode::kLookupFailed,
-      "Quay at " + identity.quay_host + " did not answer within the deadline (--timeout " +
-          format_human(std::chrono::duration_cast<std::chrono::seconds>(settings.total_timeout)) +
-          "): " + detail + kQuayMayWaitOnIssuer};
-}
 
 Failure with_attempts(const Failure& failure, int attempts) {
   if (attempts <= 1) {
@@ -291,22 +26,23 @@ Failure with_attempts(const Failure& failure, int attempts) {
           std::string(failure.what()) + " (after " + std::to_string(attempts) + " attempts)"};
 }
 
-}  // namespace
-
-QuayToken exchange_token(HttpClient& http, const Identity& identity,
-                         const std::string& service_account_token, const ExchangeSettings& settings,
-                         const Clock& clock) {
+// GET https://<quay>/oauth2/federation/robot/token, Basic robot:<service-account JWT>.
+HttpRequest federation_request(const Identity& identity, const std::string& service_account_token,
+                               const ExchangeSettings& settings) {
   HttpRequest request;
   request.url = "https://" + identity.quay_host + std::string(kFederationPath);
   request.headers = {{"Accept", "application/json"}, {"User-Agent", settings.user_agent}};
   request.basic_user = identity.robot;
   request.basic_password = service_account_token;
-  const WipeOnExit wipe_password(request.basic_password);
   request.trust = settings.trust;
   request.proxy = settings.proxy;
   request.no_proxy = settings.no_proxy;
+  return request;
+}
 
-  Redactor redactor;
+// What no message may show: the token, and the proxy's credentials (the password alone too).
+void add_exchange_secrets(Redactor& redactor, const std::string& service_account_token,
+                          const ExchangeSettings& settings) {
   redactor.add_secret(service_account_token);
   if (!settings.proxy_userinfo.empty()) {
     redactor.add_literal(settings.proxy_userinfo);
@@ -315,15 +51,71 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
       redactor.add_literal(std::string_view(settings.proxy_userinfo).substr(colon + 1));
     }
   }
-  std::function<double()> uniform = settings.uniform;
-  if (!uniform) {
-    uniform = [engine = std::mt19937_64(std::random_device{}()),
-               distribution = std::uniform_real_distribution<double>(0.0, 1.0)]() mutable {
-      return distribution(engine);
-    };
-  }
+}
 
+std::function<double()> jitter_source(const ExchangeSettings& settings) {
+  if (settings.uniform) {
+    return settings.uniform;
+  }
+  return [engine = std::mt19937_64(std::random_device{}()),
+          distribution = std::uniform_real_distribution<double>(0.0, 1.0)]() mutable {
+    return distribution(engine);
+  };
+}
+
+// What one attempt's answer means: the token, or a failure and whether to try again.
+struct Judgement {
+  std::optional<QuayToken> token;
+  std::optional<Failure> failure;
+  bool final = false;                                   // another attempt cannot help
+  std::optional<std::string> transport_detail;          // no answer: why, scrubbed
+  std::optional<std::chrono::milliseconds> asked_wait;  // Quay's Retry-After
+};
+
+Judgement judge(const HttpResult& result, const Identity& identity,
+                const ExchangeSettings& settings, const Redactor& redactor, const Clock& clock,
+                int& server_errors) {
+  Judgement judged;
+  if (const auto* error = std::get_if<TransportError>(&result)) {
+    judged.failure = unreachable(*error, identity, settings, redactor);
+    judged.final = !is_retryable(*error);
+    judged.transport_detail = redactor.scrub(error->detail);
+    return judged;
+  }
+  const auto& response = std::get<HttpResponse>(result);
+  if (response.status == 200) {
+    judged.token = token_from_answer(response, identity, clock);
+    return judged;
+  }
+  judged.failure = refusal(response, identity, redactor);
+  judged.final = !is_retryable(response.status, server_errors);
+  server_errors += response.status == 500 ? 1 : 0;
+  if (response.retry_after) {
+    judged.asked_wait = parse_retry_after(*response.retry_after, clock.now());
+  }
+  return judged;
+}
+
+// The wait before the next attempt does not fit before the deadline.
+Failure no_time_to_wait(const Failure& failure, bool asked, std::chrono::milliseconds wait) {
+  const std::string why = asked ? "Quay asked to retry after " +
+                                      format_human(std::chrono::ceil<std::chrono::seconds>(wait)) +
+                                      ", beyond the --timeout deadline"
+                                : "no time left for another attempt before --timeout";
+  return {ExitCode::kLookupFailed, std::string(failure.what()) + "; " + why};
+}
+
+}  // namespace
+
+QuayToken exchange_token(HttpClient& http, const Identity& identity,
+                         const std::string& service_account_token, const ExchangeSettings& settings,
+                         const Clock& clock) {
   using std::chrono::milliseconds;
+  HttpRequest request = federation_request(identity, service_account_token, settings);
+  const WipeOnExit wipe_password(request.basic_password);
+  Redactor redactor;
+  add_exchange_secrets(redactor, service_account_token, settings);
+  const std::function<double()> uniform = jitter_source(settings);
   const auto deadline = settings.deadline.value_or(clock.monotonic() + settings.total_timeout);
   // Whole milliseconds left, rounded down: an attempt never gets more time than is left, and
   // under 1 ms counts as none (libcurl reads a timeout of 0 as "no timeout at all").
@@ -342,56 +134,33 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
     request.total_timeout = std::min(settings.attempt_timeout, left);
     request.connect_timeout = std::min(settings.connect_timeout, request.total_timeout);
     const auto sent_at = clock.monotonic();
-    const HttpResult result = http.get(request);
-
-    std::optional<Failure> failure;
-    std::optional<milliseconds> asked_wait;
-    if (const auto* error = std::get_if<TransportError>(&result)) {
-      failure = unreachable(*error, identity, settings, redactor);
-      if (!is_retryable(*error)) {
-        throw with_attempts(*failure, attempt);
-      }
-      if (remaining() < milliseconds{1}) {
-        throw with_attempts(deadline_failure(identity, settings, redactor.scrub(error->detail)),
-                            attempt);
-      }
-    } else {
-      const auto& response = std::get<HttpResponse>(result);
-      if (response.status == 200) {
-        QuayToken token = read_token(response, identity, clock);
-        token.requested_at = sent_at;
-        return token;
-      }
-      failure = refusal(response, identity, redactor);
-      if (!is_retryable(response.status, server_errors)) {
-        throw with_attempts(*failure, attempt);
-      }
-      server_errors += response.status == 500 ? 1 : 0;
-      if (response.retry_after) {
-        asked_wait = parse_retry_after(*response.retry_after, clock.now());
-      }
+    Judgement judged = judge(http.get(request), identity, settings, redactor, clock, server_errors);
+    if (judged.token) {
+      judged.token->requested_at = sent_at;
+      return std::move(*judged.token);
     }
-
+    if (judged.final) {
+      throw with_attempts(*judged.failure, attempt);
+    }
+    if (judged.transport_detail && remaining() < milliseconds{1}) {
+      throw with_attempts(deadline_failure(identity, settings, *judged.transport_detail), attempt);
+    }
     if (attempt > settings.retries) {
-      throw with_attempts(*failure, attempt);
+      throw with_attempts(*judged.failure, attempt);
     }
-    const milliseconds wait = asked_wait.value_or(
+    const milliseconds wait = judged.asked_wait.value_or(
         backoff_delay(attempt, settings.backoff_base, settings.backoff_cap, uniform));
     if (wait >= remaining()) {
-      const std::string why =
-          asked_wait ? "Quay asked to retry after " +
-                           format_human(std::chrono::ceil<std::chrono::seconds>(wait)) +
-                           ", beyond the --timeout deadline"
-                     : "no time left for another attempt before --timeout";
-      throw with_attempts(
-          Failure(ExitCode::kLookupFailed, std::string(failure->what()) + "; " + why), attempt);
+      throw with_attempts(no_time_to_wait(*judged.failure, judged.asked_wait.has_value(), wait),
+                          attempt);
     }
     if (settings.on_retry) {
-      settings.on_retry("attempt " + std::to_string(attempt) + " failed (" + failure->what() +
-                        "); retrying in " + std::to_string(wait.count()) + "ms");
+      settings.on_retry("attempt " + std::to_string(attempt) + " failed (" +
+                        judged.failure->what() + "); retrying in " + std::to_string(wait.count()) +
+                        "ms");
     }
     clock.sleep_for(wait);
-    last_failure = failure;  // the wake-up may be late: the next turn checks the time left first
+    last_failure = judged.failure;  // the wake-up may be late: the next turn checks time first
   }
 }
 
