@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <utility>
 
 #include "qcp/core/cli_parse.hpp"
@@ -23,12 +24,6 @@ namespace {
 
 // The kubelet SIGKILLs a provider after 60 s; leave room for process start and output.
 constexpr std::chrono::milliseconds kMaxTimeout{55'000};
-
-struct Setting {
-  const char* flag;
-  const char* variable;
-  std::string* value;
-};
 
 Failure usage(const std::string& message) {
   return {ExitCode::kUsage, message};
@@ -81,146 +76,143 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
-constexpr std::string_view kAllowedHostsVariable = "QUAY_CREDENTIAL_PROVIDER_ALLOWED_HOSTS";
-
 }  // namespace
 
 std::span<const std::string_view> environment_variable_names() {
-  static constexpr std::array<std::string_view, 10> kNames = {
-      "QUAY_CREDENTIAL_PROVIDER_CA_FILE",         "QUAY_CREDENTIAL_PROVIDER_CA_DIR",
-      "QUAY_CREDENTIAL_PROVIDER_TIMEOUT",         "QUAY_CREDENTIAL_PROVIDER_CONNECT_TIMEOUT",
-      "QUAY_CREDENTIAL_PROVIDER_ATTEMPT_TIMEOUT", "QUAY_CREDENTIAL_PROVIDER_RETRIES",
-      "QUAY_CREDENTIAL_PROVIDER_CACHE_MARGIN",    "QUAY_CREDENTIAL_PROVIDER_MAX_CACHE_DURATION",
-      "QUAY_CREDENTIAL_PROVIDER_LOG_LEVEL",       kAllowedHostsVariable,
-  };
+  static const std::array<std::string_view, kSettingCount> kNames = [] {
+    std::array<std::string_view, kSettingCount> names{};
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      names[i] = setting_specs()[i].variable;
+    }
+    return names;
+  }();
   return kNames;
 }
 
 OptionFlags::OptionFlags(CLI::App& app, FlagSet set) : app_(app) {
-  app.add_option("--ca-file", text_.ca_file, "PEM bundle of CAs that may sign Quay's certificate")
-      ->type_name("PATH");
-  app.add_option("--ca-dir", text_.ca_dir, "Directory of hashed CA certificates (c_rehash layout)")
-      ->type_name("PATH");
-  app.add_option("--timeout", text_.timeout, "Deadline for the whole lookup, at most 55s")
-      ->type_name("DURATION")
-      ->capture_default_str();
-  app.add_option("--connect-timeout", text_.connect_timeout, "Deadline for the TCP+TLS connection")
-      ->type_name("DURATION")
-      ->capture_default_str();
-  app.add_option("--attempt-timeout", text_.attempt_timeout,
-                 "Deadline for one attempt (connect, TLS, answer); retries share --timeout")
-      ->type_name("DURATION")
-      ->capture_default_str();
-  app.add_option("--retries", text_.retries,
-                 "Further attempts after connection failures, timeouts, 5xx and 429 (0-10)")
-      ->type_name("N")
-      ->capture_default_str();
-  app.add_option("--cache-margin", text_.cache_margin,
-                 "Stop caching the credential this long before Quay's token expires")
-      ->type_name("DURATION")
-      ->capture_default_str();
-  app.add_option("--log-level", text_.log_level,
-                 "trace, debug, info, warn, error or off (stderr only)")
-      ->type_name("LEVEL")
-      ->capture_default_str();
-  if (set == FlagSet::kWorkload) {
-    return;  // the rest is the kubelet's business: its cache and the annotations' hosts
+  for (const SettingSpec& spec : setting_specs()) {
+    if (spec.plugin_only && set == FlagSet::kWorkload) {
+      continue;  // the kubelet's business: its cache and the annotations' hosts
+    }
+    const std::string flag(spec.flag);
+    const std::string help(spec.help);
+    if (spec.list) {
+      // One value per occurrence: "--allowed-host a b" must not silently allow b.
+      app.add_option(flag, allowed_hosts_, help)
+          ->type_name(std::string(spec.type_name))
+          ->allow_extra_args(false);
+      continue;
+    }
+    std::string& value = text_[static_cast<std::size_t>(spec.id)];
+    value = spec.default_text;
+    auto* option = app.add_option(flag, value, help)->type_name(std::string(spec.type_name));
+    if (!spec.default_text.empty()) {
+      option->capture_default_str();
+    }
   }
-  app.add_option("--max-cache-duration", text_.max_cache_duration,
-                 "Upper bound for the cacheDuration returned to the kubelet")
-      ->type_name("DURATION");
-  // One value per occurrence: "--allowed-host a b" must not silently allow b.
-  app.add_option("--allowed-host", text_.allowed_hosts,
-                 "HOST[:PORT] that a quay.io/host annotation may choose (repeatable)")
-      ->type_name("HOST[:PORT]")
-      ->allow_extra_args(false);
 }
 
-Options OptionFlags::resolve(const Environment& env) {
-  auto& [ca_file, ca_dir, timeout, connect_timeout, attempt_timeout, retries, cache_margin,
-         max_cache_duration, log_level, allowed_hosts] = text_;
-  CLI::App& app = app_;
-  std::array<Setting, 9> settings = {{
-      {"--ca-file", "QUAY_CREDENTIAL_PROVIDER_CA_FILE", &ca_file},
-      {"--ca-dir", "QUAY_CREDENTIAL_PROVIDER_CA_DIR", &ca_dir},
-      {"--timeout", "QUAY_CREDENTIAL_PROVIDER_TIMEOUT", &timeout},
-      {"--connect-timeout", "QUAY_CREDENTIAL_PROVIDER_CONNECT_TIMEOUT", &connect_timeout},
-      {"--cache-margin", "QUAY_CREDENTIAL_PROVIDER_CACHE_MARGIN", &cache_margin},
-      {"--max-cache-duration", "QUAY_CREDENTIAL_PROVIDER_MAX_CACHE_DURATION", &max_cache_duration},
-      {"--log-level", "QUAY_CREDENTIAL_PROVIDER_LOG_LEVEL", &log_level},
-      {"--attempt-timeout", "QUAY_CREDENTIAL_PROVIDER_ATTEMPT_TIMEOUT", &attempt_timeout},
-      {"--retries", "QUAY_CREDENTIAL_PROVIDER_RETRIES", &retries},
-  }};
-  // A flag this mode does not take is neither given nor read from its variable.
-  const auto has = [&app](const char* flag) { return app.get_option_no_throw(flag) != nullptr; };
-  const auto given = [&](const char* flag) { return has(flag) && app.count(flag) > 0; };
-  auto origin_of = [&](const Setting& setting) {
-    return given(setting.flag) || !env.get(setting.variable) ? std::string(setting.flag)
-                                                             : std::string(setting.variable);
-  };
-  for (auto& setting : settings) {
-    if (has(setting.flag) && !given(setting.flag)) {
-      if (auto value = env.get(setting.variable)) {
-        *setting.value = std::move(*value);
-      }
-    }
-  }
-  if (has("--allowed-host") && !given("--allowed-host")) {
-    if (const auto value = env.get(kAllowedHostsVariable)) {
-      allowed_hosts = split_list(*value);
-    }
-  }
+const std::string& OptionFlags::text(Setting setting) const {
+  return text_[static_cast<std::size_t>(setting)];
+}
 
-  Options options;
+bool OptionFlags::given(Setting setting) const {
+  const std::string flag(spec_of(setting).flag);
+  return app_.get_option_no_throw(flag) != nullptr && app_.count(flag) > 0;
+}
+
+std::string OptionFlags::origin(Setting setting, const Environment& env) const {
+  const SettingSpec& spec = spec_of(setting);
+  return given(setting) || !env.get(spec.variable) ? std::string(spec.flag)
+                                                   : std::string(spec.variable);
+}
+
+namespace {
+
+// The three deadlines, each within the one above it.
+void resolve_deadlines(Options& options, const std::function<std::string(Setting)>& text,
+                       const std::function<std::string(Setting)>& origin) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
-  using std::chrono::seconds;
-  options.ca_file = ca_file;
-  options.ca_dir = ca_dir;
-  options.timeout = duration_cast<milliseconds>(duration_value(timeout, origin_of(settings[2])));
+  const auto deadline = [&](Setting setting) {
+    return duration_cast<milliseconds>(duration_value(text(setting), origin(setting)));
+  };
+  options.timeout = deadline(Setting::kTimeout);
   if (options.timeout < milliseconds{1} || options.timeout > kMaxTimeout) {
-    throw usage(origin_of(settings[2]) +
+    throw usage(origin(Setting::kTimeout) +
                 " must be between 1ms and 55s: the kubelet kills the provider at 60s");
   }
-  options.connect_timeout =
-      duration_cast<milliseconds>(duration_value(connect_timeout, origin_of(settings[3])));
+  options.connect_timeout = deadline(Setting::kConnectTimeout);
   if (options.connect_timeout < milliseconds{1}) {
-    throw usage(origin_of(settings[3]) + " must be at least 1ms");
+    throw usage(origin(Setting::kConnectTimeout) + " must be at least 1ms");
   }
-  options.attempt_timeout =
-      duration_cast<milliseconds>(duration_value(attempt_timeout, origin_of(settings[7])));
+  options.attempt_timeout = deadline(Setting::kAttemptTimeout);
   if (options.attempt_timeout < milliseconds{1}) {
-    throw usage(origin_of(settings[7]) + " must be at least 1ms");
+    throw usage(origin(Setting::kAttemptTimeout) + " must be at least 1ms");
   }
   options.attempt_timeout = std::min(options.attempt_timeout, options.timeout);
   options.connect_timeout = std::min(options.connect_timeout, options.attempt_timeout);
+}
+
+int retries_value(const std::string& text, const std::string& origin) {
   constexpr int kMaxRetries = 10;
-  if (retries.empty() || retries.size() > 2 ||
-      !std::all_of(retries.begin(), retries.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      std::stoi(retries) > kMaxRetries) {
-    throw usage(origin_of(settings[8]) + " must be a whole number from 0 to 10");
+  if (text.empty() || text.size() > 2 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoi(text) > kMaxRetries) {
+    throw usage(origin + " must be a whole number from 0 to 10");
   }
-  options.retries = std::stoi(retries);
-  options.cache_margin =
-      duration_cast<seconds>(duration_value(cache_margin, origin_of(settings[4])));
+  return std::stoi(text);
+}
+
+// How long the kubelet may keep the credential.
+void resolve_caching(Options& options, const std::function<std::string(Setting)>& text,
+                     const std::function<std::string(Setting)>& origin) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  options.cache_margin = duration_cast<seconds>(
+      duration_value(text(Setting::kCacheMargin), origin(Setting::kCacheMargin)));
   if (options.cache_margin >= kQuayTokenLifetime) {
-    throw usage(origin_of(settings[4]) +
+    throw usage(origin(Setting::kCacheMargin) +
                 " must be shorter than 1h, the lifetime of Quay's tokens, or nothing is cacheable");
   }
-  if (!max_cache_duration.empty()) {
+  if (const std::string bound = text(Setting::kMaxCacheDuration); !bound.empty()) {
     options.max_cache_duration =
-        duration_cast<seconds>(duration_value(max_cache_duration, origin_of(settings[5])));
+        duration_cast<seconds>(duration_value(bound, origin(Setting::kMaxCacheDuration)));
   }
-  options.log_level = log_level_value(log_level, origin_of(settings[6]));
-  for (const auto& host : allowed_hosts) {
+}
+
+}  // namespace
+
+Options OptionFlags::resolve(const Environment& env) {
+  // A flag this mode does not take is neither given nor read from its variable.
+  for (const SettingSpec& spec : setting_specs()) {
+    if (app_.get_option_no_throw(std::string(spec.flag)) == nullptr || given(spec.id)) {
+      continue;
+    }
+    if (auto value = env.get(spec.variable)) {
+      if (spec.list) {
+        allowed_hosts_ = split_list(*value);
+      } else {
+        text_[static_cast<std::size_t>(spec.id)] = std::move(*value);
+      }
+    }
+  }
+  const auto text_of = [this](Setting setting) { return text(setting); };
+  const auto origin_of = [this, &env](Setting setting) { return origin(setting, env); };
+  Options options;
+  options.ca_file = text(Setting::kCaFile);
+  options.ca_dir = text(Setting::kCaDir);
+  resolve_deadlines(options, text_of, origin_of);
+  options.retries = retries_value(text(Setting::kRetries), origin_of(Setting::kRetries));
+  resolve_caching(options, text_of, origin_of);
+  options.log_level = log_level_value(text(Setting::kLogLevel), origin_of(Setting::kLogLevel));
+  for (const auto& host : allowed_hosts_) {
     if (!is_valid_host_port(host)) {
-      throw usage((given("--allowed-host") ? std::string("--allowed-host")
-                                           : std::string(kAllowedHostsVariable)) +
-                  " value \"" + Redactor{}.scrub(host, 80) +
+      throw usage(origin_of(Setting::kAllowedHosts) + " value \"" + Redactor{}.scrub(host, 80) +
                   "\" is not HOST[:PORT] (no scheme, no path)");
     }
   }
-  options.allowed_hosts = std::move(allowed_hosts);
+  options.allowed_hosts = allowed_hosts_;
   return options;
 }
 

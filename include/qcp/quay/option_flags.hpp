@@ -1,11 +1,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <array>
 #include <string>
 #include <vector>
 
 #include "qcp/quay/namespace.hpp"
 #include "qcp/quay/options.hpp"
+#include "qcp/quay/settings.hpp"
 
 namespace qcp::quay {
 
@@ -22,20 +24,17 @@ class OptionFlags {
   Options resolve(const Environment& env);
 
  private:
-  struct Text {
-    std::string ca_file;
-    std::string ca_dir;
-    std::string timeout = "20s";
-    std::string connect_timeout = "5s";
-    std::string attempt_timeout = "10s";
-    std::string retries = "3";
-    std::string cache_margin = "5m";
-    std::string max_cache_duration;
-    std::string log_level = "info";
-    std::vector<std::string> allowed_hosts;
-  };
+  // Each setting's text by Setting (settings.hpp), from its flag, else its variable, else its
+  // default; --allowed-host's list apart.
+  [[nodiscard]] const std::string& text(Setting setting) const;
+  // How a message names the setting: the flag when it was given (or nothing gave the value),
+  // else the variable the value came from.
+  [[nodiscard]] std::string origin(Setting setting, const Environment& env) const;
+  [[nodiscard]] bool given(Setting setting) const;
+
   CLI::App& app_;
-  Text text_;
+  std::array<std::string, kSettingCount> text_;
+  std::vector<std::string> allowed_hosts_;
 };
 
 }  // namespace qcp::quay

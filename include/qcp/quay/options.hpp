@@ -13,14 +13,16 @@
 
 namespace qcp::quay {
 
+// The shared settings, checked and typed. OptionFlags::resolve fills every field from the
+// settings table (settings.hpp: flag, variable, default), the one place their defaults live.
 struct Options {
   std::string ca_file;
   std::string ca_dir;
-  std::chrono::milliseconds timeout{20'000};
-  std::chrono::milliseconds connect_timeout{5'000};
-  std::chrono::milliseconds attempt_timeout{10'000};
-  int retries = 3;
-  std::chrono::seconds cache_margin{300};
+  std::chrono::milliseconds timeout{};
+  std::chrono::milliseconds connect_timeout{};
+  std::chrono::milliseconds attempt_timeout{};
+  int retries = 0;
+  std::chrono::seconds cache_margin{};
   std::optional<std::chrono::seconds> max_cache_duration;
   LogLevel log_level = LogLevel::kInfo;
   std::vector<std::string> allowed_hosts;

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "qcp/quay/namespace.hpp"
+
+namespace qcp::quay {
+
+// The settings every mode that talks to Quay shares: trust, deadlines, retries, caching,
+// logging, allowed hosts.
+enum class Setting {
+  kCaFile,
+  kCaDir,
+  kTimeout,
+  kConnectTimeout,
+  kAttemptTimeout,
+  kRetries,
+  kCacheMargin,
+  kLogLevel,
+  kMaxCacheDuration,
+  kAllowedHosts,
+};
+inline constexpr std::size_t kSettingCount = 10;
+
+// One row per setting: the flag, the variable that stands in for it, the default, the help.
+// Adding a setting is a row here and its conversion in OptionFlags::resolve.
+struct SettingSpec {
+  Setting id;
+  std::string_view flag;          // "--timeout"
+  std::string_view variable;      // "QUAY_CREDENTIAL_PROVIDER_TIMEOUT"
+  std::string_view default_text;  // "20s"; "" when unset by default
+  std::string_view type_name;     // "DURATION", as --help shows it
+  std::string_view help;
+  bool plugin_only;  // the kubelet's business (its cache, the annotations' hosts)
+  bool list;         // repeatable flag; its variable holds a comma-separated list
+};
+
+// Every row, in --help's order.
+std::span<const SettingSpec> setting_specs();
+const SettingSpec& spec_of(Setting setting);
+
+// How a mode names a setting in its messages: by its flag where the mode takes flags (the plugin,
+// login), by its variable where it takes none (docker-credential-quay).
+enum class SettingSpelling { kFlag, kVariable };
+std::string setting_name(Setting setting, SettingSpelling spelling);
+
+}  // namespace qcp::quay
