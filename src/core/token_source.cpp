@@ -42,7 +42,7 @@ std::string from_command(const TokenSource& source, const std::vector<std::strin
     Redactor redactor;
     redactor.add_secret(result.out);
     throw Failure(ExitCode::kLookupFailed,
-                  "--token-command " + one_line(source.command.front()) + " failed (" +
+                  source.command_name + " " + one_line(source.command.front()) + " failed (" +
                       result.describe() + ")" +
                       (result.err.empty() ? "" : ": " + redactor.scrub(trimmed(result.err))));
   }
@@ -50,7 +50,7 @@ std::string from_command(const TokenSource& source, const std::vector<std::strin
 }
 
 // The file the settings name. One that cannot be read is the token source failing (exit 1, as a
-// failing --token-command is), not a usage error: the settings were well formed.
+// failing token command is), not a usage error: the settings were well formed.
 std::string from_file(const std::string& path, const std::string& origin) {
   try {
     return read_whole_file(path, kMaxTokenBytes);
@@ -61,7 +61,7 @@ std::string from_file(const std::string& path, const std::string& origin) {
 
 }  // namespace
 
-std::vector<std::string> split_command(std::string_view text) {
+std::vector<std::string> split_command(std::string_view text, std::string_view name) {
   std::vector<std::string> words;
   std::string word;
   bool in_word = false;
@@ -88,13 +88,14 @@ std::vector<std::string> split_command(std::string_view text) {
     }
   }
   if (quote != 0) {
-    throw Failure(ExitCode::kUsage, "--token-command has an unclosed " + std::string(1, quote));
+    throw Failure(ExitCode::kUsage,
+                  std::string(name) + " has an unclosed " + std::string(1, quote));
   }
   if (in_word) {
     words.push_back(std::move(word));
   }
   if (words.empty() || words.front().empty()) {
-    throw Failure(ExitCode::kUsage, "--token-command names no program");
+    throw Failure(ExitCode::kUsage, std::string(name) + " names no program");
   }
   return words;
 }
@@ -103,8 +104,8 @@ std::string read_token(const TokenSource& source, const std::vector<std::string>
                        std::chrono::steady_clock::time_point deadline, const Clock& clock,
                        const std::function<void(const std::string&)>& warn) {
   const std::string origin = source.command.empty()
-                                 ? "--token-file " + one_line(source.file)
-                                 : "--token-command " + one_line(source.command.front());
+                                 ? source.file_name + " " + one_line(source.file)
+                                 : source.command_name + " " + one_line(source.command.front());
   std::string raw = source.command.empty() ? from_file(source.file, origin)
                                            : from_command(source, environment, deadline);
   WipeOnExit wipe_raw(raw);

@@ -38,19 +38,20 @@ void require_dir(const Environment& env, const std::string& path, std::string_vi
 
 }  // namespace
 
-TrustStore discover_trust(const std::string& ca_file_flag, const std::string& ca_dir_flag,
-                          const Environment& env) {
-  if (!ca_file_flag.empty() || !ca_dir_flag.empty()) {
+TrustStore discover_trust(const CaSettings& settings, const Environment& env,
+                          const CaSettings& names) {
+  if (!settings.ca_file.empty() || !settings.ca_dir.empty()) {
     TrustStore trust;
-    if (!ca_file_flag.empty()) {
-      require_file(env, ca_file_flag, "--ca-file");
-      trust.ca_file = ca_file_flag;
-      trust.source = "--ca-file " + ca_file_flag;
+    if (!settings.ca_file.empty()) {
+      require_file(env, settings.ca_file, names.ca_file);
+      trust.ca_file = settings.ca_file;
+      trust.source = names.ca_file + " " + settings.ca_file;
     }
-    if (!ca_dir_flag.empty()) {
-      require_dir(env, ca_dir_flag, "--ca-dir");
-      trust.ca_dir = ca_dir_flag;
-      trust.source += (trust.source.empty() ? "" : " and ") + ("--ca-dir " + ca_dir_flag);
+    if (!settings.ca_dir.empty()) {
+      require_dir(env, settings.ca_dir, names.ca_dir);
+      trust.ca_dir = settings.ca_dir;
+      trust.source +=
+          (trust.source.empty() ? "" : " and ") + (names.ca_dir + " " + settings.ca_dir);
     }
     return trust;
   }
@@ -84,10 +85,12 @@ TrustStore discover_trust(const std::string& ca_file_flag, const std::string& ca
       return TrustStore{.ca_file = {}, .ca_dir = std::string(path), .source = std::string(path)};
     }
   }
-  throw Failure(ExitCode::kUsage,
-                "no CA certificates found: none of the usual bundles exists on this node "
-                "(/etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt, ...); "
-                "pass --ca-file or set SSL_CERT_FILE");
+  throw Failure(
+      ExitCode::kUsage,
+      "no CA certificates found: none of the usual bundles exists on this node "
+      "(/etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt, ...); " +
+          (names.ca_file.starts_with("--") ? "pass " + names.ca_file + " or set SSL_CERT_FILE"
+                                           : "set " + names.ca_file + " or SSL_CERT_FILE"));
 }
 
 }  // namespace qcp::net

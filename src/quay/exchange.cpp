@@ -96,12 +96,13 @@ Judgement judge(const HttpResult& result, const Identity& identity,
   return judged;
 }
 
-// The wait before the next attempt does not fit before the deadline.
-Failure no_time_to_wait(const Failure& failure, bool asked, std::chrono::milliseconds wait) {
+// The wait before the next attempt does not fit before the deadline (`timeout`, by its name).
+Failure no_time_to_wait(const Failure& failure, bool asked, std::chrono::milliseconds wait,
+                        const std::string& timeout) {
   const std::string why = asked ? "Quay asked to retry after " +
                                       format_human(std::chrono::ceil<std::chrono::seconds>(wait)) +
-                                      ", beyond the --timeout deadline"
-                                : "no time left for another attempt before --timeout";
+                                      ", beyond the " + timeout + " deadline"
+                                : "no time left for another attempt before " + timeout;
   return {ExitCode::kLookupFailed, std::string(failure.what()) + "; " + why};
 }
 
@@ -151,7 +152,8 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
     const milliseconds wait = judged.asked_wait.value_or(
         backoff_delay(attempt, settings.backoff_base, settings.backoff_cap, uniform));
     if (wait >= remaining()) {
-      throw with_attempts(no_time_to_wait(*judged.failure, judged.asked_wait.has_value(), wait),
+      throw with_attempts(no_time_to_wait(*judged.failure, judged.asked_wait.has_value(), wait,
+                                          settings.names(Setting::kTimeout)),
                           attempt);
     }
     if (settings.on_retry) {

@@ -128,6 +128,14 @@ std::string status_advice(long status) {
   return {};
 }
 
+// The fix for an untrusted certificate, in the words of the mode's setting (a flag or a
+// variable).
+std::string name_the_ca(const std::string& ca_file) {
+  return ca_file.starts_with("--")
+             ? "pass " + ca_file + " with the CA that signed Quay's certificate"
+             : "set " + ca_file + " to a file with the CA that signed Quay's certificate";
+}
+
 }  // namespace
 
 Failure refusal(const HttpResponse& response, const Identity& identity, const Redactor& redactor) {
@@ -158,8 +166,8 @@ Failure unreachable(const TransportError& error, const Identity& identity,
   switch (error.kind) {
     case TransportError::Kind::kCertificate:
       return failed("TLS certificate problem with " + where + " (trusted CAs from " +
-                    settings.trust.source + "): " + detail +
-                    " - pass --ca-file with the CA that signed Quay's certificate");
+                    settings.trust.source + "): " + detail + " - " +
+                    name_the_ca(settings.names(Setting::kCaFile)));
     case TransportError::Kind::kProxyCertificate:
       return failed("TLS certificate problem with the HTTPS proxy, not Quay (trusted CAs from " +
                     settings.trust.source + "): " + detail +
@@ -180,7 +188,7 @@ Failure unreachable(const TransportError& error, const Identity& identity,
                     ") - raise the open-file limit of the kubelet (LimitNOFILE)");
     case TransportError::Kind::kTimeout:
       return failed(
-          where + " did not answer within --attempt-timeout " +
+          where + " did not answer within " + settings.names(Setting::kAttemptTimeout) + " " +
           format_human(std::chrono::duration_cast<std::chrono::seconds>(settings.attempt_timeout)) +
           ": " + detail + kQuayMayWaitOnIssuer);
     case TransportError::Kind::kResolve:
@@ -274,7 +282,8 @@ Failure deadline_failure(const Identity& identity, const ExchangeSettings& setti
                          const std::string& detail) {
   return {
       ExitCode::kLookupFailed,
-      "Quay at " + identity.quay_host + " did not answer within the deadline (--timeout " +
+      "Quay at " + identity.quay_host + " did not answer within the deadline (" +
+          settings.names(Setting::kTimeout) + " " +
           format_human(std::chrono::duration_cast<std::chrono::seconds>(settings.total_timeout)) +
           "): " + detail + kQuayMayWaitOnIssuer};
 }

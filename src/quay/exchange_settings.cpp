@@ -31,7 +31,10 @@ Variable first_set(const Environment& env, std::initializer_list<std::string_vie
 ExchangeSettings exchange_settings(const Options& options, const Environment& env,
                                    std::chrono::steady_clock::time_point deadline, Log& log) {
   ExchangeSettings settings;
-  settings.trust = discover_trust(options.ca_file, options.ca_dir, env);
+  settings.names = options.names;
+  settings.trust = discover_trust(
+      {.ca_file = options.ca_file, .ca_dir = options.ca_dir}, env,
+      {.ca_file = options.names(Setting::kCaFile), .ca_dir = options.names(Setting::kCaDir)});
   const Variable proxy_variable = first_set(env, {"https_proxy", "HTTPS_PROXY"});
   if (!proxy_variable.value.empty()) {
     const ProxyUrl proxy = parse_proxy_url(proxy_variable.value, proxy_variable.name);

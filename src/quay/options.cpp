@@ -89,10 +89,11 @@ std::span<const std::string_view> environment_variable_names() {
   return kNames;
 }
 
-OptionFlags::OptionFlags(CLI::App& app, FlagSet set) : app_(app) {
+OptionFlags::OptionFlags(CLI::App& app, FlagSet set) : app_(app), set_(set) {
   for (const SettingSpec& spec : setting_specs()) {
-    if (spec.plugin_only && set == FlagSet::kWorkload) {
-      continue;  // the kubelet's business: its cache and the annotations' hosts
+    text_[static_cast<std::size_t>(spec.id)] = spec.default_text;
+    if (!takes(spec) || set == FlagSet::kEnvironment) {
+      continue;
     }
     const std::string flag(spec.flag);
     const std::string help(spec.help);
@@ -104,7 +105,6 @@ OptionFlags::OptionFlags(CLI::App& app, FlagSet set) : app_(app) {
       continue;
     }
     std::string& value = text_[static_cast<std::size_t>(spec.id)];
-    value = spec.default_text;
     auto* option = app.add_option(flag, value, help)->type_name(std::string(spec.type_name));
     if (!spec.default_text.empty()) {
       option->capture_default_str();
@@ -116,15 +116,25 @@ const std::string& OptionFlags::text(Setting setting) const {
   return text_[static_cast<std::size_t>(setting)];
 }
 
+// The plugin takes every setting; the other modes leave the kubelet's business (its cache, the
+// annotations' hosts) alone.
+bool OptionFlags::takes(const SettingSpec& spec) const {
+  return !spec.plugin_only || set_ == FlagSet::kPlugin;
+}
+
 bool OptionFlags::given(Setting setting) const {
   const std::string flag(spec_of(setting).flag);
-  return app_.get_option_no_throw(flag) != nullptr && app_.count(flag) > 0;
+  return set_ != FlagSet::kEnvironment && app_.get_option_no_throw(flag) != nullptr &&
+         app_.count(flag) > 0;
 }
 
 std::string OptionFlags::origin(Setting setting, const Environment& env) const {
   const SettingSpec& spec = spec_of(setting);
-  return given(setting) || !env.get(spec.variable) ? std::string(spec.flag)
-                                                   : std::string(spec.variable);
+  if (given(setting)) {
+    return std::string(spec.flag);
+  }
+  return set_ == FlagSet::kEnvironment || env.get(spec.variable) ? std::string(spec.variable)
+                                                                 : std::string(spec.flag);
 }
 
 namespace {
@@ -185,8 +195,10 @@ void resolve_caching(Options& options, const std::function<std::string(Setting)>
 
 Options OptionFlags::resolve(const Environment& env) {
   // A flag this mode does not take is neither given nor read from its variable.
+  Options options;
   for (const SettingSpec& spec : setting_specs()) {
-    if (app_.get_option_no_throw(std::string(spec.flag)) == nullptr || given(spec.id)) {
+    options.names.set(spec.id, origin(spec.id, env));
+    if (!takes(spec) || given(spec.id)) {
       continue;
     }
     if (auto value = env.get(spec.variable)) {
@@ -199,7 +211,6 @@ Options OptionFlags::resolve(const Environment& env) {
   }
   const auto text_of = [this](Setting setting) { return text(setting); };
   const auto origin_of = [this, &env](Setting setting) { return origin(setting, env); };
-  Options options;
   options.ca_file = text(Setting::kCaFile);
   options.ca_dir = text(Setting::kCaDir);
   resolve_deadlines(options, text_of, origin_of);

@@ -1,6 +1,7 @@
 #include "qcp/quay/settings.hpp"
 
 #include <array>
+#include <utility>
 
 namespace qcp::quay {
 namespace {
@@ -50,6 +51,20 @@ std::span<const SettingSpec> setting_specs() {
 
 const SettingSpec& spec_of(Setting setting) {
   return kSettings[static_cast<std::size_t>(setting)];
+}
+
+SettingNames::SettingNames() {
+  for (const SettingSpec& spec : kSettings) {
+    names_[static_cast<std::size_t>(spec.id)] = spec.flag;
+  }
+}
+
+const std::string& SettingNames::operator()(Setting setting) const {
+  return names_[static_cast<std::size_t>(setting)];
+}
+
+void SettingNames::set(Setting setting, std::string name) {
+  names_[static_cast<std::size_t>(setting)] = std::move(name);
 }
 
 std::string setting_name(Setting setting, SettingSpelling spelling) {

@@ -26,7 +26,7 @@ constexpr std::size_t kMaxInputBytes = std::size_t{64} << 10;
 
 Options helper_options(const Environment& env) {
   CLI::App app;
-  OptionFlags flags(app, OptionFlags::FlagSet::kWorkload);
+  OptionFlags flags(app, OptionFlags::FlagSet::kEnvironment);
   parse_arguments(app, {}, kHelperProgramName);
   return flags.resolve(env);
 }

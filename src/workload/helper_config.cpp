@@ -41,6 +41,9 @@ RegistryEntry entry_from(const std::string& registry, const yaml::Node& node,
     malformed(origin, node.line, "registries." + one_line(registry) + " must be a mapping");
   }
   RegistryEntry entry{.registry = registry, .robot = {}, .quay_host = {}, .source = {}};
+  const std::string key_path = "registries." + one_line(registry) + ".";
+  entry.source.file_name = key_path + "tokenFile";
+  entry.source.command_name = key_path + "tokenCommand";
   for (const auto& [key, key_line, value] : node.entries) {
     if (!value.is(yaml::Node::Kind::kString)) {
       malformed(origin, key_line, one_line(key) + " must be a string");
@@ -50,7 +53,7 @@ RegistryEntry entry_from(const std::string& registry, const yaml::Node& node,
     } else if (key == "tokenFile") {
       entry.source.file = value.text;
     } else if (key == "tokenCommand") {
-      entry.source.command = split_command(value.text);
+      entry.source.command = split_command(value.text, entry.source.command_name);
     } else if (key == "quayHost") {
       entry.quay_host = value.text;
     } else {
@@ -103,8 +106,10 @@ std::vector<RegistryEntry> load_helper_config(const Environment& env) {
                         .quay_host = env.get(kQuayHostVariable).value_or(""),
                         .source = {}};
     entry.source.file = env.get(kTokenFileVariable).value_or("");
+    entry.source.file_name = kTokenFileVariable;
+    entry.source.command_name = kTokenCommandVariable;
     if (const auto command = env.get(kTokenCommandVariable); command && !command->empty()) {
-      entry.source.command = split_command(*command);
+      entry.source.command = split_command(*command, kTokenCommandVariable);
     }
     if (!is_valid_robot_name(entry.robot)) {
       throw Failure(ExitCode::kUsage,

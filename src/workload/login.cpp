@@ -224,8 +224,10 @@ int login_command(std::span<const std::string> args, Streams streams, const Envi
   if (!parse_subcommand(app, "login", args, streams.out)) {
     return static_cast<int>(ExitCode::kOk);
   }
+  request.target.source.file_name = "--token-file";
+  request.target.source.command_name = "--token-command";
   if (!request.token_command.empty()) {
-    request.target.source.command = split_command(request.token_command);
+    request.target.source.command = split_command(request.token_command, "--token-command");
   }
   workload::check_target(request.target, "login");
   check_output(request);

@@ -124,6 +124,40 @@ TEST_F(CredentialHelper, ErrorsAreOneLineOnStdoutWithQuaysOwnWords) {
   EXPECT_THAT(outcome.out, HasSubstr("helper.yaml:5: unknown key tokenFiel"));
 }
 
+// Issue 20: the exchange and trust discovery named the plugin's flags (--ca-file) whatever the
+// mode; docker-credential-quay takes no flags, so its messages name the variables.
+TEST_F(CredentialHelper, MessagesNameItsVariablesNotThePluginsFlags) {
+  auto variables = from_environment();
+  const std::string system_bundle = "/etc/ssl/certs/ca-certificates.crt";
+  if (!std::filesystem::exists(system_bundle)) {
+    GTEST_SKIP() << "needs a CA bundle without the test CA at " << system_bundle;
+  }
+  variables["QUAY_CREDENTIAL_PROVIDER_CA_FILE"] = system_bundle;  // not the CA that signed Quay's
+  auto outcome = helper({"get"}, quay_.host(), variables);
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_THAT(outcome.out, HasSubstr("trusted CAs from QUAY_CREDENTIAL_PROVIDER_CA_FILE"));
+  EXPECT_THAT(outcome.out, HasSubstr("set QUAY_CREDENTIAL_PROVIDER_CA_FILE to a file with the CA "
+                                     "that signed Quay's certificate"));
+  variables["QUAY_CREDENTIAL_PROVIDER_CA_FILE"] = (dir_.path() / "gone.pem").string();
+  outcome = helper({"get"}, quay_.host(), variables);
+  EXPECT_THAT(outcome.out, HasSubstr("QUAY_CREDENTIAL_PROVIDER_CA_FILE names "));
+  for (const auto& text : {outcome.out, outcome.err}) {
+    EXPECT_THAT(text, Not(HasSubstr("--ca-file"))) << text;
+  }
+
+  variables = from_environment();
+  const std::string missing = (dir_.path() / "no-token").string();
+  variables["QUAY_CREDENTIAL_PROVIDER_TOKEN_FILE"] = missing;
+  outcome = helper({"get"}, quay_.host(), variables);
+  EXPECT_THAT(outcome.out, HasSubstr("QUAY_CREDENTIAL_PROVIDER_TOKEN_FILE " + missing +
+                                     ": cannot read " + missing));
+  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kRobot +
+               "\n    tokenFile: " + missing + "\n");
+  outcome = helper({"get"}, quay_.host(), {});
+  EXPECT_THAT(outcome.out, HasSubstr("registries." + quay_.host() + ".tokenFile " + missing));
+  EXPECT_THAT(outcome.out, Not(HasSubstr("--token-file")));
+}
+
 TEST_F(CredentialHelper, SpeaksItsOwnProtocolsLanguageNotTheKubelets) {
   // Issue 22, item 16: nothing about the kubelet, its requests or its decoder.
   auto outcome = helper({"get"}, std::string(70 * 1024, 'a'), from_environment());

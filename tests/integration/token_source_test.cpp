@@ -141,11 +141,12 @@ TEST_F(TokenSources, ACommandIsBoundedInTimeAndOutput) {
 }
 
 TEST(SplitCommand, SplitsAtBlanksAndGroupsQuotesWithoutExpanding) {
-  EXPECT_EQ(split_command("  gh-token --audience 'quay example'  \"$HOME\" x''y "),
-            (std::vector<std::string>{"gh-token", "--audience", "quay example", "$HOME", "xy"}));
-  EXPECT_THROW(split_command("broken 'quote"), Failure);
-  EXPECT_THROW(split_command("   "), Failure);
-  EXPECT_THROW(split_command("''"), Failure);
+  EXPECT_EQ(
+      split_command("  gh-token --audience 'quay example'  \"$HOME\" x''y ", "--token-command"),
+      (std::vector<std::string>{"gh-token", "--audience", "quay example", "$HOME", "xy"}));
+  EXPECT_THROW(split_command("broken 'quote", "--token-command"), Failure);
+  EXPECT_THROW(split_command("   ", "--token-command"), Failure);
+  EXPECT_THROW(split_command("''", "--token-command"), Failure);
 }
 
 }  // namespace

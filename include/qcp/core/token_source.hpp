@@ -13,14 +13,18 @@ namespace qcp::core {
 // Where a workload's identity token (a projected service-account token, a CI OIDC token, a
 // SPIFFE JWT-SVID) comes from: read afresh for every exchange, since they rotate.
 struct TokenSource {
-  std::string file;                  // --token-file PATH
-  std::vector<std::string> command;  // --token-command CMD, as words: run without a shell
+  std::string file;                  // a file to read
+  std::vector<std::string> command;  // or a command to run, as words: without a shell
+  // What messages call the file and the command: the mode's own flag, variable or config key
+  // (core knows none of them).
+  std::string file_name = "the token file";
+  std::string command_name = "the token command";
 };
 
-// --token-command's text as words: split at spaces and tabs; '...' and "..." group words and
+// A token command's text as words: split at spaces and tabs; '...' and "..." group words and
 // are removed (nothing is expanded, there is no escape). Throws Failure (kUsage) for an empty
-// command or an unclosed quote.
-std::vector<std::string> split_command(std::string_view text);
+// command or an unclosed quote, calling the setting `name`.
+std::vector<std::string> split_command(std::string_view text, std::string_view name);
 
 // How long a token command may run, and how much of its stdout is a token.
 inline constexpr std::chrono::seconds kTokenCommandTimeout{30};

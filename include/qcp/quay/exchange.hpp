@@ -10,6 +10,7 @@
 #include "qcp/core/http.hpp"
 #include "qcp/quay/identity.hpp"
 #include "qcp/quay/namespace.hpp"
+#include "qcp/quay/settings.hpp"
 
 namespace qcp::quay {
 
@@ -35,6 +36,7 @@ struct ExchangeSettings {
   std::function<double()> uniform;                   // [0,1) for jitter; default: random
   std::function<void(const std::string&)> on_retry;  // told why and how long we wait
   std::string user_agent;
+  SettingNames names;  // what messages call --ca-file, --timeout, --attempt-timeout
 };
 
 struct QuayToken {

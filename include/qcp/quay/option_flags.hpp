@@ -17,8 +17,9 @@ namespace qcp::quay {
 class OptionFlags {
  public:
   // kWorkload leaves out the flags only the kubelet plugin has a use for (--allowed-host,
-  // --max-cache-duration).
-  enum class FlagSet { kPlugin, kWorkload };
+  // --max-cache-duration); kEnvironment adds no flag at all and reads kWorkload's settings from
+  // their variables only, naming them so (docker-credential-quay, which takes no flags).
+  enum class FlagSet { kPlugin, kWorkload, kEnvironment };
   explicit OptionFlags(CLI::App& app, FlagSet set = FlagSet::kPlugin);  // adds them to `app`
   // After app.parse(): the checked options. Throws Failure (kUsage) naming the flag or variable.
   Options resolve(const Environment& env);
@@ -31,8 +32,10 @@ class OptionFlags {
   // else the variable the value came from.
   [[nodiscard]] std::string origin(Setting setting, const Environment& env) const;
   [[nodiscard]] bool given(Setting setting) const;
+  [[nodiscard]] bool takes(const SettingSpec& spec) const;
 
   CLI::App& app_;
+  FlagSet set_;
   std::array<std::string, kSettingCount> text_;
   std::vector<std::string> allowed_hosts_;
 };

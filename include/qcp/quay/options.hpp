@@ -10,6 +10,7 @@
 #include "qcp/core/environment.hpp"
 #include "qcp/core/log.hpp"
 #include "qcp/quay/namespace.hpp"
+#include "qcp/quay/settings.hpp"
 
 namespace qcp::quay {
 
@@ -26,6 +27,7 @@ struct Options {
   std::optional<std::chrono::seconds> max_cache_duration;
   LogLevel log_level = LogLevel::kInfo;
   std::vector<std::string> allowed_hosts;
+  SettingNames names;  // how this run's messages call each setting
 };
 
 // What the command line asks for: run as the kubelet plugin, or print text (help, version) and

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -46,5 +47,18 @@ const SettingSpec& spec_of(Setting setting);
 // login), by its variable where it takes none (docker-credential-quay).
 enum class SettingSpelling { kFlag, kVariable };
 std::string setting_name(Setting setting, SettingSpelling spelling);
+
+// What each setting is called in the messages of one run: the flag it was given with, the
+// variable its value came from, or, in a mode that takes no flags, its variable. Every setting
+// by its flag until told otherwise.
+class SettingNames {
+ public:
+  SettingNames();
+  [[nodiscard]] const std::string& operator()(Setting setting) const;
+  void set(Setting setting, std::string name);
+
+ private:
+  std::array<std::string, kSettingCount> names_;
+};
 
 }  // namespace qcp::quay
