@@ -1,0 +1,77 @@
+#include "install/config_entry.hpp"
+
+#include "qcp/quay/identity.hpp"
+
+// This provider's entry in a CredentialProviderConfig, as YAML lines and as JSON, and a new
+// config that holds only it.
+namespace qcp::install {
+namespace {
+
+std::string double_quoted(std::string_view text) {
+  return Json(std::string(text)).dump();
+}
+
+// Our entry as YAML lines, relative to the column of its first key.
+std::vector<std::string> entry_lines(const ProviderSettings& settings) {
+  std::vector<std::string> lines = {
+      "name: " + settings.name, "apiVersion: credentialprovider.kubelet.k8s.io/v1", "matchImages:"};
+  for (const auto& image : settings.match_images) {
+    lines.push_back("  - " + double_quoted(image));
+  }
+  // Used only when a response has no cacheDuration; ours always has one (Quay's lifetime).
+  lines.insert(lines.end(), {"defaultCacheDuration: 5m", "tokenAttributes:",
+                             "  serviceAccountTokenAudience: " + double_quoted(settings.audience)});
+  if (settings.kubelet == KubeletGeneration::k1_34_or_later) {
+    lines.emplace_back("  cacheType: ServiceAccount");
+  }
+  lines.insert(
+      lines.end(),
+      {"  requireServiceAccount: true",
+       "  requiredServiceAccountAnnotationKeys:", "    - " + std::string(kRobotAnnotation),
+       "  optionalServiceAccountAnnotationKeys:", "    - " + std::string(kHostAnnotation)});
+  return lines;
+}
+
+}  // namespace
+
+// Our entry as one block-list item whose dash is at `prefix`.
+std::string entry_item(const ProviderSettings& settings, std::string_view prefix,
+                       std::string_view newline) {
+  std::string item;
+  bool first = true;
+  for (const auto& line : entry_lines(settings)) {
+    item += std::string(prefix) + (first ? "- " : "  ") + line + std::string(newline);
+    first = false;
+  }
+  return item;
+}
+
+Json entry_json(const ProviderSettings& settings) {
+  Json token_attributes = {{"serviceAccountTokenAudience", settings.audience}};
+  if (settings.kubelet == KubeletGeneration::k1_34_or_later) {
+    token_attributes["cacheType"] = "ServiceAccount";
+  }
+  token_attributes["requireServiceAccount"] = true;
+  token_attributes["requiredServiceAccountAnnotationKeys"] = {kRobotAnnotation};
+  token_attributes["optionalServiceAccountAnnotationKeys"] = {kHostAnnotation};
+  return {{"name", settings.name},
+          {"apiVersion", "credentialprovider.kubelet.k8s.io/v1"},
+          {"matchImages", settings.match_images},
+          {"defaultCacheDuration", "5m"},
+          {"tokenAttributes", token_attributes}};
+}
+
+std::string new_config(const ProviderSettings& settings, ConfigFormat format) {
+  if (format == ConfigFormat::kJson) {
+    const Json root = {{"apiVersion", "kubelet.config.k8s.io/v1"},
+                       {"kind", "CredentialProviderConfig"},
+                       {"providers", {entry_json(settings)}}};
+    return root.dump(2) + "\n";
+  }
+  return "# Written by quay-credential-provider install; `quay-credential-provider uninstall` "
+         "removes it.\napiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\n"
+         "providers:\n" +
+         entry_item(settings, "  ", "\n");
+}
+
+}  // namespace qcp::install
