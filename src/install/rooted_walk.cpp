@@ -43,6 +43,40 @@ std::vector<std::string> components_reversed(std::string_view path) {
                                              ": " + std::strerror(error));
 }
 
+// Makes `part` in the directory `dir_fd` (node path `names`), recording it in `created`; one
+// that another run made just now (EEXIST) is not ours and is not recorded.
+void make_directory(int dir_fd, const std::vector<std::string>& names, const std::string& part,
+                    std::string_view path, std::vector<std::string>& created) {
+  if (::mkdirat(dir_fd, part.c_str(), 0755) == 0) {
+    std::string made;
+    for (const auto& name : names) {
+      made += "/" + name;
+    }
+    created.push_back(made + "/" + part);
+  } else if (errno != EEXIST) {
+    fail_path("create a directory for", path, errno);
+  }
+}
+
+// What the symlink `part` in `dir_fd` says, at most one page.
+std::string link_target(int dir_fd, const std::string& part, std::string_view path) {
+  std::array<char, 4096> target{};
+  const auto length = ::readlinkat(dir_fd, part.c_str(), target.data(), target.size());
+  if (length < 0 || static_cast<std::size_t>(length) >= target.size()) {
+    fail_path("resolve", path, length < 0 ? errno : ENAMETOOLONG);
+  }
+  return {target.data(), static_cast<std::size_t>(length)};
+}
+
+// The directory `part` in `dir_fd`, never through a symlink (the walk resolved those itself).
+Fd open_directory(int dir_fd, const std::string& part, std::string_view path) {
+  Fd next(::openat(dir_fd, part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (next.get() < 0) {
+    fail_path("resolve", path, errno);
+  }
+  return next;
+}
+
 std::optional<Location> locate(int root_fd, std::string_view path, const Walk& walk) {
   std::vector<Fd> chain;
   chain.emplace_back(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
@@ -71,15 +105,7 @@ std::optional<Location> locate(int root_fd, std::string_view path, const Walk& w
       if (!walk.create_parents) {
         return std::nullopt;
       }
-      if (::mkdirat(chain.back().get(), part.c_str(), 0755) == 0) {
-        std::string made;
-        for (const auto& name : names) {
-          made += "/" + name;
-        }
-        walk.created->push_back(made + "/" + part);
-      } else if (errno != EEXIST) {  // EEXIST: another run made it just now, it is not ours
-        fail_path("create a directory for", path, errno);
-      }
+      make_directory(chain.back().get(), names, part, path, *walk.created);
       pending.push_back(part);  // now it exists: walk into it
       continue;
     }
@@ -87,13 +113,7 @@ std::optional<Location> locate(int root_fd, std::string_view path, const Walk& w
       if (++links > kMaxSymlinks) {
         fail_path("resolve", path, ELOOP);
       }
-      std::array<char, 4096> target{};
-      const auto length =
-          ::readlinkat(chain.back().get(), part.c_str(), target.data(), target.size());
-      if (length < 0 || static_cast<std::size_t>(length) >= target.size()) {
-        fail_path("resolve", path, length < 0 ? errno : ENAMETOOLONG);
-      }
-      const std::string_view text(target.data(), static_cast<std::size_t>(length));
+      const std::string text = link_target(chain.back().get(), part, path);
       if (text.starts_with('/')) {
         chain.resize(1);
         names.clear();
@@ -111,12 +131,7 @@ std::optional<Location> locate(int root_fd, std::string_view path, const Walk& w
     if (!S_ISDIR(status.st_mode)) {
       fail_path("resolve", path, ENOTDIR);
     }
-    Fd next(
-        ::openat(chain.back().get(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (next.get() < 0) {
-      fail_path("resolve", path, errno);
-    }
-    chain.push_back(std::move(next));
+    chain.push_back(open_directory(chain.back().get(), part, path));
     names.push_back(part);
   }
   return Location{std::move(chain.back()), ""};

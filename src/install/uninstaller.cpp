@@ -70,6 +70,50 @@ void put_back(HostFiles& files, Transaction& transaction, const ManagedFile& man
                            managed.path + " (changed after install: the rest is kept)");
 }
 
+// Every file back as it was: the flags, then the config, then the binary, so the kubelet never
+// reads a flag naming a config that is gone, or a config naming a binary that is gone; then the
+// saved originals and the record. A failure abandons the transaction (everything rolled back).
+void put_everything_back(HostFiles& files, Transaction& transaction, const InstallState& state,
+                         const UninstallRequest& request, Outcome& outcome) {
+  std::vector<const ManagedFile*> order;
+  for (const auto& managed : state.files) {
+    order.push_back(&managed);
+  }
+  std::stable_sort(order.begin(), order.end(), [](const ManagedFile* a, const ManagedFile* b) {
+    return static_cast<int>(a->role) > static_cast<int>(b->role);
+  });
+  try {
+    for (const ManagedFile* managed : order) {
+      put_back(files, transaction, *managed, state, request.provider_name, outcome);
+    }
+    for (const auto& managed : state.files) {
+      if (managed.original) {
+        transaction.remove(*managed.original);
+      }
+    }
+    transaction.remove(state_path());
+  } catch (const Failure& failure) {
+    transaction.abandon(failure);
+  }
+}
+
+// Directories install made, innermost first, while empty: what others put there stays. The
+// state directory is install's own whoever made it (two installs racing to make it for the
+// lock cannot both have).
+void remove_created_directories(HostFiles& files, const InstallState& state, Outcome& outcome) {
+  std::vector<std::string> directories(state.created_directories.rbegin(),
+                                       state.created_directories.rend());
+  if (std::find(directories.begin(), directories.end(), kStateDirectory) == directories.end()) {
+    directories.insert(directories.begin(), originals_directory());
+    directories.insert(directories.begin() + 1, kStateDirectory);
+  }
+  for (const auto& directory : directories) {
+    if (!files.remove_directory(directory)) {
+      outcome.report.push_back("kept " + directory + ": it holds files install did not put there");
+    }
+  }
+}
+
 }  // namespace
 
 Outcome uninstall(HostFiles& files, const UninstallRequest& request) {
@@ -107,47 +151,13 @@ Outcome uninstall(HostFiles& files, const UninstallRequest& request) {
                                         " --config " + state->config + " (" + state_path() +
                                         "), not these");
   }
-  // The flags, then the config, then the binary: the kubelet never reads a flag naming a
-  // config that is gone, or a config naming a binary that is gone.
-  std::vector<const ManagedFile*> order;
-  for (const auto& managed : state->files) {
-    order.push_back(&managed);
-  }
-  std::stable_sort(order.begin(), order.end(), [](const ManagedFile* a, const ManagedFile* b) {
-    return static_cast<int>(a->role) > static_cast<int>(b->role);
-  });
-  try {
-    for (const ManagedFile* managed : order) {
-      put_back(files, transaction, *managed, *state, request.provider_name, outcome);
-    }
-    for (const auto& managed : state->files) {
-      if (managed.original) {
-        transaction.remove(*managed.original);
-      }
-    }
-    transaction.remove(state_path());
-  } catch (const Failure& failure) {
-    transaction.abandon(failure);
-  }
+  put_everything_back(files, transaction, *state, request, outcome);
   if (request.restart_kubelet) {
     outcome.report.push_back(transaction.commit_after(request.restart_kubelet));
   } else {
     transaction.commit();
   }
-  // Directories install made, innermost first, while empty: what others put there stays. The
-  // state directory is install's own whoever made it (two installs racing to make it for the
-  // lock cannot both have).
-  std::vector<std::string> directories(state->created_directories.rbegin(),
-                                       state->created_directories.rend());
-  if (std::find(directories.begin(), directories.end(), kStateDirectory) == directories.end()) {
-    directories.insert(directories.begin(), originals_directory());
-    directories.insert(directories.begin() + 1, kStateDirectory);
-  }
-  for (const auto& directory : directories) {
-    if (!files.remove_directory(directory)) {
-      outcome.report.push_back("kept " + directory + ": it holds files install did not put there");
-    }
-  }
+  remove_created_directories(files, *state, outcome);
   outcome.changed = true;
   return outcome;
 }
