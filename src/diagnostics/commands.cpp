@@ -18,6 +18,29 @@
 
 namespace qcp::diagnostics {
 
+namespace {
+
+// A whole CredentialProviderRequest: its token (the request's own copy wiped), and its robot
+// annotation when --robot named none.
+std::string token_from_request(std::string& text, std::string& robot) {
+  CredentialProviderRequest request = parse_request(text);
+  wipe(text);
+  std::string token = request.service_account_token;
+  wipe(request.service_account_token);
+  if (robot.empty()) {
+    if (const auto found = request.service_account_annotations.find(kRobotAnnotation);
+        found != request.service_account_annotations.end() && is_valid_robot_name(found->second)) {
+      robot = found->second;
+    }
+  }
+  if (token.empty()) {
+    throw Failure(ExitCode::kBadRequest, "inspect: the request has no serviceAccountToken");
+  }
+  return token;
+}
+
+}  // namespace
+
 int inspect_command(std::span<const std::string> args, Streams streams, const Clock& clock) {
   CLI::App app(
       "Decodes (does not verify) a service-account token and prints its issuer, subject, "
@@ -57,20 +80,7 @@ int inspect_command(std::span<const std::string> args, Streams streams, const Cl
   std::string token(trimmed(input));
   const WipeOnExit wipe_token(token);
   if (token.starts_with('{')) {
-    CredentialProviderRequest request = parse_request(token);
-    wipe(token);
-    token = request.service_account_token;
-    wipe(request.service_account_token);
-    if (robot.empty()) {
-      if (const auto found = request.service_account_annotations.find(kRobotAnnotation);
-          found != request.service_account_annotations.end() &&
-          is_valid_robot_name(found->second)) {
-        robot = found->second;
-      }
-    }
-    if (token.empty()) {
-      throw Failure(ExitCode::kBadRequest, "inspect: the request has no serviceAccountToken");
-    }
+    token = token_from_request(token, robot);
   }
   const auto claims = decode_jwt_claims(token);
   if (!claims) {

@@ -75,6 +75,36 @@ void warn_about_clock_skew(const QuayToken& token, const Clock& clock, Log& log)
   }
 }
 
+// The kubelet's service-account token, checked before anything is sent: present (the config
+// gives tokenAttributes), of a size Quay's web server takes, a JWT.
+void check_service_account_token(const std::string& token, Log& log) {
+  if (token.empty()) {
+    throw Failure(ExitCode::kBadRequest,
+                  "the request has no serviceAccountToken: give this provider tokenAttributes "
+                  "(serviceAccountTokenAudience, requireServiceAccount: true, and on 1.34+ "
+                  "cacheType) in the kubelet's CredentialProviderConfig, with apiVersion "
+                  "credentialprovider.kubelet.k8s.io/v1 and, on 1.33, the kubelet feature gate "
+                  "KubeletServiceAccountTokenForCredentialProviders");
+  }
+  if (token.size() > kMaxServiceAccountTokenBytes) {
+    throw Failure(ExitCode::kBadRequest,
+                  "serviceAccountToken is " + std::to_string(token.size()) +
+                      " bytes, more than the " + std::to_string(kMaxServiceAccountTokenBytes) +
+                      " accepted: service-account tokens are a few KiB, and Quay's web server "
+                      "refuses such a header");
+  }
+  const auto sa_claims = decode_jwt_claims(token);
+  if (!sa_claims) {
+    throw Failure(ExitCode::kBadRequest,
+                  "serviceAccountToken is not a JWT; the kubelet sends a service-account token "
+                  "requested for tokenAttributes.serviceAccountTokenAudience");
+  }
+  if (log.enabled(LogLevel::kDebug)) {  // a digest's first use costs ~1.7 M instructions
+    log.debug("service-account token: iss={} sub={} aud={} exp={} sha256={}", sa_claims->iss,
+              sa_claims->sub, join(sa_claims->aud), sa_claims->exp.value_or(0), short_hash(token));
+  }
+}
+
 // request -> identity -> exchange -> response, all under one deadline.
 LookupResult lookup(const Streams& streams, const Options& options, const Environment& env,
                     HttpClient& http, const Clock& clock, Log& log) {
@@ -88,32 +118,7 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
   log.debug("request: apiVersion={} image={} annotations={}", request.api_version, request.image,
             request.service_account_annotations.size());
 
-  if (request.service_account_token.empty()) {
-    throw Failure(ExitCode::kBadRequest,
-                  "the request has no serviceAccountToken: give this provider tokenAttributes "
-                  "(serviceAccountTokenAudience, requireServiceAccount: true, and on 1.34+ "
-                  "cacheType) in the kubelet's CredentialProviderConfig, with apiVersion "
-                  "credentialprovider.kubelet.k8s.io/v1 and, on 1.33, the kubelet feature gate "
-                  "KubeletServiceAccountTokenForCredentialProviders");
-  }
-  if (request.service_account_token.size() > kMaxServiceAccountTokenBytes) {
-    throw Failure(ExitCode::kBadRequest,
-                  "serviceAccountToken is " + std::to_string(request.service_account_token.size()) +
-                      " bytes, more than the " + std::to_string(kMaxServiceAccountTokenBytes) +
-                      " accepted: service-account tokens are a few KiB, and Quay's web server "
-                      "refuses such a header");
-  }
-  const auto sa_claims = decode_jwt_claims(request.service_account_token);
-  if (!sa_claims) {
-    throw Failure(ExitCode::kBadRequest,
-                  "serviceAccountToken is not a JWT; the kubelet sends a service-account token "
-                  "requested for tokenAttributes.serviceAccountTokenAudience");
-  }
-  if (log.enabled(LogLevel::kDebug)) {  // a digest's first use costs ~1.7 M instructions
-    log.debug("service-account token: iss={} sub={} aud={} exp={} sha256={}", sa_claims->iss,
-              sa_claims->sub, join(sa_claims->aud), sa_claims->exp.value_or(0),
-              short_hash(request.service_account_token));
-  }
+  check_service_account_token(request.service_account_token, log);
 
   const Identity identity = resolve_identity(request, options.allowed_hosts);
   const ExchangeSettings settings = exchange_settings(options, env, deadline, log);

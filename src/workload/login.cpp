@@ -186,20 +186,9 @@ int refresh(const LoginRequest& request, const Options& options, const Environme
   return code;
 }
 
-}  // namespace
-
-int login_command(std::span<const std::string> args, Streams streams, const Environment& env,
-                  HttpClient& http, const Clock& clock) {
-  CLI::App app(
-      "Exchanges a workload's identity token (a projected service-account token, a CI OIDC "
-      "token, a SPIFFE JWT-SVID) for a Quay robot token once, and writes it where tools read it: "
-      "an auth file (docker config.json, containers auth.json), a dockerconfigjson Secret "
-      "manifest, or External Secrets' QuayAccessToken keys.",
-      std::string(kProgramName) + " login");
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  app.get_formatter()->column_width(34);
-  LoginRequest request;
-  add_workload_flags(app, request);
+// Where the credential goes: an auth file (kept fresh with --refresh), or stdout as a Secret
+// manifest or External Secrets' keys.
+void add_output_flags(CLI::App& app, LoginRequest& request) {
   app.add_option("--authfile", request.authfile,
                  "Merge the credential into this auth file (mode 0600, written atomically)")
       ->type_name("PATH");
@@ -220,6 +209,50 @@ int login_command(std::span<const std::string> args, Streams streams, const Envi
                  "With --refresh: a file holding the credential's expiry (Unix seconds), there "
                  "while a valid credential is published")
       ->type_name("PATH");
+}
+
+// One credential, written where --authfile or --format says, and told to the log by its hash.
+void publish_once(const LoginRequest& request, const workload::RobotCredential& credential,
+                  const Options& options, Streams& streams, const Clock& clock, Log& log) {
+  const auto lifetime =
+      std::chrono::duration_cast<std::chrono::seconds>(credential.expires_at - clock.now());
+  const std::string summary = "credential for robot " + credential.robot + " on " +
+                              credential.registry +
+                              " (Quay token sha256=" + short_hash(credential.token) +
+                              ", expires in " + format_human(lifetime) + ")";
+  if (request.format == "authfile") {
+    log.info("wrote the {} to {}", summary,
+             write_authfile(request.authfile, credential, options.timeout));
+    return;
+  }
+  std::string output =
+      request.format == "secret"
+          ? workload::secret_manifest(credential, request.secret_name, request.namespace_name)
+          : workload::eso_output(credential);
+  const WipeOnExit wipe_output(output);
+  streams.out << output;
+  streams.out.flush();
+  if (!streams.out) {
+    throw Failure(ExitCode::kLookupFailed, "login: the credential could not be written to stdout");
+  }
+  log.info("printed the {} as {}", summary, request.format);
+}
+
+}  // namespace
+
+int login_command(std::span<const std::string> args, Streams streams, const Environment& env,
+                  HttpClient& http, const Clock& clock) {
+  CLI::App app(
+      "Exchanges a workload's identity token (a projected service-account token, a CI OIDC "
+      "token, a SPIFFE JWT-SVID) for a Quay robot token once, and writes it where tools read it: "
+      "an auth file (docker config.json, containers auth.json), a dockerconfigjson Secret "
+      "manifest, or External Secrets' QuayAccessToken keys.",
+      std::string(kProgramName) + " login");
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.get_formatter()->column_width(34);
+  LoginRequest request;
+  add_workload_flags(app, request);
+  add_output_flags(app, request);
   OptionFlags flags(app, OptionFlags::FlagSet::kWorkload);
   if (!parse_subcommand(app, "login", args, streams.out)) {
     return static_cast<int>(ExitCode::kOk);
@@ -240,28 +273,7 @@ int login_command(std::span<const std::string> args, Streams streams, const Envi
   workload::RobotCredential credential =
       workload::obtain_credential(request.target, options, env, http, clock, *log);
   const WipeOnExit wipe_token(credential.token);
-  const auto lifetime =
-      std::chrono::duration_cast<std::chrono::seconds>(credential.expires_at - clock.now());
-  const std::string summary = "credential for robot " + credential.robot + " on " +
-                              credential.registry +
-                              " (Quay token sha256=" + short_hash(credential.token) +
-                              ", expires in " + format_human(lifetime) + ")";
-  if (request.format == "authfile") {
-    log->info("wrote the {} to {}", summary,
-              write_authfile(request.authfile, credential, options.timeout));
-    return static_cast<int>(ExitCode::kOk);
-  }
-  std::string output =
-      request.format == "secret"
-          ? workload::secret_manifest(credential, request.secret_name, request.namespace_name)
-          : workload::eso_output(credential);
-  const WipeOnExit wipe_output(output);
-  streams.out << output;
-  streams.out.flush();
-  if (!streams.out) {
-    throw Failure(ExitCode::kLookupFailed, "login: the credential could not be written to stdout");
-  }
-  log->info("printed the {} as {}", summary, request.format);
+  publish_once(request, credential, options, streams, clock, *log);
   return static_cast<int>(ExitCode::kOk);
 }
 
