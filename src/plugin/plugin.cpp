@@ -132,8 +132,7 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
   }
   warn_about_clock_skew(token, clock, log);
   const auto cache_for =
-      cache_duration_for(token.lifetime, token.requested_at, token.expires_at, clock.now(),
-                         clock.monotonic(), options.cache_margin, options.max_cache_duration);
+      cache_duration_for(token, clock, options.cache_margin, options.max_cache_duration);
   return {
       .response = render_response(Credential{
           .api_version = request.api_version,

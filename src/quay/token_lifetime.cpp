@@ -39,20 +39,21 @@ std::chrono::seconds cache_duration_for(std::chrono::system_clock::time_point ex
   return usable_for(seconds_between(now, expires_at), margin, max_duration);
 }
 
-std::chrono::seconds cache_duration_for(std::optional<std::chrono::seconds> lifetime,
-                                        std::chrono::steady_clock::time_point requested_at,
-                                        std::chrono::system_clock::time_point expires_at,
-                                        std::chrono::system_clock::time_point now,
-                                        std::chrono::steady_clock::time_point monotonic_now,
-                                        std::chrono::seconds margin,
-                                        std::optional<std::chrono::seconds> max_duration) {
-  if (!lifetime) {
-    return cache_duration_for(expires_at, now, margin, max_duration);
+std::chrono::seconds time_left(const QuayToken& token, const Clock& clock) {
+  if (!token.lifetime) {
+    return std::min(seconds_between(clock.now(), token.expires_at), kQuayTokenLifetime);
   }
   // Quay issued the token after the request left: counting from the sending errs short, and
   // the elapsed time is rounded up for the same reason.
-  const auto elapsed = std::chrono::ceil<std::chrono::seconds>(monotonic_now - requested_at);
-  return usable_for(*lifetime - elapsed, margin, max_duration);
+  const auto elapsed =
+      std::chrono::ceil<std::chrono::seconds>(clock.monotonic() - token.requested_at);
+  return std::min(*token.lifetime - elapsed, kQuayTokenLifetime);
+}
+
+std::chrono::seconds cache_duration_for(const QuayToken& token, const Clock& clock,
+                                        std::chrono::seconds margin,
+                                        std::optional<std::chrono::seconds> max_duration) {
+  return usable_for(time_left(token, clock), margin, max_duration);
 }
 
 }  // namespace qcp::quay

@@ -6,6 +6,7 @@
 #include "qcp/quay/exchange.hpp"
 #include "qcp/quay/exchange_settings.hpp"
 #include "qcp/quay/identity.hpp"
+#include "qcp/quay/token_lifetime.hpp"
 #include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {
@@ -60,16 +61,10 @@ RobotCredential obtain_credential(const WorkloadTarget& target, const Options& o
             identity.quay_host, kFederationPath, settings.trust.source);
   QuayToken token = exchange_token(http, identity, identity_token, settings, clock);
   // Quay's own lifetime counted from when we asked, on our clocks: right even when the node's
-  // wall clock and Quay's disagree.
-  auto expires_at = token.expires_at;
-  auto valid_until =
-      clock.monotonic() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                              token.expires_at - clock.now());
-  if (token.lifetime) {
-    valid_until = token.requested_at + *token.lifetime;
-    expires_at = clock.now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                   valid_until - clock.monotonic());
-  }
+  // wall clock and Quay's disagree (quay/token_lifetime, as the plugin counts it).
+  const std::chrono::seconds left = time_left(token, clock);
+  const auto valid_until = clock.monotonic() + left;
+  const auto expires_at = clock.now() + left;
   std::optional<std::int64_t> exp;
   if (!token.expiry_assumed) {
     exp = std::chrono::duration_cast<std::chrono::seconds>(token.expires_at.time_since_epoch())

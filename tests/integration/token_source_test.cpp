@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fake_clock.hpp"
 #include "jwt.hpp"
 #include "layers.hpp"
 #include "qcp/core/failure.hpp"
@@ -17,19 +18,9 @@ namespace qcp {
 namespace {
 
 namespace fs = std::filesystem;
+using test::FixedClock;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-class FixedClock final : public Clock {
- public:
-  [[nodiscard]] std::chrono::system_clock::time_point now() const override {
-    return std::chrono::system_clock::time_point(std::chrono::seconds{1'800'000'000});
-  }
-  [[nodiscard]] std::chrono::steady_clock::time_point monotonic() const override {
-    return std::chrono::steady_clock::now();
-  }
-  void sleep_for(std::chrono::milliseconds) const override {}
-};
 
 std::string jwt(std::int64_t exp, std::string_view subject = "system:serviceaccount:ci:builder") {
   return test::base64url_encode(R"({"alg":"RS256","kid":"k"})") + "." +
@@ -67,7 +58,7 @@ class TokenSources : public ::testing::Test {
   }
 
   fs::path dir_;
-  FixedClock clock_;
+  FixedClock clock_{1'800'000'000, FixedClock::Monotonic::kReal};
 };
 
 TEST_F(TokenSources, AFileIsReadAfreshEachTimeAndTrimmed) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "fake_clock.hpp"
 #include "layers.hpp"
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
@@ -38,37 +39,6 @@ inline std::string make_jwt(const nlohmann::json& claims,
   const nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", "k1"}};
   return base64url(header.dump()) + "." + base64url(claims.dump()) + "." + std::string(signature);
 }
-
-inline constexpr std::int64_t kNow = 1'767'222'000;  // 2025-12-31T23:00:00Z
-
-// Stands still unless slept on; sleeping advances wall and monotonic time alike and is recorded.
-// `late` makes every wake-up that much late, as a busy or paused node does.
-class FixedClock final : public Clock {
- public:
-  explicit FixedClock(std::int64_t epoch_seconds = kNow)
-      : now_(std::chrono::seconds(epoch_seconds)) {}
-  [[nodiscard]] std::chrono::system_clock::time_point now() const override {
-    return now_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(slept_);
-  }
-  [[nodiscard]] std::chrono::steady_clock::time_point monotonic() const override {
-    return std::chrono::steady_clock::time_point{} + slept_;
-  }
-  void sleep_for(std::chrono::milliseconds duration) const override {
-    sleeps.push_back(duration);
-    slept_ += duration + late;
-  }
-  // Time spent inside a request, as a server that answers slowly would cost.
-  void advance(std::chrono::microseconds duration) const { slept_ += duration; }
-  // The wall clock stepped (an NTP correction, an operator's `date -s`); monotonic time goes on.
-  void step_wall(std::chrono::seconds by) { now_ += by; }
-
-  mutable std::vector<std::chrono::milliseconds> sleeps;
-  std::chrono::microseconds late{0};
-
- private:
-  std::chrono::system_clock::time_point now_;
-  mutable std::chrono::microseconds slept_{0};
-};
 
 // Answers with scripted results in order (the last one repeats) and remembers the requests.
 class FakeHttp final : public HttpClient {

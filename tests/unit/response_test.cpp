@@ -6,6 +6,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "fake_clock.hpp"
 #include "layers.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
@@ -84,6 +85,31 @@ TEST(RenderResponse, EchoesTheRequestsApiVersionAndEscapesSafely) {
   EXPECT_EQ(json["apiVersion"], "credentialprovider.kubelet.k8s.io/v1beta1");
   EXPECT_EQ(json["auth"]["[::1]:8443"]["password"], "quote\"back\\slash");
   EXPECT_EQ(text.find('\n'), text.size() - 1);  // one line, newline-terminated
+}
+
+// Issue 20: the plugin and the workload modes timed a Quay token each their own way; both ask
+// time_left now. Quay's lifetime counts on the monotonic clock from the request, whatever the
+// node's wall clock says; without iat, exp on the wall clock; never more than Quay's hour.
+TEST(TokenLifetime, TimeLeftCountsQuaysLifetimeFromTheRequestOnTheMonotonicClock) {
+  test::FixedClock clock;
+  QuayToken token;
+  token.lifetime = 3600s;
+  token.requested_at = clock.monotonic();
+  token.expires_at = clock.now() + 10h;  // a node clock hours off Quay's
+  clock.sleep_for(1500ms);
+  clock.step_wall(-2h);
+  EXPECT_EQ(time_left(token, clock), 3598s);  // 1.5 s elapsed, rounded up
+  EXPECT_EQ(cache_duration_for(token, clock, 300s, std::nullopt), 3298s);
+  token.lifetime = 7200s;  // a broken lifetime is no licence either
+  EXPECT_EQ(time_left(token, clock), 3600s);
+
+  token.lifetime.reset();
+  token.expires_at = clock.now() + 600s;
+  EXPECT_EQ(time_left(token, clock), 600s);
+  token.expires_at = clock.now() + 48h;
+  EXPECT_EQ(time_left(token, clock), 3600s);
+  token.expires_at = clock.now() - 5s;
+  EXPECT_EQ(time_left(token, clock), -5s);
 }
 
 }  // namespace

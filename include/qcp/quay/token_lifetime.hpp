@@ -3,6 +3,8 @@
 #include <chrono>
 #include <optional>
 
+#include "qcp/core/environment.hpp"
+#include "qcp/quay/exchange.hpp"
 #include "qcp/quay/namespace.hpp"
 
 namespace qcp::quay {
@@ -15,14 +17,15 @@ std::chrono::seconds cache_duration_for(std::chrono::system_clock::time_point ex
                                         std::chrono::seconds margin,
                                         std::optional<std::chrono::seconds> max_duration);
 
-// The same from Quay's own lifetime (exp - iat, both on Quay's clock) counted from when the
-// request was sent (monotonic): right however far the node's clock is from Quay's. Without a
-// lifetime (no iat), falls back to expires_at on the node's clock.
-std::chrono::seconds cache_duration_for(std::optional<std::chrono::seconds> lifetime,
-                                        std::chrono::steady_clock::time_point requested_at,
-                                        std::chrono::system_clock::time_point expires_at,
-                                        std::chrono::system_clock::time_point now,
-                                        std::chrono::steady_clock::time_point monotonic_now,
+// How long `token` stays valid from now, in whole seconds (rounded down, never past Quay's fixed
+// lifetime): Quay's own lifetime (exp - iat, both on Quay's clock) counted on the monotonic clock
+// from when the request was sent, so right however far the node's clock is from Quay's; without
+// a lifetime (no iat), until exp on the node's clock. Negative once it has passed. Every mode
+// that times a Quay token asks this.
+std::chrono::seconds time_left(const QuayToken& token, const Clock& clock);
+
+// cache_duration_for by time_left: the plugin's answer to the kubelet.
+std::chrono::seconds cache_duration_for(const QuayToken& token, const Clock& clock,
                                         std::chrono::seconds margin,
                                         std::optional<std::chrono::seconds> max_duration);
 
