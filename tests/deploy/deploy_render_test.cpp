@@ -15,6 +15,7 @@
 #include "qcp/core/process.hpp"
 #include "qcp/core/yaml.hpp"
 #include "qcp/install/profile.hpp"
+#include "temp_dir.hpp"
 
 namespace qcp {
 namespace {
@@ -260,8 +261,7 @@ TEST_P(Deploy, TheUninstallJobTakesTheSameSettingsAndLeavesOutTheDaemonSet) {
 // runs with the image index's digest. Every image the pinned tree runs is that digest.
 TEST_P(Deploy, TheReleasedDeployTreeRunsTheImageByDigestOnly) {
   const std::string profile(install::profile_name(GetParam()));
-  std::string pattern = (std::filesystem::temp_directory_path() / "qcp-pinned-XXXXXX").string();
-  const std::filesystem::path dir = ::mkdtemp(pattern.data());
+  const std::filesystem::path dir = test::make_temp_dir("qcp-pinned");
   const std::string digest =
       "sha256:89abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234567";
   ProcessSpec spec;

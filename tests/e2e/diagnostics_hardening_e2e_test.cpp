@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "subprocess.hpp"
+#include "temp_dir.hpp"
 
 namespace qcp::test {
 namespace {
@@ -18,10 +19,7 @@ const std::filesystem::path kExamples = QCP_EXAMPLES_DIR;
 
 class CheckConfigHostile : public ::testing::Test {
  protected:
-  CheckConfigHostile() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "qcp-cc-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
-  }
+  CheckConfigHostile() { dir_ = test::make_temp_dir("qcp-cc"); }
   ~CheckConfigHostile() override {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "subprocess.hpp"
+#include "temp_dir.hpp"
 
 namespace qcp::test {
 namespace {
@@ -42,8 +43,7 @@ std::vector<std::string> tree(const fs::path& root) {
 class InstallBinary : public ::testing::Test {
  protected:
   InstallBinary() {
-    std::string pattern = (fs::temp_directory_path() / "qcp-e2e-host-XXXXXX").string();
-    root_ = ::mkdtemp(pattern.data());
+    root_ = test::make_temp_dir("qcp-e2e-host");
     fs::create_directories(root_ / "etc/kubernetes");
   }
   ~InstallBinary() override { fs::remove_all(root_); }

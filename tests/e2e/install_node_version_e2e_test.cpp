@@ -12,6 +12,7 @@
 
 #include "fake_kube_api.hpp"
 #include "subprocess.hpp"
+#include "temp_dir.hpp"
 
 namespace qcp::test {
 namespace {
@@ -41,8 +42,7 @@ bool can_stage_pod_files() {
 class InstallFromNode : public ::testing::Test {
  protected:
   InstallFromNode() : api_(pki_) {
-    std::string pattern = (fs::temp_directory_path() / "qcp-e2e-node-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
+    dir_ = test::make_temp_dir("qcp-e2e-node");
     fs::create_directories(dir_ / "pod");
     fs::create_directories(dir_ / "host/var/lib/kubelet");
     std::ofstream(dir_ / "pod/token") << kToken;

@@ -17,6 +17,7 @@
 
 #include "fake_healthz.hpp"
 #include "subprocess.hpp"
+#include "temp_dir.hpp"
 
 namespace qcp::test {
 namespace {
@@ -38,8 +39,7 @@ std::size_t lines_of(const fs::path& file) {
 class InstallSigterm : public ::testing::Test {
  protected:
   InstallSigterm() {
-    std::string pattern = (fs::temp_directory_path() / "qcp-e2e-sigterm-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
+    dir_ = test::make_temp_dir("qcp-e2e-sigterm");
     fs::create_directories(dir_ / "node");
     std::ofstream(dir_ / "systemctl")
         << "#!/bin/sh\necho \"$*\" >>" << (dir_ / "systemctl.log") << "\n";

@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "fake_quay.hpp"
+#include "no_leak.hpp"
 #include "pki.hpp"
 #include "subprocess.hpp"
+#include "temp_dir.hpp"
 
 namespace qcp::test {
 
@@ -36,8 +38,7 @@ inline std::string kubelet_request(const std::string& image, const std::string& 
 class PluginBinary : public ::testing::Test {
  protected:
   PluginBinary() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "qcp-e2e-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
+    dir_ = test::make_temp_dir("qcp-e2e");
     ca_file_ = pki_.write_ca(dir_).string();
     quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:app:puller", {}}});
     token_ = quay_.mint_service_account_token("app", "puller");

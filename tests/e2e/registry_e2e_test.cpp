@@ -15,6 +15,7 @@
 #include "local_registry.hpp"
 #include "plugin_fixture.hpp"
 #include "qcp/core/redact.hpp"
+#include "temp_dir.hpp"
 
 namespace qcp::test {
 namespace {
@@ -135,8 +136,7 @@ class RealRegistry : public ::testing::TestWithParam<Tool> {
   }
 
   RealRegistry() {
-    std::string pattern = (fs::temp_directory_path() / "qcp-registry-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
+    dir_ = test::make_temp_dir("qcp-registry");
     ca_file_ = pki_.write_ca(dir_).string();
     for (const char* robot : {kPusher, kPuller}) {
       quay_.add_robot(robot, {{quay_.issuer_url(),

@@ -15,6 +15,7 @@
 #include "layers.hpp"
 #include "qcp/install/installer.hpp"
 #include "qcp/quay/provider_needs.hpp"
+#include "temp_dir.hpp"
 
 namespace qcp::install {
 
@@ -89,8 +90,7 @@ class ForwardingFiles : public HostFiles {
 class Installer : public ::testing::Test {
  protected:
   Installer() {
-    std::string pattern = (fs::temp_directory_path() / "qcp-host-XXXXXX").string();
-    root_ = ::mkdtemp(pattern.data());
+    root_ = test::make_temp_dir("qcp-host");
     fs::create_directories(root_ / "etc/kubernetes");
     fs::create_directories(root_ / "var/lib");
   }

@@ -15,6 +15,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/process.hpp"
 #include "qcp/install/profile.hpp"
+#include "temp_dir.hpp"
 
 namespace qcp::install {
 namespace {
@@ -31,8 +32,7 @@ const KubeletFlags kFlags{.bin_dir = "/etc/kubernetes/image-credential-provider"
 
 // What systemd makes of an environment file: NAME -> value.
 std::map<std::string, std::string> systemd_reads(const std::string& text) {
-  std::string pattern = (fs::temp_directory_path() / "qcp-envd-XXXXXX").string();
-  const fs::path dir = ::mkdtemp(pattern.data());
+  const fs::path dir = test::make_temp_dir("qcp-envd");
   fs::create_directories(dir / "environment.d");
   std::ofstream(dir / "environment.d/10-kubeadm.conf") << text;
   ProcessSpec spec;

@@ -15,6 +15,7 @@
 
 #include "layers.hpp"
 #include "qcp/core/failure.hpp"
+#include "temp_dir.hpp"
 
 namespace qcp {
 namespace {
@@ -24,10 +25,7 @@ using ::testing::HasSubstr;
 
 class PrivateFile : public ::testing::Test {
  protected:
-  PrivateFile() {
-    std::string pattern = (fs::temp_directory_path() / "qcp-private-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
-  }
+  PrivateFile() { dir_ = test::make_temp_dir("qcp-private"); }
   ~PrivateFile() override { fs::remove_all(dir_); }
   PrivateFile(const PrivateFile&) = delete;
   PrivateFile& operator=(const PrivateFile&) = delete;
