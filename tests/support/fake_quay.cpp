@@ -922,8 +922,11 @@ struct FakeQuay::Impl {
 
   Impl(const TestPki& pki, FakeQuayOptions opts)
       : options(std::move(opts)),
-        issuer_key(options.issuer_key ? *options.issuer_key : RsaSigner()),
-        instance_key(options.instance_key ? *options.instance_key : RsaSigner()) {
+        issuer_key(options.issuer_key ? *options.issuer_key
+                                      : RsaSigner::shared(RsaSigner::SharedKey::kIssuer)),
+        instance_key(options.instance_key
+                         ? *options.instance_key
+                         : RsaSigner::shared(RsaSigner::SharedKey::kQuayInstance)) {
     make_ssl_ctx(pki);
     listen_on_loopback();
     stop_fd = detail::Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "ossl.hpp"
+#include "test_keys.hpp"
 
 namespace qcp::test {
 namespace {
@@ -288,6 +289,25 @@ std::string RsaSigner::self_signed_certificate_pem(const std::string& common_nam
 }
 
 RsaSigner::RsaSigner() : RsaSigner(std::string{}) {}
+
+RsaSigner::RsaSigner(std::shared_ptr<evp_pkey_st> key, std::string kid)
+    : key_(std::move(key)), kid_(std::move(kid)) {}
+
+RsaSigner RsaSigner::shared(SharedKey which) {
+  const auto load = [](const char* pem) {
+    const detail::BioPtr bio(BIO_new_mem_buf(pem, -1));
+    check(bio != nullptr, "BIO_new_mem_buf");
+    EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+    check(raw != nullptr, "PEM_read_bio_PrivateKey(test key)");
+    std::shared_ptr<evp_pkey_st> key(raw, detail::Deleter<EVP_PKEY_free>{});
+    std::string kid = base64url_encode(sha256(der_public_key(key.get())));
+    return RsaSigner(std::move(key), std::move(kid));
+  };
+  // Function-local statics: read on first use, thread-safe, once per process.
+  static const RsaSigner issuer = load(kIssuerKeyPem);
+  static const RsaSigner instance = load(kQuayInstanceKeyPem);
+  return which == SharedKey::kIssuer ? issuer : instance;
+}
 
 RsaSigner::RsaSigner(std::string kid) : kid_(std::move(kid)) {
   detail::PkeyPtr key = generate_rsa2048();

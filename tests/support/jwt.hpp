@@ -39,6 +39,12 @@ class RsaSigner {
   RsaSigner();
   explicit RsaSigner(std::string kid);
 
+  // The committed test keys (test_keys.cpp), read once per process: RSA-2048 generation costs
+  // ~0.1 s of CPU, and every FakeQuay needs two distinct keys. Tests that need a key no other
+  // signer has construct one.
+  enum class SharedKey { kIssuer, kQuayInstance };
+  static RsaSigner shared(SharedKey which);
+
   // Copies share the (immutable) key.
   RsaSigner(const RsaSigner&) = default;
   RsaSigner& operator=(const RsaSigner&) = default;
@@ -74,6 +80,8 @@ class RsaSigner {
   static std::optional<nlohmann::json> verify(std::string_view token, const RsaSigner& signer);
 
  private:
+  RsaSigner(std::shared_ptr<evp_pkey_st> key, std::string kid);  // takes a key as it is
+
   std::shared_ptr<evp_pkey_st> key_;
   std::string kid_;
 };

@@ -1,0 +1,69 @@
+// Two RSA-2048 keys for the tests only, committed so that no test process spends ~0.1 s of CPU
+// on each: the fake issuer's and the fake Quay instance's (RsaSigner::shared). They sign tokens
+// for loopback fakes and protect nothing. Made with `openssl genpkey -algorithm RSA
+// -pkeyopt rsa_keygen_bits:2048`.
+#include "test_keys.hpp"
+
+namespace qcp::test {
+
+const char* const kIssuerKeyPem = R"(-----BEGIN PRIVATE KEY-----
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQCnb4D6p1hh0QaG
+tn44E2oEPz2nKZwxMg05SvJhVBG7F4A6AzaIm4q6Wv1HsAwBcmMvLlRhkihG2YxC
+qso9SsbN+Qz5n3lp8oqMmclnnQRGG1pfrFUFa/edrbt3Csm1UYpaHHQz2Boqohvv
++GVUHTCLCK+MlUPP7U2ik4Ubv+hDvzY51M8GU3OEpU9jbLw6q7tYXz3ABaQ3lLMg
+4vc36gKCy6OdM89KcZkp9UG0/YvPpcI1rlvxiDQR+zbByDaar6CR6IvprHtFUJ9F
+z92b0yo7pdvcFd8DLpADxtmJuUnO3jzC3OWJDXWVXM1YUTizkibt6Hjps1yPIaR/
+gFgup745AgMBAAECggEAALHCXABeUYWvQpIvI3kgXnx8bJDCcBW2/vp2/pg4mhCW
+GNZDOmJhrGvn6QiGi0wlUVkPvi12A1aXR8z1twWMsY3xpQEkjh/eZPTDKVBSrNle
+6/Em7BzaYPAowkVzs4EMxtqfZKtq5SHKZeiBtf6IdQXrt6+X8EQtbBxuPN4qZPFe
+xyg8G1BJ7tTEyaIMgBaqxhxwvuE6Eoiw+7g4Hj2AF4HY4NB3/3f88y7yFU60FHbC
+6IFOcCD3M6AKVnebdQ4GsWpK11zijv4Tv+s+bk2gvWxlV86az2N1j0NSEsWBxKFY
+RtPBXG9ui6F13yJSMg0CRbi+xwv3DRLWHEmpoTmggQKBgQDlIdxjaMeaBOFA5qHx
+gp21xQ6tkK4DAMJAkj9YG1Rfd9yQgmpoCQMjUv8p7OTcwXeJBMELEzXQoZm0Twrb
+FNCvvEaPD1/ca2b6xGYWHel4F2TkQ5OON9FHaE7oFGzWg3eVsd2GdlS2NafoO4t1
+kuevF2+BmmnXJF8M5KcBSEtOeQKBgQC7EZ5dS9fyvsY+wyeW1sNAYcoYg7SPvhBK
+EQeUm5OH5r72zc2VUrmeMsl/5VoEYEINLXbjYNStL0UWhR9Z2UgcTuGPezme8tFg
+sRgn4mynK7cpSiBRtNlbRb2nW++5wRHJjkcNBR05VBJ3ww4o8C6zgRrB/3xKyHWU
+riwtpvT9wQKBgQDDsqXu6cEA1QYmTlUmVq6oXwPoTdexjOZcDAy6Da2EVHU3n4uO
+C5R4iRySDFh0C3Eyv7K46NFfvYXvsErPTvnl/mItMa5oLfsoVrHyVd3fyetL4kOW
+hiniWT57jWZf2K08V0ui2lIDxdQAz0qPQsdKjjOYd+/J5rCf7HKO79YR0QKBgHiG
+7ILt58/l7LLpaCt+acSkfOJ4kTB/49zkxf6QkmhgWi+H/+oyp5du33bA3dOt9UCq
+R0xOyhhfOWM+GCn6ncRnalrYqRJpHk/vKkIgV6MJvnQi51ndbKGq+HvI91a2N3Cm
+c87GucKDEXcKPKhRv7U1/Hh71KgWKfPGmH49cOHBAoGBAIw8zkGi/OT5xLQDC0Zw
+apGU0Llq+uwUJz1MPFn6JoDeCAb3boITk0msDUj1kZNETwyeDNx7NKYNRf4StLI8
+lhshwaFjklAh4h7mMmZHBSE7NYFTNL7XXLZpT8vtEPLWaVvinr9lSKAyg4pzENcR
+Lg8fq6tU5ys4efdP8txCXnBM
+-----END PRIVATE KEY-----
+)";
+
+const char* const kQuayInstanceKeyPem = R"(-----BEGIN PRIVATE KEY-----
+MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQDeMxospL+VG/2q
+ZyTwu0k4jMiA1R+3USRM1yktyGiq44/bRJn/Xtc+2n1Z3GkdNaoYT/9zHBsCfZLX
+u4Ry1eM/RyLFeU1GmjPquuQBP2MqOgCuKT5mkeewHBUx2odReFuFBJ+P0bop9fwn
+72BuU1jgSGdyMizOFputSQvY9rwlw+dqWfhdTXbjjcTCYUR5rquGtI5mvcPps/kD
+hej1iBlARBdKue2dsOYjaYKyvs6daqZQFnN6pWA6ACK/tCQv+nJy4jFvLR+jS0OZ
+6GsCdguAwHeyOBvQJeLMLSJsIOUDfalnprVeXz6uwW4koEXPVycBSORG77yH6/7V
+sXk3F3FFAgMBAAECggEAQrH1F9RluySZOgZWxLl6q3I6ls0iBXziF/x3XEos/Kps
+mkTXsprtoeykNo5dsMpUYZLVmuAjTVaS9pVPFscTvIEmMz8LTndnwPvTB3rW0axy
+WtR/afs+n5J2XC37cx1c3yr5mAo8Rm8S/ouwFr2Gzl99SX49C6kmlld4Kmo5JF4/
+hMxjLlJgt6CN7SApituWSwUzpTQIR7sXO0b6f1h1WicXdJqh9iUQVyi3cyuZxxNc
+FVC8gr7AwnfDhqpxsmsNwiwuWcBczTtwC3+r/f+QiAf8S4S1zT5J/tbVmb6O12bQ
+BM7zVmxGN7FZsUQjQ8qTs4beLJWw3BRL2WThw2hS6wKBgQD0sDxCUC729JYGCOcG
+CkiMZnPV8tx5g0/b1UqO2mnDOH/PpmQjBK+3w1vN4xrwnoE9CqyZaF07sfVukCke
+D/a2XoYUWvTTltmJCLDs9T+s3zJ8H8zPCOK0/gBpyOXCg0M7je1tOr9ZyIU9hg99
+8OGhGZi+lN87fRR6jrZ0DJ70MwKBgQDoeLkid1EsvjVMoxsQzVtEIr0O6Saxc9Ks
+PGhX7AJhRCoNb3WH9QfxJiyUetrYLSKDc9lRHxclV4a37Zb6lWo1jAP6R/W2JgNe
+WkbB9ISe9psTqQzL4LWqDxo+FGCCV1fyAOiXZQEUOWsKeX3YZ2ROVBXQhxabteR/
+tPuXOn1MpwKBgEQnKkGWL96dNYQsypxGFPr2NmFrKbm2t3GVsRSlBTxY6lCeGdof
+HgpjIZjxHrnSjFDCPlzkUsOjx6aqBKnY7HDTVykoRHUC2Uhv4Ue+76No75jfCp7H
+7M1YyiisykIpaXqXB4CbEl0hmusOAhakF1RV2tOKh7r8Fc4lHfCo60U9AoGAVZjV
++kXawtHKiExqU9Z5a24rFMlucNqH0NlxRiZlffD+VvIaYZQsd3Op6IYP/Jcp5SML
++p2rBRnkRecat2u6rrq+YDKM26PFi8FL2nCxQGLnGOcfChbUbSigbglMu9FzVW1W
+NyB+tDasHjA70SnIujqlyaFkBrODzi4SkU19A3MCgYBAVSHZ/O/2G3QkwsxleCaC
+cNq+aCMSr/2jjs5h0PO+9QJE+x3+N2btyvC7X9BVXIraIILsIREDUEzsSuBp0fq+
+Uv3dsK0FTuEVef9sSgmv8qQ18G14/vuAlT56ZCG8U4B+CBH3OpgyygCNvL6MbjFM
+kXDzaCwxPHynW8dP37/HEg==
+-----END PRIVATE KEY-----
+)";
+
+}  // namespace qcp::test
