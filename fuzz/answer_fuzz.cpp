@@ -16,7 +16,6 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/net/http_answer.hpp"
 #include "qcp/quay/exchange.hpp"

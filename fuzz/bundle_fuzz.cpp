@@ -12,7 +12,6 @@
 #include <string>
 
 #include "check.hpp"
-#include "layers.hpp"
 #include "qcp/net/ca_bundle.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

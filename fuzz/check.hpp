@@ -5,6 +5,19 @@
 
 #include <cstdio>
 
+// The fuzzers call the product by qcp::name whichever layer declares it; each links only the
+// layers it drives, so the namespaces are declared here rather than through their headers.
+namespace qcp::core {}
+namespace qcp::net {}
+namespace qcp::kube {}
+namespace qcp::quay {}
+namespace qcp {
+using namespace qcp::core;
+using namespace qcp::net;
+using namespace qcp::kube;
+using namespace qcp::quay;
+}  // namespace qcp
+
 namespace qcp_fuzz {
 
 [[noreturn]] inline void invariant_violated(const char* invariant) {

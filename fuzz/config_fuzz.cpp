@@ -15,7 +15,6 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "layers.hpp"
 #include "qcp/core/yaml.hpp"
 #include "qcp/kube/config_check.hpp"
 #include "qcp/kube/match_image.hpp"

@@ -16,7 +16,6 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "layers.hpp"
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/redact.hpp"
 

@@ -15,7 +15,6 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "layers.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/image.hpp"
 #include "qcp/core/names.hpp"
