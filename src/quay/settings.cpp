@@ -67,9 +67,4 @@ void SettingNames::set(Setting setting, std::string name) {
   names_[static_cast<std::size_t>(setting)] = std::move(name);
 }
 
-std::string setting_name(Setting setting, SettingSpelling spelling) {
-  const SettingSpec& spec = spec_of(setting);
-  return std::string(spelling == SettingSpelling::kFlag ? spec.flag : spec.variable);
-}
-
 }  // namespace qcp::quay

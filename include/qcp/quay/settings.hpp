@@ -43,11 +43,6 @@ struct SettingSpec {
 std::span<const SettingSpec> setting_specs();
 const SettingSpec& spec_of(Setting setting);
 
-// How a mode names a setting in its messages: by its flag where the mode takes flags (the plugin,
-// login), by its variable where it takes none (docker-credential-quay).
-enum class SettingSpelling { kFlag, kVariable };
-std::string setting_name(Setting setting, SettingSpelling spelling);
-
 // What each setting is called in the messages of one run: the flag it was given with, the
 // variable its value came from, or, in a mode that takes no flags, its variable. Every setting
 // by its flag until told otherwise.
