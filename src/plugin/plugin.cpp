@@ -13,7 +13,7 @@
 #include "qcp/kube/request.hpp"
 #include "qcp/kube/response.hpp"
 #include "qcp/plugin/namespace.hpp"
-#include "qcp/quay/exchange.hpp"
+#include "qcp/quay/credential.hpp"
 #include "qcp/quay/exchange_settings.hpp"
 #include "qcp/quay/identity.hpp"
 #include "qcp/quay/options.hpp"
@@ -56,23 +56,6 @@ std::function<void()> stdin_waiter(const Streams& streams, const Clock& clock,
                         ": the kubelet writes one request and closes stdin");
     }
   };
-}
-
-// Quay signs iat with its own clock; a large difference from ours breaks other things (the
-// service-account token's exp and iat are checked on Quay's clock), so say so once.
-void warn_about_clock_skew(const QuayToken& token, const Clock& clock, Log& log) {
-  constexpr std::chrono::seconds kTolerated{60};
-  if (!token.issued_at) {
-    return;
-  }
-  const auto ahead = seconds_between(from_unix_seconds(*token.issued_at), clock.now());
-  if (ahead > kTolerated || ahead < -kTolerated) {
-    log.warn(
-        "this node's clock is {} {} Quay's (by the robot token's iat); the cache duration "
-        "counts Quay's own token lifetime, but synchronise the clocks (NTP)",
-        format_human(ahead < std::chrono::seconds{0} ? -ahead : ahead),
-        ahead < std::chrono::seconds{0} ? "behind" : "ahead of");
-  }
 }
 
 // The kubelet's service-account token, checked before anything is sent: present (the config
@@ -122,27 +105,21 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
 
   const Identity identity = resolve_identity(request, options.allowed_hosts);
   const ExchangeSettings settings = exchange_settings(options, env, deadline, log);
-  log.debug("exchanging for robot {} at https://{}{} (registry {}, CAs from {})", identity.robot,
-            identity.quay_host, kFederationPath, identity.registry, settings.trust.source);
-
-  QuayToken token = exchange_token(http, identity, request.service_account_token, settings, clock);
-  const WipeOnExit wipe_quay_token(token.value);
-  if (token.expiry_assumed) {
-    log.warn("Quay's token has no exp claim; assuming Quay's fixed one-hour lifetime");
-  }
-  warn_about_clock_skew(token, clock, log);
-  const auto cache_for =
-      cache_duration_for(token, clock, options.cache_margin, options.max_cache_duration);
+  RobotCredential credential =
+      mint_credential(http, identity, request.service_account_token, settings, clock, log);
+  const WipeOnExit wipe_quay_token(credential.token);
+  const auto cache_for = cache_duration_for(credential.valid_until, clock, options.cache_margin,
+                                            options.max_cache_duration);
   return {
       .response = render_response(Credential{
           .api_version = request.api_version,
-          .registry = identity.registry,
-          .username = identity.robot,
-          .password = token.value,
+          .registry = credential.registry,
+          .username = credential.robot,
+          .password = credential.token,
           .cache_duration = cache_for,
       }),
-      .summary = "credential for robot " + identity.robot + " on " + identity.registry +
-                 ": Quay token sha256=" + short_hash(token.value) + ", cached for " +
+      .summary = "credential for robot " + credential.robot + " on " + credential.registry +
+                 ": Quay token sha256=" + short_hash(credential.token) + ", cached for " +
                  format_human(cache_for),
   };
 }

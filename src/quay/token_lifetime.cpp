@@ -39,21 +39,26 @@ std::chrono::seconds cache_duration_for(std::chrono::system_clock::time_point ex
   return usable_for(seconds_between(now, expires_at), margin, max_duration);
 }
 
-std::chrono::seconds time_left(const QuayToken& token, const Clock& clock) {
+std::chrono::steady_clock::time_point valid_until(const QuayToken& token, const Clock& clock) {
+  const auto now = clock.monotonic();
   if (!token.lifetime) {
-    return std::min(seconds_between(clock.now(), token.expires_at), kQuayTokenLifetime);
+    return now + std::min<std::chrono::steady_clock::duration>(token.expires_at - clock.now(),
+                                                               kQuayTokenLifetime);
   }
-  // Quay issued the token after the request left: counting from the sending errs short, and
-  // the elapsed time is rounded up for the same reason.
-  const auto elapsed =
-      std::chrono::ceil<std::chrono::seconds>(clock.monotonic() - token.requested_at);
-  return std::min(*token.lifetime - elapsed, kQuayTokenLifetime);
+  // Quay issued the token after the request left: counting from the sending errs short.
+  return std::min(token.requested_at + *token.lifetime, now + kQuayTokenLifetime);
 }
 
-std::chrono::seconds cache_duration_for(const QuayToken& token, const Clock& clock,
-                                        std::chrono::seconds margin,
+std::chrono::seconds time_left(std::chrono::steady_clock::time_point valid_until,
+                               const Clock& clock) {
+  // Floor, never round up: a second too many would outlive the token.
+  return std::chrono::floor<std::chrono::seconds>(valid_until - clock.monotonic());
+}
+
+std::chrono::seconds cache_duration_for(std::chrono::steady_clock::time_point valid_until,
+                                        const Clock& clock, std::chrono::seconds margin,
                                         std::optional<std::chrono::seconds> max_duration) {
-  return usable_for(time_left(token, clock), margin, max_duration);
+  return usable_for(time_left(valid_until, clock), margin, max_duration);
 }
 
 }  // namespace qcp::quay

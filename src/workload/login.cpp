@@ -14,6 +14,7 @@
 #include "qcp/core/private_file.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/core/stop_signals.hpp"
+#include "qcp/quay/credential_formats.hpp"
 #include "qcp/quay/option_flags.hpp"
 #include "qcp/version.hpp"
 #include "qcp/workload/commands.hpp"

@@ -6,6 +6,7 @@
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/retry.hpp"
+#include "qcp/quay/renewal.hpp"
 #include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {
@@ -13,21 +14,11 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr milliseconds kMinimumWait{1000};
-constexpr double kJitter = 0.1;
-
 std::string in_words(milliseconds duration) {
   return format_human(std::chrono::ceil<std::chrono::seconds>(duration));
 }
 
 }  // namespace
-
-milliseconds renew_after(milliseconds left, std::chrono::seconds margin, double uniform) {
-  milliseconds wait = std::max(left - margin, left / 2);
-  wait = milliseconds{static_cast<milliseconds::rep>(static_cast<double>(wait.count()) *
-                                                     (1.0 - kJitter * uniform))};
-  return std::max(wait, kMinimumWait);
-}
 
 int refresh_loop(const RefreshSteps& steps, const RefreshSettings& settings, const Clock& clock) {
   int failures = 0;

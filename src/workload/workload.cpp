@@ -3,10 +3,9 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
-#include "qcp/quay/exchange.hpp"
+#include "qcp/quay/credential.hpp"
 #include "qcp/quay/exchange_settings.hpp"
 #include "qcp/quay/identity.hpp"
-#include "qcp/quay/token_lifetime.hpp"
 #include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {
@@ -57,25 +56,7 @@ RobotCredential obtain_credential(const WorkloadTarget& target, const Options& o
       .registry = target.registry,
       .quay_host = target.quay_host.empty() ? target.registry : target.quay_host};
   const ExchangeSettings settings = exchange_settings(options, env, deadline, log);
-  log.debug("exchanging for robot {} at https://{}{} (CAs from {})", identity.robot,
-            identity.quay_host, kFederationPath, settings.trust.source);
-  QuayToken token = exchange_token(http, identity, identity_token, settings, clock);
-  // Quay's own lifetime counted from when we asked, on our clocks: right even when the node's
-  // wall clock and Quay's disagree (quay/token_lifetime, as the plugin counts it).
-  const std::chrono::seconds left = time_left(token, clock);
-  const auto valid_until = clock.monotonic() + left;
-  const auto expires_at = clock.now() + left;
-  std::optional<std::int64_t> exp;
-  if (!token.expiry_assumed) {
-    exp = std::chrono::duration_cast<std::chrono::seconds>(token.expires_at.time_since_epoch())
-              .count();
-  }
-  return {.registry = target.registry,
-          .robot = target.robot,
-          .token = std::move(token.value),
-          .expires_at = expires_at,
-          .exp = exp,
-          .valid_until = valid_until};
+  return mint_credential(http, identity, identity_token, settings, clock, log);
 }
 
 }  // namespace qcp::workload

@@ -11,6 +11,7 @@
 #include "fakes.hpp"
 #include "layers.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/quay/renewal.hpp"
 
 namespace qcp::workload {
 namespace {

@@ -98,18 +98,36 @@ TEST(TokenLifetime, TimeLeftCountsQuaysLifetimeFromTheRequestOnTheMonotonicClock
   token.expires_at = clock.now() + 10h;  // a node clock hours off Quay's
   clock.sleep_for(1500ms);
   clock.step_wall(-2h);
-  EXPECT_EQ(time_left(token, clock), 3598s);  // 1.5 s elapsed, rounded up
-  EXPECT_EQ(cache_duration_for(token, clock, 300s, std::nullopt), 3298s);
+  const auto left = [&] { return time_left(valid_until(token, clock), clock); };
+  EXPECT_EQ(left(), 3598s);  // 1.5 s elapsed, rounded up
+  EXPECT_EQ(cache_duration_for(valid_until(token, clock), clock, 300s, std::nullopt), 3298s);
   token.lifetime = 7200s;  // a broken lifetime is no licence either
-  EXPECT_EQ(time_left(token, clock), 3600s);
+  EXPECT_EQ(left(), 3600s);
 
   token.lifetime.reset();
   token.expires_at = clock.now() + 600s;
-  EXPECT_EQ(time_left(token, clock), 600s);
+  EXPECT_EQ(left(), 600s);
   token.expires_at = clock.now() + 48h;
-  EXPECT_EQ(time_left(token, clock), 3600s);
+  EXPECT_EQ(left(), 3600s);
   token.expires_at = clock.now() - 5s;
-  EXPECT_EQ(time_left(token, clock), -5s);
+  EXPECT_EQ(left(), -5s);
+}
+
+// Timed once, when the token arrives: the valid_until a credential carries keeps counting down
+// on the monotonic clock, whatever the wall clock does afterwards.
+TEST(TokenLifetime, ValidUntilKeepsCountingDownOnTheMonotonicClock) {
+  test::FixedClock clock;
+  QuayToken token;
+  token.lifetime = 3600s;
+  token.requested_at = clock.monotonic();
+  const auto until = valid_until(token, clock);
+  clock.sleep_for(600s);
+  clock.step_wall(-1h);
+  EXPECT_EQ(time_left(until, clock), 3000s);
+  EXPECT_EQ(cache_duration_for(until, clock, 300s, std::nullopt), 2700s);
+  clock.sleep_for(3001s);
+  EXPECT_EQ(time_left(until, clock), -1s);
+  EXPECT_THROW(static_cast<void>(cache_duration_for(until, clock, 0s, std::nullopt)), Failure);
 }
 
 }  // namespace

@@ -17,16 +17,20 @@ std::chrono::seconds cache_duration_for(std::chrono::system_clock::time_point ex
                                         std::chrono::seconds margin,
                                         std::optional<std::chrono::seconds> max_duration);
 
-// How long `token` stays valid from now, in whole seconds (rounded down, never past Quay's fixed
-// lifetime): Quay's own lifetime (exp - iat, both on Quay's clock) counted on the monotonic clock
-// from when the request was sent, so right however far the node's clock is from Quay's; without
-// a lifetime (no iat), until exp on the node's clock. Negative once it has passed. Every mode
-// that times a Quay token asks this.
-std::chrono::seconds time_left(const QuayToken& token, const Clock& clock);
+// When `token` stops being valid, on the monotonic clock: Quay's own lifetime (exp - iat, both
+// on Quay's clock) counted from when the request was sent, so right however far the node's
+// clock is from Quay's; without a lifetime (no iat), exp on the node's clock; never more than
+// Quay's fixed lifetime from now. Every mode that times a Quay token asks this, once, when it
+// receives the token.
+std::chrono::steady_clock::time_point valid_until(const QuayToken& token, const Clock& clock);
+
+// How long until `valid_until`, in whole seconds (rounded down); negative once it has passed.
+std::chrono::seconds time_left(std::chrono::steady_clock::time_point valid_until,
+                               const Clock& clock);
 
 // cache_duration_for by time_left: the plugin's answer to the kubelet.
-std::chrono::seconds cache_duration_for(const QuayToken& token, const Clock& clock,
-                                        std::chrono::seconds margin,
+std::chrono::seconds cache_duration_for(std::chrono::steady_clock::time_point valid_until,
+                                        const Clock& clock, std::chrono::seconds margin,
                                         std::optional<std::chrono::seconds> max_duration);
 
 }  // namespace qcp::quay

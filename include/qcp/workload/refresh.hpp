@@ -5,7 +5,7 @@
 #include <string>
 
 #include "qcp/core/environment.hpp"
-#include "qcp/workload/credential_formats.hpp"
+#include "qcp/quay/credential.hpp"
 #include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {
@@ -31,13 +31,6 @@ struct RefreshSettings {
   std::chrono::milliseconds first_retry{1000};
   std::chrono::milliseconds max_retry{60000};
 };
-
-// When to renew a credential that expires `left` from now: `margin` before, but never later
-// than half its life left (a margin longer than the token's life would otherwise spin), at
-// least a second from now, and up to 10% earlier, at random, so that a fleet of sidecars
-// started together does not ask Quay together.
-std::chrono::milliseconds renew_after(std::chrono::milliseconds left, std::chrono::seconds margin,
-                                      double uniform);
 
 // Obtains and publishes a credential, then again before each expires, until wait_or_stop says
 // stop; returns 0 then. A failure is one line and a retry with exponential backoff (full

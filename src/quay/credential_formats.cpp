@@ -1,13 +1,13 @@
-#include "qcp/workload/credential_formats.hpp"
+#include "qcp/quay/credential_formats.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "qcp/core/failure.hpp"
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/redact.hpp"
-#include "qcp/workload/namespace.hpp"
+#include "qcp/quay/namespace.hpp"
 
-namespace qcp::workload {
+namespace qcp::quay {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -79,4 +79,4 @@ std::string eso_output(const RobotCredential& credential) {
   return output.dump() + "\n";
 }
 
-}  // namespace qcp::workload
+}  // namespace qcp::quay

@@ -1,27 +1,13 @@
 #pragma once
 
-#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "qcp/workload/namespace.hpp"
+#include "qcp/quay/credential.hpp"
+#include "qcp/quay/namespace.hpp"
 
-namespace qcp::workload {
-
-// A robot token minted for one registry: what workload mode writes where tools read it.
-struct RobotCredential {
-  std::string registry;  // HOST[:PORT], the auths key
-  std::string robot;     // org+name
-  std::string token;     // Quay's robot token (a secret)
-  // When it expires on this machine's clock (Quay's lifetime counted from the request).
-  std::chrono::system_clock::time_point expires_at;
-  // The token's own exp (Unix seconds, Quay's clock): what External Secrets' generator prints.
-  std::optional<std::int64_t> exp;
-  // The same moment on the monotonic clock: what decides while it runs (a wall clock stepped
-  // back must not make an expired credential look valid).
-  std::chrono::steady_clock::time_point valid_until{};
-};
+namespace qcp::quay {
 
 // base64("robot:token"): docker's and containers' `auth` value. A secret.
 std::string docker_auth(const RobotCredential& credential);
@@ -42,4 +28,4 @@ std::string secret_manifest(const RobotCredential& credential, std::string_view 
 // QuayAccessToken generator prints it; this machine's expiry only for a token without exp).
 std::string eso_output(const RobotCredential& credential);
 
-}  // namespace qcp::workload
+}  // namespace qcp::quay
