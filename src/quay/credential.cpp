@@ -35,8 +35,8 @@ std::optional<std::int64_t> own_exp(const QuayToken& token) {
 }  // namespace
 
 RobotCredential mint_credential(HttpClient& http, const Identity& identity,
-                                const std::string& identity_token,
-                                const ExchangeSettings& settings, const Clock& clock, Log& log) {
+                                const std::string& identity_token, const ExchangeSettings& settings,
+                                const Clock& clock, Log& log) {
   log.debug("exchanging for robot {} at https://{}{} (registry {}, CAs from {})", identity.robot,
             identity.quay_host, kFederationPath, identity.registry, settings.trust.source);
   QuayToken token = exchange_token(http, identity, identity_token, settings, clock);
@@ -48,8 +48,8 @@ RobotCredential mint_credential(HttpClient& http, const Identity& identity,
   // The wall-clock expiry is the monotonic one read on this machine's clock: right even when
   // the node's wall clock and Quay's disagree.
   const auto expires_at =
-      clock.now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                        until - clock.monotonic());
+      clock.now() +
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(until - clock.monotonic());
   return {.registry = identity.registry,
           .robot = identity.robot,
           .token = std::move(token.value),

@@ -7,8 +7,8 @@
 #include "qcp/core/http.hpp"
 #include "qcp/core/log.hpp"
 #include "qcp/core/token_source.hpp"
-#include "qcp/quay/options.hpp"
 #include "qcp/quay/credential.hpp"
+#include "qcp/quay/options.hpp"
 #include "qcp/workload/namespace.hpp"
 
 namespace qcp::workload {

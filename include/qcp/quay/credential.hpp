@@ -34,7 +34,7 @@ struct RobotCredential {
 // `log`) when Quay's token has no exp or Quay's clock is far from ours. Throws Failure with
 // Quay's own words and a hint.
 RobotCredential mint_credential(HttpClient& http, const Identity& identity,
-                                const std::string& identity_token,
-                                const ExchangeSettings& settings, const Clock& clock, Log& log);
+                                const std::string& identity_token, const ExchangeSettings& settings,
+                                const Clock& clock, Log& log);
 
 }  // namespace qcp::quay
