@@ -16,31 +16,14 @@
 #include <vector>
 
 #include "qcp/core/failure.hpp"
+#include "qcp/core/file_io.hpp"
+#include "qcp/core/unique_fd.hpp"
 
 extern char**
     environ;  // NOLINT(readability-redundant-declaration): POSIX, not in <unistd.h> by default
 
 namespace qcp::core {
 namespace {
-
-// Closes a file descriptor on every path out of a scope.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  FileDescriptor(FileDescriptor&&) = delete;
-  FileDescriptor& operator=(FileDescriptor&&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  [[nodiscard]] int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
 
 // strerror's text, without strerror's shared buffer.
 std::string system_error_text(int error) {
@@ -50,24 +33,15 @@ std::string system_error_text(int error) {
 // As Go's os.ReadDir and the kubelet see a directory: an entry counts as a directory only if it
 // is one itself; a symlink is "not a directory" whatever it points to (or whether it points).
 std::vector<std::string> directory_entries(const std::string& path) {
-  const std::unique_ptr<DIR, int (*)(DIR*)> directory(::opendir(path.c_str()), &::closedir);
-  if (!directory) {
+  std::vector<DirectoryEntry> entries;
+  if (!list_directory(UniqueFd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
+                      entries)) {
     throw Failure(ExitCode::kUsage, "cannot read " + path + ": " + system_error_text(errno));
   }
   std::vector<std::string> names;
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): this DIR stream is ours alone
-  while (const dirent* entry = ::readdir(directory.get())) {
-    std::string name(entry->d_name);
-    if (name == "." || name == "..") {
-      continue;
-    }
-    bool is_directory = entry->d_type == DT_DIR;
-    if (entry->d_type == DT_UNKNOWN) {
-      struct stat info {};
-      is_directory = ::lstat((path + "/" + name).c_str(), &info) == 0 && S_ISDIR(info.st_mode);
-    }
-    if (!is_directory) {
-      names.push_back(std::move(name));
+  for (auto& entry : entries) {
+    if (!entry.is_directory) {
+      names.push_back(std::move(entry.name));
     }
   }
   return names;
@@ -80,7 +54,7 @@ std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
     return Failure(ExitCode::kUsage, "cannot read " + path + ": " + why);
   };
   // Non-blocking open: a FIFO would otherwise block here until a writer comes, maybe forever.
-  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (file.get() < 0) {
     throw failed(system_error_text(errno));
   }

@@ -1,11 +1,15 @@
 #include "qcp/core/file_io.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <memory>
 
 namespace qcp::core {
 
@@ -66,6 +70,43 @@ bool read_all(int fd, std::size_t max_bytes, std::string& out) {
       return false;
     }
   }
+}
+
+bool list_directory(UniqueFd directory, std::vector<DirectoryEntry>& out) {
+  std::unique_ptr<DIR, int (*)(DIR*)> stream(::fdopendir(directory.get()), &::closedir);
+  if (!stream) {
+    const int error = errno;
+    directory.reset();
+    errno = error;  // the caller words it
+    return false;
+  }
+  static_cast<void>(directory.release());  // the stream owns it now
+  errno = 0;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): this DIR stream is ours alone
+  while (const dirent* entry = ::readdir(stream.get())) {
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == "..") {
+      continue;
+    }
+    bool is_directory = entry->d_type == DT_DIR;
+    if (entry->d_type == DT_UNKNOWN) {  // some file systems do not say: ask, never following
+      struct stat status {};
+      is_directory =
+          ::fstatat(::dirfd(stream.get()), entry->d_name, &status, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISDIR(status.st_mode);
+    }
+    out.push_back({.name = std::string(name), .is_directory = is_directory});
+    errno = 0;
+  }
+  if (errno != 0) {
+    const int error = errno;
+    stream.reset();
+    errno = error;
+    return false;
+  }
+  std::sort(out.begin(), out.end(),
+            [](const DirectoryEntry& a, const DirectoryEntry& b) { return a.name < b.name; });
+  return true;
 }
 
 }  // namespace qcp::core

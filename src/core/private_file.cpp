@@ -217,11 +217,9 @@ PrivateFileLock::PrivateFileLock(const std::string& path, std::string_view what,
     }
     std::this_thread::sleep_for(kLockPoll);
   }
-  fd_ = fd.release();
+  fd_ = std::move(fd);
 }
 
-PrivateFileLock::~PrivateFileLock() {
-  ::close(fd_);
-}
+PrivateFileLock::~PrivateFileLock() = default;
 
 }  // namespace qcp::core

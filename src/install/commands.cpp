@@ -62,7 +62,7 @@ std::function<KubeletGeneration()> ask_node_object(const std::string& node_name,
 
 std::function<KubeletGeneration()> ask_running_kubelet(const std::string& host_root) {
   return [host_root] {
-    const install::RootedFiles node_files(host_root);
+    const RootedFiles node_files(host_root);
     install::HostNodeCommands node(host_root);
     return kubelet_generation(install::running_kubelet_version(node_files, node),
                               "the running kubelet");
@@ -246,7 +246,7 @@ int uninstall_command(std::span<const std::string> args, Streams streams, const 
   }
   const auto profile = resolve_profile(paths, "uninstall");
   check_node_paths(paths, "uninstall");
-  install::RootedFiles files(paths.host_root);
+  RootedFiles files(paths.host_root);
   const StopSignals stop;  // as for install: SIGTERM waits for the node to be consistent
   return print(install::uninstall(
                    files, {.bin_dir = paths.bin_dir,

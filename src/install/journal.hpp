@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "install/install_state.hpp"
-#include "qcp/install/host_files.hpp"
+#include "qcp/core/host_files.hpp"
 #include "qcp/install/namespace.hpp"
 #include "qcp/install/profile.hpp"
 

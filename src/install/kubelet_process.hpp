@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "qcp/install/host_files.hpp"
+#include "qcp/core/host_files.hpp"
 #include "qcp/install/namespace.hpp"
 
 namespace qcp::install {

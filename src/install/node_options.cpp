@@ -6,8 +6,8 @@
 
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
+#include "qcp/core/host_files.hpp"
 #include "qcp/core/redact.hpp"
-#include "qcp/install/host_files.hpp"
 #include "qcp/install/kubelet_restart.hpp"
 #include "qcp/install/namespace.hpp"
 
@@ -15,7 +15,7 @@ namespace qcp::install {
 namespace {
 
 std::string kubelet_unit(const RestartOptions& options, install::Profile profile,
-                         const install::HostFiles& files) {
+                         const HostFiles& files) {
   if (!options.unit.empty()) {
     return options.unit;
   }
@@ -24,8 +24,7 @@ std::string kubelet_unit(const RestartOptions& options, install::Profile profile
   }
   // The k3s installer names the unit after the role it installs.
   for (const char* directory : {"/etc/systemd/system", "/usr/lib/systemd/system"}) {
-    if (files.status(install::join_path(directory, "k3s-agent.service")).kind ==
-        install::FileKind::kRegular) {
+    if (files.status(join_path(directory, "k3s-agent.service")).kind == FileKind::kRegular) {
       return "k3s-agent";
     }
   }
@@ -123,7 +122,7 @@ std::function<std::string()> restarter(const RestartOptions& options, install::P
     throw Failure(ExitCode::kUsage,
                   std::string(command) + ": --restart-timeout must be from 5s to 30m");
   }
-  const install::RootedFiles files(paths.host_root);
+  const RootedFiles files(paths.host_root);
   if (options.unit.find_first_of(" \t/") != std::string::npos ||
       one_line(options.unit) != options.unit || options.unit.starts_with('-')) {
     throw Failure(ExitCode::kUsage, std::string(command) + ": --kubelet-unit must be a unit name");

@@ -8,7 +8,7 @@
 
 #include "install/journal.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/install/host_files.hpp"
+#include "qcp/core/host_files.hpp"
 #include "qcp/install/namespace.hpp"
 
 namespace qcp::install {

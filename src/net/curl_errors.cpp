@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <string_view>
 
+#include "qcp/core/unique_fd.hpp"
 #include "qcp/net/namespace.hpp"
 
 namespace qcp::net {
@@ -81,20 +82,14 @@ bool out_of_descriptors() {
 }
 
 bool descriptors_available(std::size_t needed) {
-  std::array<int, kDescriptorsForARequest> opened{};
-  std::size_t count = 0;
-  bool enough = true;
-  for (; count < std::min(needed, opened.size()); ++count) {
-    opened[count] = ::eventfd(0, EFD_CLOEXEC);
-    if (opened[count] < 0) {
-      enough = errno != EMFILE && errno != ENFILE;
-      break;
+  std::array<UniqueFd, kDescriptorsForARequest> opened{};  // closed again on the way out
+  for (std::size_t count = 0; count < std::min(needed, opened.size()); ++count) {
+    opened[count] = UniqueFd(::eventfd(0, EFD_CLOEXEC));
+    if (opened[count].get() < 0) {
+      return errno != EMFILE && errno != ENFILE;
     }
   }
-  for (std::size_t i = 0; i < count; ++i) {
-    ::close(opened[i]);
-  }
-  return enough;
+  return true;
 }
 
 TransportError describe_curl_failure(const CurlFailure& failure) {

@@ -3,6 +3,9 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "qcp/core/unique_fd.hpp"
 
 namespace qcp::core {
 
@@ -20,5 +23,16 @@ bool write_all(int fd, std::string_view bytes);
 // `fd` to its end into `out`; false, with errno set (EFBIG for more than `max_bytes`), on an
 // error.
 bool read_all(int fd, std::size_t max_bytes, std::string& out);
+
+struct DirectoryEntry {
+  std::string name;
+  // As Go's os.ReadDir (and so the kubelet) sees it: a directory only if it is one itself; a
+  // symlink is not a directory, whatever it points to.
+  bool is_directory = false;
+};
+
+// The entries of the directory open at `directory` (which this closes), sorted by name,
+// without "." and "..": the one directory lister. false, with errno set, on an error.
+bool list_directory(UniqueFd directory, std::vector<DirectoryEntry>& out);
 
 }  // namespace qcp::core

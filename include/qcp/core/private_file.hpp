@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "qcp/core/unique_fd.hpp"
+
 namespace qcp::core {
 
 // Files of the caller's own that may hold a credential or decide what a privileged process
@@ -44,7 +46,7 @@ class PrivateFileLock {
   ~PrivateFileLock();
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 }  // namespace qcp::core

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "qcp/core/host_files.hpp"
 #include "qcp/install/config_edit.hpp"
-#include "qcp/install/host_files.hpp"
 #include "qcp/install/namespace.hpp"
 #include "qcp/install/profile.hpp"
 

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "qcp/core/host_files.hpp"
 #include "qcp/core/process.hpp"
-#include "qcp/install/host_files.hpp"
 #include "qcp/install/namespace.hpp"
 
 namespace qcp::install {

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "qcp/install/host_files.hpp"
+#include "qcp/core/host_files.hpp"
 #include "qcp/install/namespace.hpp"
 #include "qcp/kube/config_check.hpp"  // KubeletGeneration
 

@@ -1,4 +1,4 @@
-#include "install/rooted_walk.hpp"
+#include "core/rooted_walk.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,9 +11,8 @@
 #include <utility>
 
 #include "qcp/core/failure.hpp"
-#include "qcp/install/namespace.hpp"
 
-namespace qcp::install {
+namespace qcp::core {
 namespace {
 
 // Symlinks followed in one path at most, as the kernel's own limit (ELOOP).
@@ -69,8 +68,8 @@ std::string link_target(int dir_fd, const std::string& part, std::string_view pa
 }
 
 // The directory `part` in `dir_fd`, never through a symlink (the walk resolved those itself).
-Fd open_directory(int dir_fd, const std::string& part, std::string_view path) {
-  Fd next(::openat(dir_fd, part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+UniqueFd open_directory(int dir_fd, const std::string& part, std::string_view path) {
+  UniqueFd next(::openat(dir_fd, part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (next.get() < 0) {
     fail_path("resolve", path, errno);
   }
@@ -78,7 +77,7 @@ Fd open_directory(int dir_fd, const std::string& part, std::string_view path) {
 }
 
 std::optional<Location> locate(int root_fd, std::string_view path, const Walk& walk) {
-  std::vector<Fd> chain;
+  std::vector<UniqueFd> chain;
   chain.emplace_back(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
   std::vector<std::string> names;  // node path of chain.back(), for `created`
   auto pending = components_reversed(path);
@@ -145,4 +144,4 @@ Location locate_existing_parent(int root_fd, std::string_view path, bool follow_
   return std::move(*location);
 }
 
-}  // namespace qcp::install
+}  // namespace qcp::core

@@ -1,4 +1,4 @@
-#include "qcp/install/host_files.hpp"
+#include "qcp/core/host_files.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,12 +12,11 @@
 #include <cstring>
 #include <utility>
 
-#include "install/rooted_walk.hpp"
+#include "core/rooted_walk.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/file_io.hpp"
-#include "qcp/install/namespace.hpp"
 
-namespace qcp::install {
+namespace qcp::core {
 namespace {
 
 std::string read_all(int fd, std::string_view path, std::size_t max_bytes) {
@@ -57,18 +56,16 @@ std::string join_path(std::string_view dir, std::string_view name) {
 }
 
 RootedFiles::RootedFiles(const std::string& root)
-    : root_fd_(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {
-  if (root_fd_ < 0) {
+    : root_(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {
+  if (root_.get() < 0) {
     fail_path("open the host root", root, errno);
   }
 }
 
-RootedFiles::~RootedFiles() {
-  ::close(root_fd_);
-}
+RootedFiles::~RootedFiles() = default;
 
 FileStatus RootedFiles::status(const std::string& path) const {
-  const auto location = locate(root_fd_, path, {.follow_last = true});
+  const auto location = locate(root_.get(), path, {.follow_last = true});
   if (!location) {
     return {};
   }
@@ -94,15 +91,15 @@ FileStatus RootedFiles::status(const std::string& path) const {
 }
 
 std::optional<FileContent> RootedFiles::read(const std::string& path, std::size_t max_bytes) const {
-  const auto location = locate(root_fd_, path, {.follow_last = true});
+  const auto location = locate(root_.get(), path, {.follow_last = true});
   if (!location) {
     return std::nullopt;
   }
   if (location->name.empty()) {
     fail_path("read", path, EISDIR);
   }
-  const Fd file(::openat(location->dir.get(), location->name.c_str(),
-                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  const UniqueFd file(::openat(location->dir.get(), location->name.c_str(),
+                               O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (file.get() < 0) {
     if (errno == ENOENT) {
       return std::nullopt;
@@ -120,7 +117,7 @@ std::optional<FileContent> RootedFiles::read(const std::string& path, std::size_
 }
 
 void RootedFiles::write_atomic(const std::string& path, std::string_view bytes, mode_t mode) {
-  const auto location = locate_existing_parent(root_fd_, path, true);
+  const auto location = locate_existing_parent(root_.get(), path, true);
   if (location.name.empty()) {
     fail_path("write", path, EISDIR);
   }
@@ -133,7 +130,7 @@ void RootedFiles::write_atomic(const std::string& path, std::string_view bytes, 
   const std::string temporary = temporary_name(location.name);
   struct stat written {};
   {
-    const Fd file(
+    const UniqueFd file(
         ::openat(dir, temporary.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (file.get() < 0) {
       fail_path("write", path, errno);
@@ -165,7 +162,7 @@ void RootedFiles::write_atomic(const std::string& path, std::string_view bytes, 
     ::unlinkat(dir, temporary.c_str(), 0);
     fail_path("write", path, error);
   }
-  const Fd directory(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const UniqueFd directory(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (directory.get() < 0 || ::fsync(directory.get()) != 0) {
     fail_path("write", path, errno);
   }
@@ -179,7 +176,7 @@ void RootedFiles::write_atomic(const std::string& path, std::string_view bytes, 
 }
 
 void RootedFiles::remove_file(const std::string& path) {
-  const auto location = locate(root_fd_, path, {.follow_last = false});
+  const auto location = locate(root_.get(), path, {.follow_last = false});
   if (!location || location->name.empty()) {
     return;
   }
@@ -191,7 +188,7 @@ void RootedFiles::remove_file(const std::string& path) {
 std::vector<std::string> RootedFiles::make_directories(const std::string& path) {
   std::vector<std::string> created;
   const auto location =
-      locate(root_fd_, path, {.follow_last = true, .create_parents = true, .created = &created});
+      locate(root_.get(), path, {.follow_last = true, .create_parents = true, .created = &created});
   if (location && !location->name.empty()) {
     struct stat status {};
     if (::fstatat(location->dir.get(), location->name.c_str(), &status, 0) == 0) {
@@ -214,7 +211,7 @@ std::vector<std::string> RootedFiles::make_directories(const std::string& path) 
 }
 
 bool RootedFiles::remove_directory(const std::string& path) {
-  const auto location = locate(root_fd_, path, {.follow_last = false});
+  const auto location = locate(root_.get(), path, {.follow_last = false});
   if (!location || location->name.empty()) {
     return true;
   }
@@ -229,36 +226,28 @@ bool RootedFiles::remove_directory(const std::string& path) {
 }
 
 std::vector<std::string> RootedFiles::list(const std::string& path) const {
-  const auto location = locate(root_fd_, path, {.follow_last = true});
+  const auto location = locate(root_.get(), path, {.follow_last = true});
   if (!location) {
     fail_path("list", path, ENOENT);
   }
-  const int fd = location->name.empty()
-                     ? ::openat(location->dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                     : ::openat(location->dir.get(), location->name.c_str(),
-                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    fail_path("list", path, errno);
-  }
-  DIR* directory = ::fdopendir(fd);
-  if (directory == nullptr) {
-    ::close(fd);
+  UniqueFd directory(location->name.empty()
+                         ? ::openat(location->dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                         : ::openat(location->dir.get(), location->name.c_str(),
+                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  std::vector<DirectoryEntry> entries;
+  if (directory.get() < 0 || !list_directory(std::move(directory), entries)) {
     fail_path("list", path, errno);
   }
   std::vector<std::string> names;
-  while (const dirent* entry = ::readdir(directory)) {
-    const std::string_view name = entry->d_name;
-    if (name != "." && name != "..") {
-      names.emplace_back(name);
-    }
+  names.reserve(entries.size());
+  for (auto& entry : entries) {
+    names.push_back(std::move(entry.name));
   }
-  ::closedir(directory);
-  std::sort(names.begin(), names.end());
   return names;
 }
 
 std::optional<std::string> RootedFiles::link_target(const std::string& path) const {
-  const auto location = locate(root_fd_, path, {.follow_last = false});
+  const auto location = locate(root_.get(), path, {.follow_last = false});
   if (!location || location->name.empty()) {
     return std::nullopt;
   }
@@ -277,4 +266,4 @@ std::optional<std::string> RootedFiles::link_target(const std::string& path) con
   return std::string(target.data(), static_cast<std::size_t>(length));
 }
 
-}  // namespace qcp::install
+}  // namespace qcp::core

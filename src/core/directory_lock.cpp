@@ -8,12 +8,11 @@
 #include <thread>
 #include <utility>
 
-#include "install/rooted_walk.hpp"
+#include "core/rooted_walk.hpp"
 #include "qcp/core/failure.hpp"
-#include "qcp/install/host_files.hpp"
-#include "qcp/install/namespace.hpp"
+#include "qcp/core/host_files.hpp"
 
-namespace qcp::install {
+namespace qcp::core {
 namespace {
 
 constexpr auto kLockPoll = std::chrono::milliseconds{50};
@@ -21,13 +20,13 @@ constexpr auto kLockPoll = std::chrono::milliseconds{50};
 constexpr mode_t kLockedDirectoryMode = 0700;
 
 // The directory at `path`, opened without following a final symlink; nullopt when missing.
-std::optional<Fd> open_directory(int root_fd, const std::string& path) {
+std::optional<UniqueFd> open_directory(int root_fd, const std::string& path) {
   const auto location = locate(root_fd, path, {.follow_last = false});
   if (!location || location->name.empty()) {
     return std::nullopt;
   }
-  Fd fd(::openat(location->dir.get(), location->name.c_str(),
-                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd fd(::openat(location->dir.get(), location->name.c_str(),
+                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) {
       return std::nullopt;
@@ -73,28 +72,13 @@ bool still_there(int root_fd, int fd, const std::string& path) {
 
 }  // namespace
 
-DirectoryLock::DirectoryLock(DirectoryLock&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), created_(std::move(other.created_)) {}
-
-DirectoryLock& DirectoryLock::operator=(DirectoryLock&& other) noexcept {
-  std::swap(fd_, other.fd_);
-  std::swap(created_, other.created_);
-  return *this;
-}
-
-DirectoryLock::~DirectoryLock() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-}
-
 DirectoryLock RootedFiles::lock_directory(const std::string& path,
                                           std::chrono::steady_clock::time_point deadline) {
   std::vector<std::string> created;
   for (;;) {
     const auto made = make_directories(path);
     created.insert(created.end(), made.begin(), made.end());
-    auto fd = open_directory(root_fd_, path);
+    auto fd = open_directory(root_.get(), path);
     if (!fd) {
       if (std::chrono::steady_clock::now() >= deadline) {
         fail_path("lock", path, ENOENT);
@@ -113,8 +97,8 @@ DirectoryLock RootedFiles::lock_directory(const std::string& path,
       }
       std::this_thread::sleep_for(kLockPoll);
     }
-    if (still_there(root_fd_, fd->get(), path)) {
-      return {fd->release(), std::move(created)};
+    if (still_there(root_.get(), fd->get(), path)) {
+      return {std::move(*fd), std::move(created)};
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       fail_path("lock", path, ETIMEDOUT);
@@ -122,4 +106,4 @@ DirectoryLock RootedFiles::lock_directory(const std::string& path,
   }
 }
 
-}  // namespace qcp::install
+}  // namespace qcp::core

@@ -8,11 +8,8 @@
 #include <vector>
 
 #include "qcp/core/unique_fd.hpp"
-#include "qcp/install/namespace.hpp"
 
-namespace qcp::install {
-
-using Fd = UniqueFd;
+namespace qcp::core {
 
 // Throws Failure (kLookupFailed): "cannot VERB PATH: strerror".
 [[noreturn]] void fail_path(std::string_view verb, std::string_view path, int error);
@@ -20,7 +17,7 @@ using Fd = UniqueFd;
 // Where a node path leads inside the root: the directory holding its last component, and that
 // component's name (empty for the root itself).
 struct Location {
-  Fd dir;
+  UniqueFd dir;
   std::string name;
 };
 
@@ -38,4 +35,4 @@ std::optional<Location> locate(int root_fd, std::string_view path, const Walk& w
 // As locate, but a missing directory on the way is a failure ("cannot write PATH").
 Location locate_existing_parent(int root_fd, std::string_view path, bool follow_last);
 
-}  // namespace qcp::install
+}  // namespace qcp::core

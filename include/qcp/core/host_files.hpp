@@ -7,11 +7,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "qcp/install/namespace.hpp"
+#include "qcp/core/unique_fd.hpp"
 
-namespace qcp::install {
+namespace qcp::core {
 
 enum class FileKind { kAbsent, kRegular, kDirectory, kOther };
 
@@ -33,17 +34,13 @@ struct FileContent {
 class DirectoryLock {
  public:
   DirectoryLock() = default;
-  DirectoryLock(int fd, std::vector<std::string> created) : fd_(fd), created_(std::move(created)) {}
-  DirectoryLock(const DirectoryLock&) = delete;
-  DirectoryLock& operator=(const DirectoryLock&) = delete;
-  DirectoryLock(DirectoryLock&& other) noexcept;
-  DirectoryLock& operator=(DirectoryLock&& other) noexcept;
-  ~DirectoryLock();
+  DirectoryLock(UniqueFd fd, std::vector<std::string> created)
+      : fd_(std::move(fd)), created_(std::move(created)) {}
   // The directories made to hold the lock, outermost first: the caller's to record or remove.
   [[nodiscard]] const std::vector<std::string>& created() const { return created_; }
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   std::vector<std::string> created_;
 };
 
@@ -117,7 +114,7 @@ class RootedFiles final : public HostFiles {
                                std::chrono::steady_clock::time_point deadline) override;
 
  private:
-  int root_fd_ = -1;
+  UniqueFd root_;
 };
 
 // "/a/b/c" -> "/a/b"; "/a" -> "/".
@@ -125,4 +122,4 @@ std::string parent_path(std::string_view path);
 // dir + "/" + name, without a doubled slash.
 std::string join_path(std::string_view dir, std::string_view name);
 
-}  // namespace qcp::install
+}  // namespace qcp::core
