@@ -68,31 +68,12 @@ std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
   if (!S_ISREG(info.st_mode)) {
     throw failed("not a regular file (a FIFO, socket or device may never end)");
   }
-  // Read straight into a buffer sized from fstat (a CA bundle is read on every lookup), one
-  // byte more to see a file that grew, and never more than max_bytes + 1.
-  std::string data(
-      std::min(static_cast<std::size_t>(std::max<off_t>(info.st_size, 0)), max_bytes) + 1, '\0');
-  std::size_t filled = 0;
-  while (true) {
-    if (filled == data.size()) {
-      if (filled > max_bytes) {
-        throw failed("larger than " + std::to_string(max_bytes) + " bytes");
-      }
-      data.resize(std::min(data.size() * 2, max_bytes + 1));
-    }
-    const auto got = ::read(file.get(), data.data() + filled, data.size() - filled);
-    if (got < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw failed(system_error_text(errno));
-    }
-    if (got == 0) {
-      data.resize(filled);
-      return data;
-    }
-    filled += static_cast<std::size_t>(got);
+  std::string data;
+  if (!read_all(file.get(), max_bytes, data)) {
+    throw failed(errno == EFBIG ? "larger than " + std::to_string(max_bytes) + " bytes"
+                                : system_error_text(errno));
   }
+  return data;
 }
 
 std::optional<std::string> Environment::get(std::string_view name) const {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <memory>
 
 namespace qcp::core {
@@ -55,20 +56,35 @@ bool write_all(int fd, std::string_view bytes) {
 }
 
 bool read_all(int fd, std::size_t max_bytes, std::string& out) {
-  std::array<char, 65536> buffer{};
+  // Straight into `out`, sized from fstat for a regular file (a CA bundle is read on every
+  // lookup), one byte more to see a file that grew, and never more than max_bytes + 1.
+  struct stat status {};
+  std::size_t size = 65536;
+  if (::fstat(fd, &status) == 0 && S_ISREG(status.st_mode)) {
+    size = static_cast<std::size_t>(std::max<off_t>(status.st_size, 0));
+  }
+  const std::size_t limit = max_bytes + (max_bytes < SIZE_MAX ? 1 : 0);  // one byte to see more
+  const std::size_t start = out.size();
+  std::size_t filled = 0;
+  out.resize(start + std::min(size, max_bytes) + 1);
   for (;;) {
-    const auto n = ::read(fd, buffer.data(), buffer.size());
+    if (start + filled == out.size()) {
+      if (filled > max_bytes) {
+        out.resize(start);
+        errno = EFBIG;
+        return false;
+      }
+      out.resize(start + std::min(std::max<std::size_t>(filled * 2, 4096), limit));
+    }
+    const auto n = ::read(fd, out.data() + start + filled, out.size() - start - filled);
     if (n < 0 && errno == EINTR) {
       continue;
     }
     if (n <= 0) {
+      out.resize(start + filled);
       return n == 0;
     }
-    out.append(buffer.data(), static_cast<std::size_t>(n));
-    if (out.size() > max_bytes) {
-      errno = EFBIG;
-      return false;
-    }
+    filled += static_cast<std::size_t>(n);
   }
 }
 

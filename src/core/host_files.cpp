@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/rooted_walk.hpp"
+#include "qcp/core/atomic_write.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/file_io.hpp"
 
@@ -25,12 +26,6 @@ std::string read_all(int fd, std::string_view path, std::size_t max_bytes) {
     fail_path("read", path, errno);
   }
   return bytes;
-}
-
-void write_all(int fd, std::string_view bytes, std::string_view path) {
-  if (!core::write_all(fd, bytes)) {
-    fail_path("write", path, errno);
-  }
 }
 
 }  // namespace
@@ -121,58 +116,30 @@ void RootedFiles::write_atomic(const std::string& path, std::string_view bytes, 
   if (location.name.empty()) {
     fail_path("write", path, EISDIR);
   }
-  const int dir = location.dir.get();
   struct stat existing {};
-  const bool replaces = ::fstatat(dir, location.name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0;
+  const bool replaces =
+      ::fstatat(location.dir.get(), location.name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0;
   if (replaces && !S_ISREG(existing.st_mode)) {
     fail_path("replace", path, S_ISDIR(existing.st_mode) ? EISDIR : EINVAL);
   }
-  const std::string temporary = temporary_name(location.name);
-  struct stat written {};
-  {
-    const UniqueFd file(
-        ::openat(dir, temporary.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (file.get() < 0) {
-      fail_path("write", path, errno);
-    }
-    try {
-      write_all(file.get(), bytes, path);
-      // The owner of the file replaced stays its owner; only root may give a file away.
-      if (replaces && ::geteuid() == 0 &&
-          ::fchown(file.get(), existing.st_uid, existing.st_gid) != 0) {
-        fail_path("write", path, errno);
-      }
-      if (::fchmod(file.get(), mode) != 0 || ::fsync(file.get()) != 0 ||
-          ::fstat(file.get(), &written) != 0 || ::lseek(file.get(), 0, SEEK_SET) != 0) {
-        fail_path("write", path, errno);
-      }
-      // Read back through the descriptor written: the name may be anyone's by now.
-      if (read_all(file.get(), path, bytes.size()) != bytes) {
-        throw Failure(
-            ExitCode::kLookupFailed,
-            "cannot write " + path + ": what was read back differs from what was written");
-      }
-    } catch (...) {
-      ::unlinkat(dir, temporary.c_str(), 0);
-      throw;
-    }
+  AtomicWrite how{.mode = mode, .owner = std::nullopt, .before_replace = {}};
+  if (replaces && ::geteuid() == 0) {  // the owner of the file replaced stays its owner
+    how.owner = AtomicWrite::Owner{existing.st_uid, existing.st_gid};
   }
-  if (::renameat(dir, temporary.c_str(), dir, location.name.c_str()) != 0) {
-    const int error = errno;
-    ::unlinkat(dir, temporary.c_str(), 0);
-    fail_path("write", path, error);
+  const auto error = write_atomically(location.dir.get(), location.name, bytes, how);
+  if (!error) {
+    return;
   }
-  const UniqueFd directory(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (directory.get() < 0 || ::fsync(directory.get()) != 0) {
-    fail_path("write", path, errno);
+  if (error->step == AtomicWriteStep::kReadBack) {
+    throw Failure(ExitCode::kLookupFailed,
+                  "cannot write " + path + ": what was read back differs from what was written");
   }
-  struct stat landed {};
-  if (::fstatat(dir, location.name.c_str(), &landed, AT_SYMLINK_NOFOLLOW) != 0 ||
-      landed.st_dev != written.st_dev || landed.st_ino != written.st_ino) {
+  if (error->step == AtomicWriteStep::kLanded) {
     throw Failure(
         ExitCode::kLookupFailed,
         "cannot write " + path + ": another file was put in its place while it was written");
   }
+  fail_path("write", path, error->error);
 }
 
 void RootedFiles::remove_file(const std::string& path) {

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "qcp/core/atomic_write.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/file_io.hpp"
 #include "qcp/core/redact.hpp"
@@ -113,28 +114,6 @@ std::string read_bounded(int fd, const std::string& path, std::string_view what,
   return bytes;
 }
 
-// The temporary file, written, synced and read back through its own descriptor; its identity.
-struct stat write_temporary(const Place& place, const std::string& temporary, std::string_view what,
-                            std::string_view bytes) {
-  const UniqueFd file(::openat(place.dir.get(), temporary.c_str(),
-                               O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kPrivateMode));
-  if (file.get() < 0) {
-    failed(place.path, what, "create a temporary file beside", errno);
-  }
-  struct stat written {};
-  if (!write_all(file.get(), bytes)) {
-    failed(place.path, what, "write", errno);
-  }
-  if (::fchmod(file.get(), kPrivateMode) != 0 || ::fsync(file.get()) != 0 ||
-      ::fstat(file.get(), &written) != 0 || ::lseek(file.get(), 0, SEEK_SET) != 0) {
-    failed(place.path, what, "write", errno);
-  }
-  if (read_bounded(file.get(), place.path, what, bytes.size()) != bytes) {
-    refuse(place.path, what, "what was read back differs from what was written");
-  }
-  return written;
-}
-
 }  // namespace
 
 std::optional<std::string> read_private_file(const std::string& path, std::string_view what,
@@ -156,28 +135,27 @@ std::optional<std::string> read_private_file(const std::string& path, std::strin
 void write_private_file(const std::string& path, std::string_view what, std::string_view bytes) {
   const auto place = place_of(path, what, true);
   check_existing(*place, what);
-  const std::string temporary = temporary_name(place->name);
-  struct stat written {};
-  try {
-    written = write_temporary(*place, temporary, what, bytes);
-    check_existing(*place, what);  // again, just before it is replaced
-  } catch (...) {
-    ::unlinkat(place->dir.get(), temporary.c_str(), 0);
-    throw;
+  const auto error =
+      write_atomically(place->dir.get(), place->name, bytes,
+                       {.mode = kPrivateMode, .owner = std::nullopt, .before_replace = [&] {
+                          check_existing(*place, what);
+                        }});  // again, just before
+  if (!error) {
+    return;
   }
-  if (::renameat(place->dir.get(), temporary.c_str(), place->dir.get(), place->name.c_str()) != 0) {
-    const int error = errno;
-    ::unlinkat(place->dir.get(), temporary.c_str(), 0);
-    failed(place->path, what, "replace", error);
+  switch (error->step) {
+    case AtomicWriteStep::kCreate:
+      failed(place->path, what, "create a temporary file beside", error->error);
+    case AtomicWriteStep::kReplace:
+      failed(place->path, what, "replace", error->error);
+    case AtomicWriteStep::kReadBack:
+      refuse(place->path, what, "what was read back differs from what was written");
+    case AtomicWriteStep::kLanded:
+      refuse(place->path, what, "another file was put in its place while it was written");
+    case AtomicWriteStep::kWrite:
+      break;
   }
-  struct stat landed {};
-  if (::fsync(place->dir.get()) != 0 ||
-      ::fstatat(place->dir.get(), place->name.c_str(), &landed, AT_SYMLINK_NOFOLLOW) != 0) {
-    failed(place->path, what, "write", errno);
-  }
-  if (landed.st_dev != written.st_dev || landed.st_ino != written.st_ino) {
-    refuse(place->path, what, "another file was put in its place while it was written");
-  }
+  failed(place->path, what, "write", error->error);
 }
 
 bool remove_private_file(const std::string& path) {

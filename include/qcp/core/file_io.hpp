@@ -20,8 +20,8 @@ bool is_temporary_name(std::string_view name);
 // All of `bytes` to `fd` (EINTR retried); false, with errno set, on an error.
 bool write_all(int fd, std::string_view bytes);
 
-// `fd` to its end into `out`; false, with errno set (EFBIG for more than `max_bytes`), on an
-// error.
+// `fd` to its end, appended to `out`: the one bounded reader. false, with errno set (EFBIG for
+// more than `max_bytes`), on an error.
 bool read_all(int fd, std::size_t max_bytes, std::string& out);
 
 struct DirectoryEntry {
