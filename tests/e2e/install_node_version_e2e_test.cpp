@@ -67,7 +67,7 @@ class InstallFromNode : public ::testing::Test {
                              "kubeadm", "--match-image", "quay.example.com", "--node-name", node});
     return run_process("/usr/bin/unshare", args,
                        {"PATH=/usr/bin:/bin", "QCP_POD_FILES=" + (dir_ / "pod").string(),
-                        "KUBERNETES_SERVICE_HOST=" + api_.host(),
+                        "KUBERNETES_SERVICE_HOST=" + api_.service_host(),
                         "KUBERNETES_SERVICE_PORT=" + std::to_string(api_.port())},
                        "");
   }

@@ -37,7 +37,7 @@ class NodeVersion : public ::testing::Test {
     write("token", kToken);
     write("ca.crt", pki_.ca_pem());
     env_ = clean_environment();
-    env_.variables["KUBERNETES_SERVICE_HOST"] = api_.host();
+    env_.variables["KUBERNETES_SERVICE_HOST"] = api_.service_host();
     env_.variables["KUBERNETES_SERVICE_PORT"] = std::to_string(api_.port());
   }
 
@@ -144,7 +144,7 @@ TEST_F(NodeVersion, BadInClusterSettingsAreRefusedBeforeAnyRequest) {
   refused("which is not HOST:PORT");
   env_.variables.erase("KUBERNETES_SERVICE_HOST");
   refused("KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not both set");
-  env_.variables["KUBERNETES_SERVICE_HOST"] = api_.host();
+  env_.variables["KUBERNETES_SERVICE_HOST"] = api_.service_host();
   env_.variables["KUBERNETES_SERVICE_PORT"] = std::to_string(api_.port());
   fs::remove(dir_.path() / "token");
   refused("automountServiceAccountToken");

@@ -58,8 +58,6 @@ json node_object(const std::string& name, const std::string& kubelet_version) {
 }  // namespace
 
 struct FakeKubeApi::Impl {
-  explicit Impl(const TestPki& pki) : server(pki) {}
-
   Reply answer(const RecordedRequest& request) {
     const std::lock_guard lock(mutex);
     if (shed > 0) {
@@ -90,7 +88,6 @@ struct FakeKubeApi::Impl {
     return node == nodes.end() ? not_found("nodes", name) : Reply::json(200, node->second);
   }
 
-  FakeQuay server;
   std::mutex mutex;
   std::map<std::string, std::string> users;
   std::set<std::tuple<std::string, std::string, std::string>> grants;
@@ -99,20 +96,18 @@ struct FakeKubeApi::Impl {
   int shed_seconds = 1;
 };
 
-FakeKubeApi::FakeKubeApi(const TestPki& pki) : impl_(std::make_unique<Impl>(pki)) {
-  impl_->server.set_handler([impl = impl_.get()](const RecordedRequest& request) {
-    return std::optional<Reply>(impl->answer(request));
-  });
+FakeKubeApi::FakeKubeApi(const TestPki& pki)
+    : LoopbackHttpsServer(pki, {.server_header = "", .log = {}}), impl_(std::make_unique<Impl>()) {
+  start([impl = impl_.get()](const RecordedRequest& request) { return impl->answer(request); });
 }
 
-FakeKubeApi::~FakeKubeApi() = default;
+// Serving stops before the state the responder reads goes.
+FakeKubeApi::~FakeKubeApi() {
+  stop();
+}
 
-std::string FakeKubeApi::host() const {
+std::string FakeKubeApi::service_host() const {
   return "127.0.0.1";
-}
-
-std::uint16_t FakeKubeApi::port() const {
-  return impl_->server.port();
 }
 
 void FakeKubeApi::add_user(const std::string& token, const std::string& user) {
@@ -135,10 +130,6 @@ void FakeKubeApi::shed_next(std::size_t requests, int retry_after_seconds) {
   const std::lock_guard lock(impl_->mutex);
   impl_->shed = requests;
   impl_->shed_seconds = retry_after_seconds;
-}
-
-std::vector<RecordedRequest> FakeKubeApi::requests() const {
-  return impl_->server.requests();
 }
 
 }  // namespace qcp::test

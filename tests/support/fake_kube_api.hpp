@@ -10,29 +10,29 @@
 //
 // Authentication is by bearer token (add_user), authorization by the verbs granted (allow).
 // Load shedding as APF does it (11d: text/plain 429 with Retry-After) is scripted with
-// shed_next(). The HTTPS server is FakeQuay's loopback server with only this handler in front.
+// shed_next(). The transport is LoopbackHttpsServer's.
 
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "fake_quay.hpp"
+#include "https_server.hpp"
 #include "pki.hpp"
 
 namespace qcp::test {
 
-class FakeKubeApi {
+class FakeKubeApi final : public LoopbackHttpsServer {
  public:
   explicit FakeKubeApi(const TestPki& pki);
   FakeKubeApi(const FakeKubeApi&) = delete;
   FakeKubeApi& operator=(const FakeKubeApi&) = delete;
   FakeKubeApi(FakeKubeApi&&) = delete;
   FakeKubeApi& operator=(FakeKubeApi&&) = delete;
-  ~FakeKubeApi();
+  ~FakeKubeApi() override;
 
-  [[nodiscard]] std::string host() const;  // "127.0.0.1"
-  [[nodiscard]] std::uint16_t port() const;
+  // KUBERNETES_SERVICE_HOST as a pod sees it: the address without the port.
+  [[nodiscard]] std::string service_host() const;
 
   // A bearer token the server authenticates as `user` ("system:serviceaccount:ns:name").
   void add_user(const std::string& token, const std::string& user);
@@ -42,8 +42,6 @@ class FakeKubeApi {
   void add_node(const std::string& name, const std::string& kubelet_version);
   // The next `requests` requests get APF's 429 with Retry-After: seconds (kube-api/11d).
   void shed_next(std::size_t requests, int retry_after_seconds);
-
-  [[nodiscard]] std::vector<RecordedRequest> requests() const;
 
  private:
   struct Impl;

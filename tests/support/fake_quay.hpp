@@ -26,9 +26,9 @@
 //    Docker registry format {"errors":[{"code","message","detail"}]}; a scope outside the
 //    robot's own namespace gets 403 DENIED.
 //
-// Thread-safe: every member function may be called from any thread while requests are served.
-// The destructor stops the server promptly (all waits watch a stop eventfd), even with
-// connections hanging, streaming or stalled in the handshake; it joins every thread.
+// The transport (TLS, HTTP/1.1, recording, fault actions, handshake faults, the handler in front)
+// is LoopbackHttpsServer's; this class is the Quay (and issuer) behaviour it serves.
+// Thread-safe, as LoopbackHttpsServer.
 
 #include <chrono>
 #include <cstddef>
@@ -42,71 +42,11 @@
 #include <utility>
 #include <vector>
 
+#include "https_server.hpp"
 #include "jwt.hpp"
 #include "pki.hpp"
 
 namespace qcp::test {
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
-
-struct RecordedRequest {
-  std::uint64_t connection = 0;  // 1-based TCP connection number (same number = keep-alive reuse)
-  std::string peer;              // "127.0.0.1:53124" / "[::1]:53124"
-  std::string method;
-  std::string target;  // as sent: path + optional "?query"
-  std::string path;
-  std::string query;    // without '?'
-  std::string version;  // "HTTP/1.1"
-  HeaderList headers;   // in order, names as sent
-  std::size_t body_bytes = 0;
-  // Decoded from "Authorization: Basic ..." when it decodes and contains ':'.
-  std::optional<std::string> basic_user;
-  std::optional<std::string> basic_password;
-  int status = 0;  // status of the reply chosen; 0 for hang/reset/close actions
-
-  // First header with that name, case-insensitive.
-  [[nodiscard]] std::optional<std::string> header(std::string_view name) const;
-};
-
-struct Reply {
-  enum class Action {
-    kRespond,               // send status, headers and body
-    kHang,                  // send nothing until hang_limit, client close or server destruction
-    kHangAfterHeaders,      // send status line + headers (with Content-Length), then hang
-    kReset,                 // close the TCP connection with RST (SO_LINGER 0), no TLS alert
-    kCloseWithoutResponse,  // TLS close_notify + FIN, no HTTP response
-  };
-  Action action = Action::kRespond;
-  int status = 200;
-  HeaderList headers;  // extra headers, e.g. {"Retry-After","2"}, {"Location","http://..."}
-  std::string body;
-  // Instead of body: stream this many filler bytes ('A') in 16 KiB chunks, never buffered.
-  std::optional<std::size_t> generated_body_bytes;
-  // false: omit Content-Length and delimit the body by closing the connection.
-  bool content_length = true;
-  // Send the body chunked, then this many bytes of trailer lines after the last chunk, streamed.
-  std::optional<std::size_t> generated_trailer_bytes;
-  std::chrono::milliseconds delay{0};            // wait before acting (interruptible)
-  std::chrono::milliseconds hang_limit{60'000};  // bound for kHang / kHangAfterHeaders
-
-  // Body "<json>\n" as Flask's jsonify writes it, Content-Type application/json.
-  static Reply json(int status, const nlohmann::json& body, HeaderList headers = {});
-  static Reply html(int status, std::string body, HeaderList headers = {});
-  static Reply text(int status, std::string body, HeaderList headers = {});
-  static Reply hang(std::chrono::milliseconds limit = std::chrono::milliseconds{60'000});
-  static Reply reset();
-  static Reply close_without_response();
-  // 200 application/json with `bytes` filler bytes.
-  static Reply huge(std::size_t bytes, bool with_content_length = true);
-  // 200 with a chunked JSON body followed by `bytes` of trailer lines ("X-Filler-N: aaa...").
-  static Reply endless_trailers(std::size_t bytes);
-};
-
-enum class HandshakeFault {
-  kReset,      // RST (SO_LINGER 0)
-  kClose,      // FIN without a word
-  kPlainHttp,  // a plain HTTP/1.1 400 answer, as an HTTP server on the port would send
-};
 
 struct FederationBinding {
   FederationBinding(std::string issuer_url, std::string subject_name,
@@ -138,10 +78,9 @@ struct FakeQuayOptions {
   std::function<void(const std::string&)> log;
 };
 
-class FakeQuay {
+class FakeQuay final : public LoopbackHttpsServer {
  public:
   using Options = FakeQuayOptions;
-  using Handler = std::function<std::optional<Reply>(const RecordedRequest&)>;
 
   // Binds, listens and starts serving before returning; `pki` is only read here. Throws
   // std::runtime_error on failure (e.g. no IPv6 loopback, port in use).
@@ -150,11 +89,8 @@ class FakeQuay {
   FakeQuay& operator=(const FakeQuay&) = delete;
   FakeQuay(FakeQuay&&) = delete;
   FakeQuay& operator=(FakeQuay&&) = delete;
-  ~FakeQuay();
+  ~FakeQuay() override;
 
-  [[nodiscard]] std::uint16_t port() const;
-  [[nodiscard]] std::string host() const;        // "127.0.0.1:PORT" / "[::1]:PORT"
-  [[nodiscard]] std::string base_url() const;    // "https://" + host()
   [[nodiscard]] std::string issuer_url() const;  // base_url() + "/issuer"
   [[nodiscard]] std::string server_hostname() const;
 
@@ -186,28 +122,11 @@ class FakeQuay {
 
   // --- fault injection ----------------------------------------------------------------------
   // Queue replies for the federation endpoint; each request there consumes one before the
-  // default logic runs (requests to other paths do not consume).
+  // default logic runs (requests to other paths do not consume). set_handler's handler, for
+  // any path, runs before these.
   void script(std::vector<Reply> replies);
   void push_reply(Reply reply);
   [[nodiscard]] std::size_t pending_replies() const;
-  // Called for every request (any path) before the script; nullopt falls through. Called
-  // without internal locks held, so it may call FakeQuay members. Empty function: none.
-  void set_handler(Handler handler);
-  // true: accept TCP connections but never start TLS (for connect-vs-handshake timeout tests).
-  void set_stall_handshakes(bool stall);
-  // The next `connections` connections: read the ClientHello, then do `fault` instead of TLS.
-  void fail_handshakes(HandshakeFault fault, std::size_t connections = 1);
-
-  // --- observation ---------------------------------------------------------------------------
-  [[nodiscard]] std::vector<RecordedRequest> requests() const;
-  [[nodiscard]] std::size_t request_count() const;
-  void clear_requests();
-  // Waits (without sleeping blindly) until at least n requests were recorded in total since
-  // the last clear_requests(); false on timeout.
-  bool wait_for_requests(std::size_t n, std::chrono::milliseconds timeout) const;
-  [[nodiscard]] std::size_t connections_accepted() const;
-  [[nodiscard]] std::size_t handshakes_attempted() const;
-  [[nodiscard]] std::size_t handshakes_completed() const;
 
  private:
   struct Impl;

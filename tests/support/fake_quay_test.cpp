@@ -567,6 +567,7 @@ TEST_F(FakeQuayTest, PostIs405Html) {
   const auto requests = quay_->requests();
   ASSERT_EQ(requests.size(), 1U);
   EXPECT_EQ(requests[0].body_bytes, 19U);
+  EXPECT_EQ(requests[0].body, "grant_type=whatever");  // recorded: the fake API server reads it
 }
 
 TEST_F(FakeQuayTest, OptionsListsMethods) {
