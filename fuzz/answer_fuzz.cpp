@@ -47,7 +47,7 @@ class FuzzClock final : public qcp::Clock {
 class OneAnswer final : public qcp::HttpClient {
  public:
   explicit OneAnswer(qcp::HttpResponse response) : response_(std::move(response)) {}
-  qcp::HttpResult get(const qcp::HttpRequest& /*request*/) override { return response_; }
+  qcp::HttpResult send(const qcp::HttpRequest& /*request*/) override { return response_; }
 
  private:
   qcp::HttpResponse response_;

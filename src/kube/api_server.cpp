@@ -152,7 +152,7 @@ ApiServer in_cluster_api_server(const Environment& env, std::string_view purpose
                                         ", the cluster's CA the kubelet mounts beside the "
                                         "pod's service-account token");
   }
-  api.trust = {.ca_file = ca, .ca_dir = "", .source = ca};
+  api.trust = {.ca_file = ca, .ca_dir = "", .ca_pem = "", .source = ca};
   api.token = read_token(env, purpose, file_of(directory, "token"));
   return api;
 }
@@ -169,7 +169,7 @@ HttpResult attempt(HttpClient& http, const ApiServer& api, const std::string& pa
   request.connect_timeout = std::min(timeout, kMaxConnectTimeout);
   request.total_timeout = timeout;
   request.max_body_bytes = kMaxObjectBytes;
-  return http.get(request);
+  return http.send(request);
 }
 
 std::chrono::milliseconds left(std::chrono::steady_clock::time_point deadline) {

@@ -77,12 +77,14 @@ TrustStore discover_trust(const CaSettings& settings, const Environment& env,
 
   for (const auto path : kBundleFiles) {
     if (env.is_readable_file(std::string(path))) {
-      return TrustStore{.ca_file = std::string(path), .ca_dir = {}, .source = std::string(path)};
+      return TrustStore{
+          .ca_file = std::string(path), .ca_dir = {}, .ca_pem = {}, .source = std::string(path)};
     }
   }
   for (const auto path : kCertificateDirs) {
     if (env.is_directory(std::string(path))) {
-      return TrustStore{.ca_file = {}, .ca_dir = std::string(path), .source = std::string(path)};
+      return TrustStore{
+          .ca_file = {}, .ca_dir = std::string(path), .ca_pem = {}, .source = std::string(path)};
     }
   }
   throw Failure(

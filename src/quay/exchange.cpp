@@ -135,7 +135,8 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
     request.total_timeout = std::min(settings.attempt_timeout, left);
     request.connect_timeout = std::min(settings.connect_timeout, request.total_timeout);
     const auto sent_at = clock.monotonic();
-    Judgement judged = judge(http.get(request), identity, settings, redactor, clock, server_errors);
+    Judgement judged =
+        judge(http.send(request), identity, settings, redactor, clock, server_errors);
     if (judged.token) {
       judged.token->requested_at = sent_at;
       return std::move(*judged.token);

@@ -198,6 +198,7 @@ Failure unreachable(const TransportError& error, const Identity& identity,
     case TransportError::Kind::kTooLarge:
       return failed(where + " sent an oversized answer (" + detail + "); is this host Quay?");
     case TransportError::Kind::kProtocol:
+    case TransportError::Kind::kAborted:  // the exchange sets neither a sink nor keep_going
     case TransportError::Kind::kOther:
       break;
   }
@@ -262,6 +263,7 @@ bool is_retryable(const TransportError& error) {
     case TransportError::Kind::kTls:
     case TransportError::Kind::kNoDescriptors:
     case TransportError::Kind::kTooLarge:  // nor does an oversized answer
+    case TransportError::Kind::kAborted:   // the caller asked for the end
     case TransportError::Kind::kOther:
       return false;
   }

@@ -112,7 +112,7 @@ TEST_F(Federation, TheReturnedCredentialIsAcceptedByTheRegistry) {
   request.basic_user = auth["username"];
   request.basic_password = auth["password"];
   request.trust.ca_file = ca_file_;
-  const auto result = http.get(request);
+  const auto result = http.send(request);
   ASSERT_TRUE(std::holds_alternative<HttpResponse>(result));
   EXPECT_EQ(std::get<HttpResponse>(result).status, 200);
 }

@@ -25,7 +25,8 @@ const Identity kIdentity{.robot = "team+puller",
 
 ExchangeSettings settings() {
   ExchangeSettings settings;
-  settings.trust = TrustStore{.ca_file = "/ca.pem", .ca_dir = {}, .source = "--ca-file /ca.pem"};
+  settings.trust =
+      TrustStore{.ca_file = "/ca.pem", .ca_dir = {}, .ca_pem = {}, .source = "--ca-file /ca.pem"};
   settings.connect_timeout = 2s;
   settings.attempt_timeout = 9s;
   settings.total_timeout = 9s;

@@ -47,7 +47,7 @@ class FakeHttp final : public HttpClient {
   explicit FakeHttp(std::vector<HttpResult> results, const FixedClock* clock = nullptr,
                     std::chrono::milliseconds cost = std::chrono::milliseconds{0})
       : results_(std::move(results)), clock_(clock), cost_(cost) {}
-  HttpResult get(const HttpRequest& request) override {
+  HttpResult send(const HttpRequest& request) override {
     requests.push_back(request);
     if (clock_ != nullptr) {
       clock_->advance(cost_);

@@ -21,7 +21,8 @@ const Identity kIdentity{.robot = "team+puller", .registry = "quay.io", .quay_ho
 
 ExchangeSettings settings(int retries = 3) {
   ExchangeSettings settings;
-  settings.trust = TrustStore{.ca_file = "/ca.pem", .ca_dir = {}, .source = "--ca-file /ca.pem"};
+  settings.trust =
+      TrustStore{.ca_file = "/ca.pem", .ca_dir = {}, .ca_pem = {}, .source = "--ca-file /ca.pem"};
   settings.connect_timeout = 5s;
   settings.attempt_timeout = 10s;
   settings.total_timeout = 20s;

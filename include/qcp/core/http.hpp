@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -15,15 +17,23 @@ namespace qcp::core {
 struct TrustStore {
   std::string ca_file;
   std::string ca_dir;
+  std::string ca_pem;  // the bundle itself, when it came inline (a kubeconfig's CA data)
   std::string source;
 };
 
 struct HttpRequest {
-  std::string url;  // https only; never carries credentials
+  std::string method = "GET";  // GET, HEAD, POST, PUT, PATCH, DELETE
+  std::string url;             // https only; never carries credentials
   std::vector<std::pair<std::string, std::string>> headers;
+  // Sent as is (its Content-Type is one of `headers`). May hold a secret: never printed.
+  std::string body;
   // Basic credentials are kept apart from headers so no code path prints them with the rest.
   std::string basic_user;
   std::string basic_password;
+  // A client certificate and its key (PEM) for mutual TLS, as a kubeconfig gives them. The key
+  // is a secret.
+  std::string client_certificate_pem;
+  std::string client_key_pem;
   TrustStore trust;
   // Explicit, from the environment seam: libcurl must not read the process environment itself.
   // Empty proxy = direct connection.
@@ -34,6 +44,13 @@ struct HttpRequest {
   std::size_t max_body_bytes = std::size_t{1} << 20;
   // Status line, headers and trailers together: Quay's are about 1 KiB.
   std::size_t max_header_bytes = std::size_t{64} << 10;
+  // A streamed answer (a watch): the body of a 200 answer is handed over chunk by chunk as it
+  // arrives instead of being collected (max_body_bytes is then the sink's to keep); any other
+  // answer is collected as usual. The sink returns false to stop reading: kAborted.
+  std::function<bool(std::string_view chunk)> body_sink;
+  // Asked about once a second while the request runs, whether data arrives or not: false ends
+  // it at once as kAborted (a stop signal, a lost lease). Empty: never asked.
+  std::function<bool()> keep_going;
 };
 
 struct HttpResponse {
@@ -58,6 +75,7 @@ struct TransportError {
     kNoDescriptors,     // this process is out of file descriptors
     kTooLarge,
     kProtocol,
+    kAborted,  // the caller's body_sink or keep_going ended it
     kOther
   };
   Kind kind = Kind::kOther;
@@ -67,7 +85,7 @@ struct TransportError {
 using HttpResult = std::variant<HttpResponse, TransportError>;
 
 // The one network seam: production uses libcurl (curl_http.hpp), tests use fakes or libcurl
-// against a fake Quay on loopback.
+// against the fake servers on loopback.
 class HttpClient {
  public:
   HttpClient() = default;
@@ -77,7 +95,7 @@ class HttpClient {
   HttpClient& operator=(HttpClient&&) = delete;
   virtual ~HttpClient() = default;
 
-  virtual HttpResult get(const HttpRequest& request) = 0;
+  virtual HttpResult send(const HttpRequest& request) = 0;
 };
 
 }  // namespace qcp::core

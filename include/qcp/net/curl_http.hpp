@@ -9,8 +9,8 @@
 
 namespace qcp::net {
 
-// HTTPS GET through libcurl: TLS always verified, no redirects, no protocol but https, the body
-// capped while it is read, one deadline for the whole request.
+// HTTPS through libcurl: TLS always verified, no redirects, no protocol but https, the body
+// capped while it is read (or streamed to the caller), one deadline for the whole request.
 class CurlHttpClient final : public HttpClient {
  public:
   CurlHttpClient();
@@ -20,13 +20,13 @@ class CurlHttpClient final : public HttpClient {
   CurlHttpClient& operator=(CurlHttpClient&&) = delete;
   ~CurlHttpClient() override;
 
-  HttpResult get(const HttpRequest& request) override;
+  HttpResult send(const HttpRequest& request) override;
 
  private:
-  const CaBundle* bundle_for(const std::string& path, std::string& problem);
+  const CaBundle* bundle_for(const TrustStore& trust, std::string& problem);
 
   // The CA bundle, read and indexed once per process: retries reuse it.
-  std::string bundle_path_;
+  std::string bundle_key_;  // the file name, or the inline bundle itself
   std::unique_ptr<CaBundle> bundle_;
 };
 

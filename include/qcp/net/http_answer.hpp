@@ -24,6 +24,8 @@ class AnswerCollector {
   // false: the body is over budget, stop reading.
   bool add_body(std::string_view chunk);
 
+  // The status of the answer being read (0 before its status line).
+  [[nodiscard]] long status() const { return response_.status; }
   [[nodiscard]] bool headers_overflowed() const { return headers_overflowed_; }
   [[nodiscard]] bool body_overflowed() const { return body_overflowed_; }
   [[nodiscard]] std::size_t max_header_bytes() const { return max_header_bytes_; }
