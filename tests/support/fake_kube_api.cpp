@@ -1,51 +1,23 @@
 #include "fake_kube_api.hpp"
 
-#include <map>
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <tuple>
+
+#include "kube_handlers.hpp"
+#include "kube_replies.hpp"
+#include "kube_store.hpp"
 
 namespace qcp::test {
 namespace {
 
 using nlohmann::json;
-
-// Every failure is a v1 Status (kube-api/04e, 11a, 11b): kind, apiVersion, empty metadata,
-// status Failure, message, reason, details (when there is an object), code.
-Reply status(int code, const std::string& reason, const std::string& message,
-             const json& details = nullptr) {
-  json body = {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
-               {"status", "Failure"}, {"message", message}, {"reason", reason}};
-  if (!details.is_null()) {
-    body["details"] = details;
-  }
-  body["code"] = code;
-  return Reply::json(code, body, {{"Cache-Control", "no-cache, private"}});
-}
-
-// kube-api/11a: a token the authenticator does not know is 401 before any authorization.
-Reply unauthorized() {
-  return status(401, "Unauthorized", "Unauthorized");
-}
-
-// kube-api/11b's wording, for a cluster-scoped resource ("at the cluster scope").
-Reply forbidden(const std::string& user, const std::string& verb, const std::string& resource,
-                const std::string& name) {
-  return status(403, "Forbidden",
-                resource + " \"" + name + "\" is forbidden: User \"" + user + "\" cannot " + verb +
-                    " resource \"" + resource + "\" in API group \"\" at the cluster scope",
-                {{"name", name}, {"kind", resource}});
-}
-
-Reply not_found(const std::string& resource, const std::string& name) {
-  return status(404, "NotFound", resource + " \"" + name + "\" not found",
-                {{"name", name}, {"kind", resource}});
-}
+namespace h = kube_handlers;
+namespace r = kube_replies;
 
 json node_object(const std::string& name, const std::string& kubelet_version) {
-  return {{"kind", "Node"},
-          {"apiVersion", "v1"},
-          {"metadata", {{"name", name}, {"uid", "3120851f-c829-44eb-b135-56bc2454b76f"}}},
+  return {{"metadata", {{"name", name}}},
           {"spec", {{"podCIDR", "10.244.0.0/24"}}},
           {"status",
            {{"nodeInfo",
@@ -55,45 +27,132 @@ json node_object(const std::string& name, const std::string& kubelet_version) {
               {"architecture", "amd64"}}}}}};
 }
 
+// The RBAC verb of a request (kube-api/11b): list and watch are distinct verbs.
+std::string verb_of(const std::string& method, const h::Target& target, const h::Query& query) {
+  if (method == "GET") {
+    if (!target.name.empty()) {
+      return "get";
+    }
+    const auto watch = query.find("watch");
+    return watch != query.end() && (watch->second == "1" || watch->second == "true") ? "watch"
+                                                                                     : "list";
+  }
+  if (method == "POST") {
+    return "create";
+  }
+  if (method == "PUT") {
+    return "update";
+  }
+  return method == "PATCH" ? "patch" : "delete";
+}
+
 }  // namespace
 
 struct FakeKubeApi::Impl {
-  Reply answer(const RecordedRequest& request) {
+  std::optional<Reply> fault() {
     const std::lock_guard lock(mutex);
     if (shed > 0) {
       --shed;
       return Reply::text(429, "Too many requests, please try again later.\n",
                          {{"Retry-After", std::to_string(shed_seconds)}});
     }
-    std::string user = "system:anonymous";  // --anonymous-auth=true (kube-api/README)
-    if (const auto header = request.header("Authorization")) {
-      const auto known =
-          header->starts_with("Bearer ") ? users.find(header->substr(7)) : users.end();
-      if (known == users.end()) {
-        return unauthorized();
-      }
-      user = known->second;
-    }
-    constexpr std::string_view kNodes = "/api/v1/nodes/";
-    if (request.method != "GET" || !request.path.starts_with(kNodes)) {
-      // What any path this fake does not serve gets from a real apiserver.
-      return status(404, "NotFound", "the server could not find the requested resource",
-                    json::object());
-    }
-    const auto name = request.path.substr(kNodes.size());
-    if (!grants.contains({user, "get", "nodes"})) {
-      return forbidden(user, "get", "nodes", name);
-    }
-    const auto node = nodes.find(name);
-    return node == nodes.end() ? not_found("nodes", name) : Reply::json(200, node->second);
+    return std::nullopt;
   }
 
+  // Who is asking: nullopt when the token is unknown (401).
+  std::optional<std::string> user_of(const RecordedRequest& request) {
+    const std::lock_guard lock(mutex);
+    const auto header = request.header("Authorization");
+    if (!header) {
+      return "system:anonymous";  // --anonymous-auth=true (kube-api/README)
+    }
+    const auto known = header->starts_with("Bearer ") ? users.find(header->substr(7)) : users.end();
+    return known == users.end() ? std::nullopt : std::optional(known->second);
+  }
+
+  bool may(const std::string& user, const std::string& verb, const h::Target& target) {
+    const std::lock_guard lock(mutex);
+    const std::string resource =
+        target.subresource.empty() ? target.resource : target.resource + "/" + target.subresource;
+    return grants.contains({user, verb, resource});
+  }
+
+  bool take_conflict() {
+    const std::lock_guard lock(mutex);
+    if (conflicts == 0) {
+      return false;
+    }
+    --conflicts;
+    return true;
+  }
+
+  Reply answer(const RecordedRequest& request) {
+    if (auto shed_reply = fault()) {
+      return *shed_reply;
+    }
+    const auto user = user_of(request);
+    if (!user) {
+      return r::unauthorized();
+    }
+    const auto target = h::target_of(request.path);
+    if (!target) {
+      // What any path this fake does not serve gets from a real apiserver.
+      return r::status(404, "NotFound", "the server could not find the requested resource",
+                       json::object());
+    }
+    const auto query = h::parse_query(request.query);
+    const std::string verb = verb_of(request.method, *target, query);
+    if (!may(*user, verb, *target)) {
+      return r::forbidden(*user, verb,
+                          target->subresource.empty()
+                              ? target->resource
+                              : target->resource + "/" + target->subresource,
+                          target->name, target->namespace_name);
+    }
+    return dispatch(request, *target, query, verb);
+  }
+
+  Reply dispatch(const RecordedRequest& request, const h::Target& target, const h::Query& query,
+                 const std::string& verb) {
+    if (target.subresource == "token" && verb == "create") {
+      const std::lock_guard lock(mutex);
+      return h::token_request(store, target, request.body, signer);
+    }
+    const bool writes =
+        verb == "update" || verb == "patch" || (verb == "create" && target.resource == "secrets");
+    if (writes && take_conflict()) {
+      return r::conflict(target.resource, target.name.empty() ? "" : target.name);
+    }
+    if (verb == "list") {
+      return h::list(store, target, query);
+    }
+    if (verb == "watch") {
+      return h::watch(store, target, query, watch_epoch);
+    }
+    if (verb == "get") {
+      return h::get(store, target);
+    }
+    if (verb == "create") {
+      return h::create(store, target, request.body);
+    }
+    if (verb == "update") {
+      return h::update(store, target, request.body);
+    }
+    if (verb == "patch") {
+      return h::patch(store, target, request.body, request.header("Content-Type").value_or(""));
+    }
+    return h::remove(store, target);
+  }
+
+  KubeStore store;
+  std::atomic<unsigned> watch_epoch{0};
   std::mutex mutex;
   std::map<std::string, std::string> users;
   std::set<std::tuple<std::string, std::string, std::string>> grants;
-  std::map<std::string, json> nodes;
+  h::TokenSigner signer;
   std::size_t shed = 0;
   int shed_seconds = 1;
+  std::size_t conflicts = 0;
 };
 
 FakeKubeApi::FakeKubeApi(const TestPki& pki)
@@ -101,8 +160,9 @@ FakeKubeApi::FakeKubeApi(const TestPki& pki)
   start([impl = impl_.get()](const RecordedRequest& request) { return impl->answer(request); });
 }
 
-// Serving stops before the state the responder reads goes.
+// Serving stops (open watches end) before the state the responder reads goes.
 FakeKubeApi::~FakeKubeApi() {
+  end_watches();
   stop();
 }
 
@@ -121,15 +181,99 @@ void FakeKubeApi::allow(const std::string& user, const std::string& verb,
   impl_->grants.insert({user, verb, resource});
 }
 
-void FakeKubeApi::add_node(const std::string& name, const std::string& kubelet_version) {
+void FakeKubeApi::allow_controller(const std::string& user) {
+  for (const char* verb : {"get", "list", "watch", "update", "patch"}) {
+    allow(user, verb, "serviceaccounts");
+  }
+  allow(user, "create", "serviceaccounts/token");
+  for (const char* verb : {"get", "list", "watch", "create", "update", "patch", "delete"}) {
+    allow(user, verb, "secrets");
+  }
+  allow(user, "create", "events");
+  allow(user, "patch", "events");
+}
+
+void FakeKubeApi::sign_tokens_with(const RsaSigner& signer, const std::string& issuer) {
   const std::lock_guard lock(impl_->mutex);
-  impl_->nodes[name] = node_object(name, kubelet_version);
+  impl_->signer = {&signer, issuer};
+}
+
+void FakeKubeApi::add_node(const std::string& name, const std::string& kubelet_version) {
+  json stored;
+  impl_->store.create({"nodes", "", name}, node_object(name, kubelet_version), stored);
+}
+
+void FakeKubeApi::add_service_account(const std::string& ns, const std::string& name,
+                                      const std::map<std::string, std::string>& annotations) {
+  json account = {{"metadata", {{"name", name}, {"namespace", ns}}}};
+  if (!annotations.empty()) {
+    account["metadata"]["annotations"] = annotations;
+  }
+  json stored;
+  impl_->store.create({"serviceaccounts", ns, name}, account, stored);
+}
+
+void FakeKubeApi::annotate(const std::string& ns, const std::string& name, const std::string& key,
+                           const std::optional<std::string>& value) {
+  auto account = impl_->store.get({"serviceaccounts", ns, name}).value();
+  if (value) {
+    account["metadata"]["annotations"][key] = *value;
+  } else if (account["metadata"].contains("annotations")) {
+    account["metadata"]["annotations"].erase(key);
+  }
+  json stored;
+  impl_->store.replace({"serviceaccounts", ns, name}, account, stored);
+}
+
+void FakeKubeApi::delete_service_account(const std::string& ns, const std::string& name) {
+  if (const auto last = impl_->store.remove({"serviceaccounts", ns, name})) {
+    h::collect_garbage(impl_->store, *last);
+  }
+}
+
+std::optional<json> FakeKubeApi::service_account(const std::string& ns,
+                                                 const std::string& name) const {
+  return impl_->store.get({"serviceaccounts", ns, name});
+}
+
+std::optional<json> FakeKubeApi::secret(const std::string& ns, const std::string& name) const {
+  return impl_->store.get({"secrets", ns, name});
+}
+
+void FakeKubeApi::edit_secret_data(const std::string& ns, const std::string& name,
+                                   const std::string& dockerconfigjson) {
+  auto secret = impl_->store.get({"secrets", ns, name}).value();
+  secret["data"][".dockerconfigjson"] = base64_encode(dockerconfigjson);
+  json stored;
+  impl_->store.replace({"secrets", ns, name}, secret, stored);
+}
+
+void FakeKubeApi::delete_secret(const std::string& ns, const std::string& name) {
+  impl_->store.remove({"secrets", ns, name});
+}
+
+std::vector<json> FakeKubeApi::events() const {
+  return impl_->store.list("events", "").first;
 }
 
 void FakeKubeApi::shed_next(std::size_t requests, int retry_after_seconds) {
   const std::lock_guard lock(impl_->mutex);
   impl_->shed = requests;
   impl_->shed_seconds = retry_after_seconds;
+}
+
+void FakeKubeApi::conflict_next(std::size_t writes) {
+  const std::lock_guard lock(impl_->mutex);
+  impl_->conflicts = writes;
+}
+
+void FakeKubeApi::end_watches() {
+  impl_->watch_epoch.fetch_add(1);
+}
+
+void FakeKubeApi::forget_watch_history() {
+  impl_->store.forget_history();
+  end_watches();
 }
 
 }  // namespace qcp::test

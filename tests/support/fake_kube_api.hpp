@@ -1,23 +1,35 @@
 #pragma once
 // FakeKubeApi: a fake kube-apiserver over real HTTPS on loopback, answering as the recorded
-// 1.36.2 apiserver does (../shared/reference/kube-api/, cited per answer in the .cpp). It serves
-// what this project's code asks of an API server, one capability at a time:
+// 1.36.2 apiserver does (../shared/reference/kube-api/, cited per answer in the .cpp). It
+// serves what this project's code asks of an API server:
 //
-//   GET /api/v1/nodes/{name}   200 Node; 404 NotFound Status (04e's shape); 403 Forbidden
-//                              Status for a user without `get nodes` (11b) or without a token
-//                              (system:anonymous, 11a); 401 for an unknown token (11a)
-//   anything else              404 NotFound Status
+//   GET  /api/v1/nodes/{name}                                   the Node (04e's 404 shape)
+//   GET  /api/v1[/namespaces/{ns}]/{serviceaccounts|secrets}     LIST: limit/continue (01a-01c),
+//        ?labelSelector=k=v,k (secrets)                         or WATCH (watch=1): one event
+//        ?watch=1&resourceVersion=N&allowWatchBookmarks=true    line per chunk (02a, 02c),
+//        &timeoutSeconds=S                                      ERROR 410 past the window (03a)
+//   GET|PUT|PATCH /api/v1/namespaces/{ns}/serviceaccounts/{n}   merge patches replace
+//                                                               imagePullSecrets (06a, 06b)
+//   POST /api/v1/namespaces/{ns}/serviceaccounts/{n}/token      TokenRequest (04a-04c, 04e)
+//   POST /api/v1/namespaces/{ns}/secrets, GET|PUT|DELETE .../{n} (05a-05g)
+//   POST /api/v1/namespaces/{ns}/events                         (08a)
+//   anything else                                               404 NotFound Status
 //
-// Authentication is by bearer token (add_user), authorization by the verbs granted (allow).
-// Load shedding as APF does it (11d: text/plain 429 with Retry-After) is scripted with
-// shed_next(). The transport is LoopbackHttpsServer's.
+// Authentication is by bearer token (add_user), authorization by the verbs granted (allow):
+// no token is system:anonymous (403), an unknown one 401 (11a). Deleting a ServiceAccount
+// deletes the Secrets it owns, and those whose owner uid is not the live one's (05h).
 
+#include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "https_server.hpp"
+#include "jwt.hpp"
 #include "pki.hpp"
 
 namespace qcp::test {
@@ -34,14 +46,45 @@ class FakeKubeApi final : public LoopbackHttpsServer {
   // KUBERNETES_SERVICE_HOST as a pod sees it: the address without the port.
   [[nodiscard]] std::string service_host() const;
 
+  // --- who may do what ------------------------------------------------------------------------
   // A bearer token the server authenticates as `user` ("system:serviceaccount:ns:name").
   void add_user(const std::string& token, const std::string& user);
-  // Grants `user` the verb on the (cluster-scoped or all-namespace) resource, e.g. get nodes.
+  // Grants `user` the verb on the resource in every namespace ("get", "nodes"; "create",
+  // "serviceaccounts/token").
   void allow(const std::string& user, const std::string& verb, const std::string& resource);
-  // A Node as the kubelet registers it, with status.nodeInfo.kubeletVersion.
+  // Every verb the controller's ClusterRole grants (kube-api/controller-rbac.yaml).
+  void allow_controller(const std::string& user);
+  // TokenRequests are signed by `signer` as `issuer` (a FakeQuay's issuer: the exchange is real).
+  void sign_tokens_with(const RsaSigner& signer, const std::string& issuer);
+
+  // --- objects, as an admin changes them -----------------------------------------------------
   void add_node(const std::string& name, const std::string& kubelet_version);
+  void add_service_account(const std::string& ns, const std::string& name,
+                           const std::map<std::string, std::string>& annotations = {});
+  // Sets (or, with nullopt, removes) one annotation.
+  void annotate(const std::string& ns, const std::string& name, const std::string& key,
+                const std::optional<std::string>& value);
+  void delete_service_account(const std::string& ns, const std::string& name);
+  [[nodiscard]] std::optional<nlohmann::json> service_account(const std::string& ns,
+                                                              const std::string& name) const;
+  [[nodiscard]] std::optional<nlohmann::json> secret(const std::string& ns,
+                                                     const std::string& name) const;
+  // Replaces a Secret's data as `kubectl edit` would.
+  void edit_secret_data(const std::string& ns, const std::string& name,
+                        const std::string& dockerconfigjson);
+  void delete_secret(const std::string& ns, const std::string& name);
+  [[nodiscard]] std::vector<nlohmann::json> events() const;
+
+  // --- faults --------------------------------------------------------------------------------
   // The next `requests` requests get APF's 429 with Retry-After: seconds (kube-api/11d).
   void shed_next(std::size_t requests, int retry_after_seconds);
+  // The next `writes` writes (PUT, PATCH, POST of a Secret) are 409 Conflict (05d, 06a).
+  void conflict_next(std::size_t writes);
+  // Every open watch ends now (the API server closing streams, a load balancer's idle cut).
+  void end_watches();
+  // The watch cache forgets its history: a watch from an older resourceVersion gets the ERROR
+  // 410 event (an API server restart, kube-api/03d).
+  void forget_watch_history();
 
  private:
   struct Impl;

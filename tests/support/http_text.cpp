@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <iomanip>
+#include <locale>
+#include <sstream>
 #include <system_error>
 
 namespace qcp::test {
@@ -107,14 +110,26 @@ std::optional<std::string> python_b64decode(std::string_view s) {
   return out;
 }
 
-// Strict UTF-8 (as Python's bytes.decode("utf-8")).
+namespace {
+
+std::string format_utc(std::chrono::system_clock::time_point t, const char* format) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  std::ostringstream text;
+  text.imbue(std::locale::classic());
+  text << std::put_time(&utc, format);
+  return text.str();
+}
+
+}  // namespace
+
 std::string http_date(std::chrono::system_clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  std::array<char, 64> buf{};
-  const std::size_t n = std::strftime(buf.data(), buf.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return {buf.data(), n};
+  return format_utc(t, "%a, %d %b %Y %H:%M:%S GMT");
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+  return format_utc(t, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 // strerror is not thread-safe; the system category's message is.

@@ -21,6 +21,8 @@ std::string_view trim_ows(std::string_view s);
 std::optional<std::string> python_b64decode(std::string_view s);
 // An IMF-fixdate, as the Date: header carries it.
 std::string http_date(std::chrono::system_clock::time_point t);
+// "2026-12-06T18:18:01Z": the API server's timestamps (seconds precision).
+std::string rfc3339(std::chrono::system_clock::time_point t);
 // errno's message, thread-safe.
 std::string errno_text();
 bool has_header(const HeaderList& headers, std::string_view name);

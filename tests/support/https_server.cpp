@@ -40,6 +40,30 @@ constexpr std::size_t kMaxConnections = 128;
 constexpr int kMaxRequestsPerConnection = 1000;
 constexpr std::size_t kChunk = std::size_t{16} * 1024;
 
+// A streamed reply's chunks, on one connection.
+class ConnectionChunks final : public ChunkSink {
+ public:
+  explicit ConnectionChunks(TlsConn& conn) : conn_(conn) {}
+  bool send(std::string_view bytes) override {
+    if (bytes.empty()) {
+      return open_;  // an empty chunk would end the body
+    }
+    std::ostringstream size;
+    size << std::hex << bytes.size();
+    open_ = open_ && conn_.write_all(size.str() + "\r\n" + std::string(bytes) + "\r\n");
+    return open_;
+  }
+  bool pause(std::chrono::milliseconds duration) override {
+    open_ = open_ && conn_.pause(duration);
+    return open_;
+  }
+  [[nodiscard]] bool open() const { return open_; }
+
+ private:
+  TlsConn& conn_;
+  bool open_ = true;
+};
+
 }  // namespace
 
 // ------------------------------------------------------------------------------------------
@@ -443,8 +467,11 @@ struct LoopbackHttpsServer::Impl {
       head += "Content-Type: text/plain; charset=utf-8\r\n";
     }
     const bool chunked = reply.generated_trailer_bytes.has_value();
+    const bool streamed = static_cast<bool>(reply.stream);
     if (chunked) {
       head += "Transfer-Encoding: chunked\r\nTrailer: X-Filler\r\n";
+    } else if (streamed) {
+      head += "Transfer-Encoding: chunked\r\n";
     } else if (!no_body && reply.content_length) {
       head += "Content-Length: " + std::to_string(body_size) + "\r\n";
     }
@@ -464,6 +491,14 @@ struct LoopbackHttpsServer::Impl {
     }
     if (chunked) {
       return write_chunked_with_trailers(conn, reply) ? After::kClose : After::kDone;
+    }
+    if (streamed) {
+      ConnectionChunks chunks(conn);
+      reply.stream(chunks);
+      if (!chunks.open() || !conn.write_all("0\r\n\r\n")) {
+        return After::kDone;
+      }
+      return close ? After::kClose : After::kKeepAlive;
     }
     if (req.method != "HEAD" && !no_body) {
       if (reply.generated_body_bytes) {

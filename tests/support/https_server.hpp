@@ -47,6 +47,22 @@ struct RecordedRequest {
   [[nodiscard]] std::optional<std::string> header(std::string_view name) const;
 };
 
+// Where a streamed reply writes its body: one HTTP chunk per send (as the API server sends one
+// watch event per chunk, kube-api/02c).
+class ChunkSink {
+ public:
+  ChunkSink() = default;
+  ChunkSink(const ChunkSink&) = delete;
+  ChunkSink& operator=(const ChunkSink&) = delete;
+  ChunkSink(ChunkSink&&) = delete;
+  ChunkSink& operator=(ChunkSink&&) = delete;
+  virtual ~ChunkSink() = default;
+  // false once the client is gone or the server stops: the stream should end.
+  virtual bool send(std::string_view bytes) = 0;
+  // Waits up to `duration`; false when the server is stopping.
+  virtual bool pause(std::chrono::milliseconds duration) = 0;
+};
+
 struct Reply {
   enum class Action {
     kRespond,               // send status, headers and body
@@ -65,6 +81,9 @@ struct Reply {
   bool content_length = true;
   // Send the body chunked, then this many bytes of trailer lines after the last chunk, streamed.
   std::optional<std::size_t> generated_trailer_bytes;
+  // A streamed body: the head goes out chunked, then this writes chunks until it returns; the
+  // last chunk follows. Called on the connection's thread, without the server's locks.
+  std::function<void(ChunkSink&)> stream;
   std::chrono::milliseconds delay{0};            // wait before acting (interruptible)
   std::chrono::milliseconds hang_limit{60'000};  // bound for kHang / kHangAfterHeaders
 

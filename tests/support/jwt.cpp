@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdio>
+#include <ctime>
 #include <stdexcept>
 #include <utility>
 
@@ -194,7 +195,9 @@ std::string base64_encode(std::string_view data) {
   return encode(data, kStdAlphabet, true);
 }
 
-std::optional<std::string> base64url_decode(std::string_view text) {
+namespace {
+
+std::optional<std::string> decode_with(std::string_view text, std::string_view alphabet) {
   while (!text.empty() && text.back() == '=') {
     text.remove_suffix(1);
   }
@@ -206,7 +209,7 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   std::uint32_t acc = 0;
   int bits = 0;
   for (const char c : text) {
-    const std::size_t pos = kUrlAlphabet.find(c);
+    const std::size_t pos = alphabet.find(c);
     if (pos == std::string_view::npos) {
       return std::nullopt;
     }
@@ -218,6 +221,16 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  return decode_with(text, kUrlAlphabet);
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  return decode_with(text, kStdAlphabet);
 }
 
 std::optional<DecodedJwt> decode_jwt_unverified(std::string_view token) {

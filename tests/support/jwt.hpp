@@ -21,6 +21,7 @@ std::string base64url_encode(std::string_view data);
 std::optional<std::string> base64url_decode(std::string_view text);
 // RFC 4648 §4, padded (what HTTP Basic uses).
 std::string base64_encode(std::string_view data);
+std::optional<std::string> base64_decode(std::string_view text);
 
 // A compact JWS split into its parts; nothing is verified.
 // NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json moves do not throw in practice
