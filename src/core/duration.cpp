@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <ctime>
 #include <limits>
 #include <utility>
 
@@ -133,6 +134,17 @@ std::string format_human(std::chrono::seconds value) {
   }
   append(seconds % 60, 's');
   return out;
+}
+
+std::string rfc3339(std::int64_t seconds) {
+  const auto time = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  std::array<char, 32> buffer{};
+  if (gmtime_r(&time, &utc) == nullptr ||
+      std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%SZ", &utc) == 0) {
+    return std::to_string(seconds);
+  }
+  return buffer.data();
 }
 
 }  // namespace qcp::core

@@ -24,17 +24,6 @@ std::string printable(std::string_view text) {
   return one_line(text.substr(0, kMaxLength)) + (text.size() > kMaxLength ? "..." : "");
 }
 
-std::string rfc3339(std::int64_t seconds) {
-  const auto time = static_cast<std::time_t>(seconds);
-  std::tm utc{};
-  std::array<char, 32> buffer{};
-  if (gmtime_r(&time, &utc) == nullptr ||
-      std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%SZ", &utc) == 0) {
-    return std::to_string(seconds);
-  }
-  return buffer.data();
-}
-
 std::string relative(std::int64_t seconds, std::int64_t now) {
   const auto delta = seconds - now;
   const auto text = format_human(std::chrono::seconds(delta < 0 ? -delta : delta));

@@ -9,12 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "fake_kube_api.hpp"
-#include "fake_quay.hpp"
-#include "layers.hpp"
-#include "qcp/kube/api_client.hpp"
+#include "kube_fixture.hpp"
 #include "qcp/kube/objects.hpp"
-#include "qcp/net/curl_http.hpp"
 
 namespace qcp::test {
 namespace {
@@ -23,16 +19,8 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-constexpr const char* kToken = "controller-token-0123456789abcdef";
-constexpr const char* kController = "system:serviceaccount:qcp-system:qcp-controller";
-
-class KubeApi : public ::testing::Test {
+class KubeApi : public KubeFixture {
  protected:
-  KubeApi() {
-    api_.add_user(kToken, kController);
-    api_.allow_controller(kController);
-    api_.sign_tokens_with(quay_.issuer_signer(), quay_.issuer_url());
-  }
   kube::ApiResponse call(std::string method, std::string path, std::string body = {},
                          std::string type = "application/json") {
     return client_.call({.method = std::move(method),
@@ -41,20 +29,6 @@ class KubeApi : public ::testing::Test {
                          .content_type = std::move(type),
                          .timeout = 10s});
   }
-  static kube::ApiServer server_of(const FakeKubeApi& api, const TestPki& pki) {
-    kube::ApiServer server;
-    server.base_url = api.base_url();
-    server.token = kToken;
-    server.trust = {.ca_file = "", .ca_dir = "", .ca_pem = pki.ca_pem(), .source = "test CA"};
-    return server;
-  }
-
-  TestPki pki_;
-  FakeQuay quay_{pki_};
-  FakeKubeApi api_{pki_};
-  net::CurlHttpClient http_;
-  SystemClock clock_;
-  kube::ApiClient client_{http_, server_of(api_, pki_), Environment{}, clock_, "controller"};
 };
 
 // kube-api/01a-01c: pages of `limit`, a continue token on all but the last, one

@@ -26,4 +26,8 @@ std::chrono::seconds seconds_between(std::chrono::system_clock::time_point a,
 // For humans (logs, messages): "55m0s", "1h0m0s", "42s", like Go's Duration.String.
 std::string format_human(std::chrono::seconds value);
 
+// Unix seconds as RFC 3339 in UTC, "2026-12-06T18:18:01Z" (the API server's timestamps); the
+// number itself when it is no date gmtime can give.
+std::string rfc3339(std::int64_t seconds);
+
 }  // namespace qcp::core

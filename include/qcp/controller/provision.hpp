@@ -1,0 +1,66 @@
+#pragma once
+
+// One annotated ServiceAccount made right: a TokenRequest for it, the exchange at Quay, a
+// kubernetes.io/dockerconfigjson Secret it owns, and the Secret's name among its
+// imagePullSecrets. The controller's loops (watching, renewing, retrying) call this.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qcp/controller/namespace.hpp"
+#include "qcp/core/environment.hpp"
+#include "qcp/core/http.hpp"
+#include "qcp/core/log.hpp"
+#include "qcp/kube/api_client.hpp"
+#include "qcp/kube/objects.hpp"
+#include "qcp/quay/credential.hpp"
+#include "qcp/quay/exchange.hpp"
+#include "qcp/quay/identity.hpp"
+
+namespace qcp::controller {
+
+// What marks a Secret as ours, and what it says about itself.
+inline constexpr std::string_view kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr std::string_view kManagedBy = "quay-credential-provider";
+inline constexpr std::string_view kServiceAccountLabel = "quay-credential-provider/service-account";
+inline constexpr std::string_view kRobotKey = "quay-credential-provider/robot";
+inline constexpr std::string_view kExpiresKey = "quay-credential-provider/expires";
+// On the ServiceAccount: the Secret's name when the default does not suit.
+inline constexpr std::string_view kSecretNameAnnotation = "quay-credential-provider/secret-name";
+
+struct ProvisionSettings {
+  std::string quay_host;                   // --quay-host: the registry and where tokens go
+  std::vector<std::string> allowed_hosts;  // --allowed-host: what quay.io/host may pick
+  std::string audience = "quay";           // --audience
+  // The least the API server grants (kube-api/04b): the token is spent at once.
+  std::chrono::seconds token_lifetime{600};
+  std::chrono::milliseconds api_timeout{30000};
+  int write_attempts = 4;  // a Secret or ServiceAccount write that meets 409 is read and retried
+};
+
+// What an annotated ServiceAccount asks for, checked before anything is sent.
+struct Wanted {
+  Identity identity;  // robot; registry = quay_host (the annotation's host where allowed)
+  std::string secret_name;
+};
+// Throws Failure (kUsage) naming the ServiceAccount and what is wrong with its annotations.
+Wanted wanted_for(const ServiceAccount& account, const ProvisionSettings& settings);
+
+struct Provisioned {
+  std::string secret_name;
+  RobotCredential credential;  // its token is wiped: what is left says when it expires
+  bool secret_created = false;
+  bool reference_added = false;
+};
+
+// TokenRequest -> exchange -> Secret created or updated -> imagePullSecrets. Every step under
+// `settings.api_timeout` or the exchange's own deadline; writes conditional on the version read
+// (409: read again, at most write_attempts times). Throws Failure with one line: the API
+// server's or Quay's own words, never a token.
+Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccount& account,
+                      const ProvisionSettings& settings, ExchangeSettings exchange,
+                      const Clock& clock, Log& log);
+
+}  // namespace qcp::controller

@@ -1,0 +1,231 @@
+#include "qcp/controller/provision.hpp"
+
+#include <algorithm>
+
+#include "qcp/core/duration.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/core/names.hpp"
+#include "qcp/core/redact.hpp"
+#include "qcp/quay/credential_formats.hpp"
+
+namespace qcp::controller {
+namespace {
+
+constexpr std::string_view kDefaultSuffix = "-quay-pull";
+
+std::string who(const ServiceAccount& account) {
+  return "ServiceAccount " + account.meta.namespace_name + "/" + account.meta.name;
+}
+
+std::string account_path(const ServiceAccount& account) {
+  return "/api/v1/namespaces/" + account.meta.namespace_name + "/serviceaccounts/" +
+         account.meta.name;
+}
+
+std::string secret_path(const ServiceAccount& account, std::string_view name = {}) {
+  return "/api/v1/namespaces/" + account.meta.namespace_name + "/secrets" +
+         (name.empty() ? "" : "/" + std::string(name));
+}
+
+const std::string* annotation(const ServiceAccount& account, std::string_view key) {
+  const auto it = account.meta.annotations.find(key);
+  return it == account.meta.annotations.end() ? nullptr : &it->second;
+}
+
+// Where this service account's tokens may go: --quay-host, or quay.io/host where the
+// controller's own allow-list names it (a namespace never widens it).
+std::string quay_host_for(const ServiceAccount& account, const ProvisionSettings& settings) {
+  const auto* host = annotation(account, kHostAnnotation);
+  if (host == nullptr || host->empty() || *host == settings.quay_host) {
+    return settings.quay_host;
+  }
+  if (std::find(settings.allowed_hosts.begin(), settings.allowed_hosts.end(), *host) ==
+      settings.allowed_hosts.end()) {
+    throw Failure(ExitCode::kUsage, who(account) + ": annotation quay.io/host asks for \"" +
+                                        one_line(*host) + "\", which is neither --quay-host \"" +
+                                        settings.quay_host +
+                                        "\" nor allowed: add --allowed-host=" + one_line(*host) +
+                                        " to the controller's args");
+  }
+  return *host;
+}
+
+ApiResponse checked(ApiClient& api, ApiRequest request, std::initializer_list<long> expected,
+                    const ServiceAccount& account) {
+  ApiResponse response = api.call(request);
+  if (std::find(expected.begin(), expected.end(), response.status) == expected.end() &&
+      response.status != 409 && response.status != 404) {
+    throw Failure(ExitCode::kLookupFailed,
+                  who(account) + ": " + api.refused(response).what());
+  }
+  return response;
+}
+
+std::string service_account_token(ApiClient& api, const ServiceAccount& account,
+                                  const ProvisionSettings& settings) {
+  ApiResponse answer = checked(api,
+                               {.method = "POST",
+                                .path = account_path(account) + "/token",
+                                .body = encode_token_request(settings.audience,
+                                                             settings.token_lifetime),
+                                .content_type = "application/json",
+                                .timeout = settings.api_timeout},
+                               {201}, account);
+  const WipeOnExit wipe_answer(answer.body);
+  if (answer.status != 201) {
+    throw Failure(ExitCode::kLookupFailed, who(account) + ": " + api.refused(answer).what());
+  }
+  auto issued = decode_token_request(answer.body);
+  if (!issued) {
+    throw Failure(ExitCode::kLookupFailed,
+                  who(account) + ": the API server's TokenRequest answer holds no token");
+  }
+  return std::move(issued->token);
+}
+
+SecretSpec secret_spec(const ServiceAccount& account, const std::string& name,
+                       const RobotCredential& credential) {
+  const auto expires =
+      std::chrono::duration_cast<std::chrono::seconds>(credential.expires_at.time_since_epoch());
+  return {.name = name,
+          .namespace_name = account.meta.namespace_name,
+          .labels = {{std::string(kManagedByLabel), std::string(kManagedBy)},
+                     {std::string(kServiceAccountLabel), account.meta.name}},
+          .annotations = {{std::string(kRobotKey), credential.robot},
+                          {std::string(kExpiresKey), rfc3339(expires.count())}},
+          .owner = {.api_version = "v1",
+                    .kind = "ServiceAccount",
+                    .name = account.meta.name,
+                    .uid = account.meta.uid,
+                    .controller = true},
+          .dockerconfigjson = merged_auth_file(std::nullopt, credential),
+          .resource_version = ""};
+}
+
+// Creates the Secret, or replaces it from the version just read; true when created.
+bool write_secret(ApiClient& api, const ServiceAccount& account, SecretSpec spec,
+                  const ProvisionSettings& settings) {
+  const WipeOnExit wipe_config(spec.dockerconfigjson);
+  for (int attempt = 1;; ++attempt) {
+    const ApiResponse current = checked(
+        api, {.method = "GET", .path = secret_path(account, spec.name), .body = {},
+              .content_type = {}, .timeout = settings.api_timeout},
+        {200}, account);
+    const bool exists = current.status == 200;
+    const auto read = exists ? decode_secret(current.body) : std::nullopt;
+    if (exists && read && (read->meta.labels.find(kManagedByLabel) == read->meta.labels.end())) {
+      throw Failure(ExitCode::kUsage,
+                    who(account) + ": Secret " + spec.name +
+                        " exists and is not managed by quay-credential-provider; it is left "
+                        "alone: name another with the annotation " +
+                        std::string(kSecretNameAnnotation));
+    }
+    spec.resource_version = read ? read->meta.resource_version : "";
+    std::string body = encode_secret(spec);
+    const WipeOnExit wipe_body(body);
+    const ApiResponse written =
+        checked(api,
+                {.method = exists ? "PUT" : "POST",
+                 .path = exists ? secret_path(account, spec.name) : secret_path(account),
+                 .body = body,
+                 .content_type = "application/json",
+                 .timeout = settings.api_timeout},
+                {200, 201}, account);
+    if (written.status == 200 || written.status == 201) {
+      return written.status == 201;
+    }
+    if (attempt >= settings.write_attempts) {
+      throw Failure(ExitCode::kLookupFailed, who(account) + ": Secret " + spec.name +
+                                                 " kept changing while it was written: " +
+                                                 api.refused(written).what());
+    }
+  }
+}
+
+// Adds the Secret to imagePullSecrets, keeping every other entry where it is; true when added.
+bool reference_secret(ApiClient& api, const ServiceAccount& account, const std::string& name,
+                      const ProvisionSettings& settings) {
+  ServiceAccount current = account;
+  for (int attempt = 1;; ++attempt) {
+    auto names = current.image_pull_secrets;
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      return false;
+    }
+    names.push_back(name);
+    const ApiResponse patched = checked(
+        api,
+        {.method = "PATCH",
+         .path = account_path(account),
+         .body = encode_image_pull_secrets_patch(names, current.meta.resource_version),
+         .content_type = "application/merge-patch+json",
+         .timeout = settings.api_timeout},
+        {200}, account);
+    if (patched.status == 200) {
+      return true;
+    }
+    if (patched.status == 404 || attempt >= settings.write_attempts) {
+      throw Failure(ExitCode::kLookupFailed,
+                    who(account) + ": cannot add " + name + " to its imagePullSecrets: " +
+                        api.refused(patched).what());
+    }
+    const ApiResponse fresh = checked(
+        api, {.method = "GET", .path = account_path(account), .body = {}, .content_type = {},
+              .timeout = settings.api_timeout},
+        {200}, account);
+    auto reread = decode_service_account(fresh.body);
+    if (fresh.status != 200 || !reread) {
+      throw Failure(ExitCode::kLookupFailed, who(account) + ": it is gone");
+    }
+    current = std::move(*reread);
+  }
+}
+
+}  // namespace
+
+Wanted wanted_for(const ServiceAccount& account, const ProvisionSettings& settings) {
+  const auto* robot = annotation(account, kRobotAnnotation);
+  if (robot == nullptr || !is_valid_robot_name(*robot)) {
+    throw Failure(ExitCode::kUsage,
+                  who(account) + ": annotation quay.io/federated-robot-account is not a Quay "
+                                 "robot name: expected \"<namespace>+<robot>\" (e.g. "
+                                 "\"team+puller\")");
+  }
+  const std::string host = quay_host_for(account, settings);
+  const auto* custom = annotation(account, kSecretNameAnnotation);
+  std::string name = custom != nullptr ? *custom : account.meta.name + std::string(kDefaultSuffix);
+  if (!is_dns_subdomain(name)) {
+    throw Failure(ExitCode::kUsage,
+                  who(account) + ": the Secret name \"" + one_line(name) +
+                      "\" is no Kubernetes object name; set the annotation " +
+                      std::string(kSecretNameAnnotation) + " to one");
+  }
+  return {.identity = {.robot = *robot, .registry = host, .quay_host = host},
+          .secret_name = std::move(name)};
+}
+
+Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccount& account,
+                      const ProvisionSettings& settings, ExchangeSettings exchange,
+                      const Clock& clock, Log& log) {
+  const Wanted wanted = wanted_for(account, settings);
+  std::string token = service_account_token(api, account, settings);
+  const WipeOnExit wipe_token(token);
+  exchange.deadline = clock.monotonic() + exchange.total_timeout;
+  RobotCredential credential;
+  try {
+    credential = mint_credential(quay_http, wanted.identity, token, exchange, clock, log);
+  } catch (const Failure& failure) {
+    throw Failure(failure.code(), who(account) + ": " + failure.what());
+  }
+  const WipeOnExit wipe_credential(credential.token);
+  Provisioned done{.secret_name = wanted.secret_name,
+                   .credential = credential,
+                   .secret_created = false,
+                   .reference_added = false};
+  wipe(done.credential.token);
+  done.secret_created =
+      write_secret(api, account, secret_spec(account, wanted.secret_name, credential), settings);
+  done.reference_added = reference_secret(api, account, wanted.secret_name, settings);
+  return done;
+}
+
+}  // namespace qcp::controller
