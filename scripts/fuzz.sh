@@ -26,7 +26,7 @@ if ! [[ "${seconds}" =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 
-targets=(request_fuzz jwt_fuzz image_fuzz config_fuzz answer_fuzz bundle_fuzz)
+targets=(request_fuzz jwt_fuzz image_fuzz config_fuzz answer_fuzz bundle_fuzz kube_fuzz)
 
 # --- Build ----------------------------------------------------------------------------------------
 if [[ -n "${QCP_FUZZ_BIN_DIR:-}" ]]; then
