@@ -12,19 +12,46 @@ namespace {
 
 constexpr int kInvalid = -1;
 
-constexpr std::array<int, 256> make_decode_table() {
+constexpr std::array<int, 256> make_decode_table(std::string_view alphabet) {
   std::array<int, 256> table{};
   for (auto& entry : table) {
     entry = kInvalid;
   }
-  constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int>(i);
+  for (std::size_t i = 0; i < alphabet.size(); ++i) {
+    table[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
   }
   return table;
 }
-constexpr auto kDecodeTable = make_decode_table();
+constexpr auto kUrlDecodeTable =
+    make_decode_table("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+constexpr auto kStdDecodeTable =
+    make_decode_table("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+
+std::optional<std::string> decode_with(std::string_view text, const std::array<int, 256>& table) {
+  while (!text.empty() && text.back() == '=') {
+    text.remove_suffix(1);
+  }
+  if (text.size() % 4 == 1) {
+    return std::nullopt;  // no whole byte ends a group of one character
+  }
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (const char c : text) {
+    const int value = table[static_cast<unsigned char>(c)];
+    if (value == kInvalid) {
+      return std::nullopt;
+    }
+    buffer = (buffer << 6U) | static_cast<std::uint32_t>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> static_cast<unsigned>(bits)) & 0xFFU));
+    }
+  }
+  return out;
+}
 constexpr std::int64_t kNumericDateLimit = 1'000'000'000'000'000;
 
 // A NumericDate, saturated to +-kNumericDateLimit seconds (some 31 million years): arithmetic on
@@ -99,29 +126,11 @@ std::string base64_encode(std::string_view bytes) {
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
-  while (!text.empty() && text.back() == '=') {
-    text.remove_suffix(1);
-  }
-  if (text.size() % 4 == 1) {
-    return std::nullopt;  // no whole byte ends a group of one character
-  }
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (const char c : text) {
-    const int value = kDecodeTable[static_cast<unsigned char>(c)];
-    if (value == kInvalid) {
-      return std::nullopt;
-    }
-    buffer = (buffer << 6U) | static_cast<std::uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> static_cast<unsigned>(bits)) & 0xFFU));
-    }
-  }
-  return out;
+  return decode_with(text, kUrlDecodeTable);
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  return decode_with(text, kStdDecodeTable);
 }
 
 std::optional<JwtClaims> decode_jwt_claims(std::string_view token) {

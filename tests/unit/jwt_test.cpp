@@ -35,6 +35,15 @@ TEST(Base64Url, RejectsStandardAlphabetAndImpossibleLengths) {
   EXPECT_FALSE(base64url_decode("ab cd"));
 }
 
+// A kubeconfig's *-data fields: the standard alphabet, and only it.
+TEST(Base64, DecodesTheStandardAlphabetAndRejectsTheUrlOne) {
+  EXPECT_EQ(base64_decode("+/+/"), std::string("\xfb\xff\xbf", 3));
+  EXPECT_EQ(base64_decode("Zm9vYmE="), "fooba");
+  EXPECT_EQ(base64_decode(base64_encode("any bytes\n")), "any bytes\n");
+  EXPECT_FALSE(base64_decode("-_8"));
+  EXPECT_FALSE(base64_decode("Zm9v\nYmFy"));
+}
+
 TEST(DecodeJwtClaims, ReadsQuayTokenClaims) {
   const auto token = test::make_jwt({{"iss", "quay"},
                                      {"aud", "quay.example.com"},

@@ -38,6 +38,8 @@ std::string base64_encode(std::string_view bytes);
 
 // base64url (RFC 4648 §5), padding optional; nullopt on any invalid character or length.
 std::optional<std::string> base64url_decode(std::string_view text);
+// base64 (RFC 4648 §4), the same way: a kubeconfig's *-data fields.
+std::optional<std::string> base64_decode(std::string_view text);
 
 // nullopt unless the text is header.payload.signature with JSON-object header and payload.
 std::optional<JwtClaims> decode_jwt_claims(std::string_view token);
