@@ -67,7 +67,8 @@ class LineSplitter {
 
 std::optional<ApiStatus> parse_status(std::string_view body) {
   const auto json = nlohmann::json::parse(body, nullptr, false);
-  if (!json.is_object() || json.value("kind", "") != "Status") {
+  // Comparing a json to a string is false for any other type; value() would throw.
+  if (!json.is_object() || !json.contains("kind") || json["kind"] != "Status") {
     // 401's bare {"message","reason","code"} (kube-api/11a) counts too.
     if (!json.is_object() || !json.contains("code") || !json.contains("reason")) {
       return std::nullopt;

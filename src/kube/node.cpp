@@ -19,8 +19,9 @@ std::string node_kubelet_version(HttpClient& http, const ApiServer& api, std::st
   const auto body = get(http, api, "/api/v1/nodes/" + std::string(node_name), timeout, purpose);
   const auto node = nlohmann::json::parse(body, nullptr, false);
   const auto pointer = nlohmann::json::json_pointer("/status/nodeInfo/kubeletVersion");
-  if (!node.is_object() || node.value("kind", "") != "Node" || !node.contains(pointer) ||
-      !node[pointer].is_string() || node[pointer].get<std::string>().empty()) {
+  if (!node.is_object() || !node.contains("kind") || node["kind"] != "Node" ||
+      !node.contains(pointer) || !node[pointer].is_string() ||
+      node[pointer].get<std::string>().empty()) {
     throw Failure(ExitCode::kLookupFailed,
                   purpose +
                       ": the API server's answer is not a Node with "

@@ -83,7 +83,8 @@ std::optional<Secret> secret_of(const Json& object) {
                                .kind = text_at(ref, "kind"),
                                .name = text_at(ref, "name"),
                                .uid = text_at(ref, "uid"),
-                               .controller = ref.is_object() && ref.value("controller", false)});
+                               .controller = ref.is_object() && ref.contains("controller") &&
+                                             ref["controller"] == true});
     }
   }
   if (const auto data = object.find("data"); data != object.end() && data->is_object()) {
@@ -140,7 +141,9 @@ std::optional<WatchEvent<Object>> event_of(std::string_view line, Decode decode)
   WatchEvent<Object> event;
   event.type = *type;
   if (*type == WatchEventType::kError) {  // a Status (kube-api/03a)
-    event.error_code = object.value("code", 0L);
+    if (const auto code = object.find("code"); code != object.end() && code->is_number_integer()) {
+      event.error_code = code->get<long>();
+    }
     event.error_reason = text_at(object, "reason");
     event.error_message = text_at(object, "message");
     return event;

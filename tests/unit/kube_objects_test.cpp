@@ -8,6 +8,7 @@
 #include "layers.hpp"
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/kube/api_client.hpp"
 #include "qcp/kube/objects.hpp"
 
 namespace qcp::kube {
@@ -63,6 +64,24 @@ TEST(KubeObjects, WatchLinesDecodeToEventsBookmarksAndTheExpiredError) {
 
   EXPECT_FALSE(decode_service_account_event(R"js({"type":"RENAMED","object":{}})js"));
   EXPECT_FALSE(decode_service_account_event(R"js({"type":"ADDED","object":{"metadata":{}}})js"));
+}
+
+// Found by kube_fuzz: a field of an unexpected type is "not that object", never an exception.
+TEST(KubeObjects, FieldsOfTheWrongTypeAreNotExceptions) {
+  EXPECT_FALSE(parse_status(R"js({"kind":{"tokTimestamp":"2026-12-06T101Z~"}})js"));
+  const auto status = parse_status(R"js({"kind":"Status","code":"410","reason":7})js");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->code, 0);
+  EXPECT_EQ(status->reason, "");
+  const auto event = decode_service_account_event(
+      R"js({"type":"ERROR","object":{"kind":"Status","code":"410","reason":7}})js");
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->error_code, 0);
+  const auto secret = decode_secret(
+      R"js({"kind":"Secret","metadata":{"name":"s","ownerReferences":[{"controller":"yes"},7]}})js");
+  ASSERT_TRUE(secret);
+  ASSERT_EQ(secret->owners.size(), 2U);
+  EXPECT_FALSE(secret->owners[0].controller);
 }
 
 // kube-api/04a.
