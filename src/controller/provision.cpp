@@ -43,9 +43,8 @@ std::string quay_host_for(const ServiceAccount& account, const ProvisionSettings
       settings.allowed_hosts.end()) {
     throw Failure(ExitCode::kUsage, who(account) + ": annotation quay.io/host asks for \"" +
                                         one_line(*host) + "\", which is neither --quay-host \"" +
-                                        settings.quay_host +
-                                        "\" nor allowed: add --allowed-host=" + one_line(*host) +
-                                        " to the controller's args");
+                                        settings.quay_host + "\" nor allowed: add --allowed-host=" +
+                                        one_line(*host) + " to the controller's args");
   }
   return *host;
 }
@@ -55,22 +54,21 @@ ApiResponse checked(ApiClient& api, ApiRequest request, std::initializer_list<lo
   ApiResponse response = api.call(request);
   if (std::find(expected.begin(), expected.end(), response.status) == expected.end() &&
       response.status != 409 && response.status != 404) {
-    throw Failure(ExitCode::kLookupFailed,
-                  who(account) + ": " + api.refused(response).what());
+    throw Failure(ExitCode::kLookupFailed, who(account) + ": " + api.refused(response).what());
   }
   return response;
 }
 
 std::string service_account_token(ApiClient& api, const ServiceAccount& account,
                                   const ProvisionSettings& settings) {
-  ApiResponse answer = checked(api,
-                               {.method = "POST",
-                                .path = account_path(account) + "/token",
-                                .body = encode_token_request(settings.audience,
-                                                             settings.token_lifetime),
-                                .content_type = "application/json",
-                                .timeout = settings.api_timeout},
-                               {201}, account);
+  ApiResponse answer =
+      checked(api,
+              {.method = "POST",
+               .path = account_path(account) + "/token",
+               .body = encode_token_request(settings.audience, settings.token_lifetime),
+               .content_type = "application/json",
+               .timeout = settings.api_timeout},
+              {201}, account);
   const WipeOnExit wipe_answer(answer.body);
   if (answer.status != 201) {
     throw Failure(ExitCode::kLookupFailed, who(account) + ": " + api.refused(answer).what());
@@ -107,10 +105,13 @@ bool write_secret(ApiClient& api, const ServiceAccount& account, SecretSpec spec
                   const ProvisionSettings& settings) {
   const WipeOnExit wipe_config(spec.dockerconfigjson);
   for (int attempt = 1;; ++attempt) {
-    const ApiResponse current = checked(
-        api, {.method = "GET", .path = secret_path(account, spec.name), .body = {},
-              .content_type = {}, .timeout = settings.api_timeout},
-        {200}, account);
+    const ApiResponse current = checked(api,
+                                        {.method = "GET",
+                                         .path = secret_path(account, spec.name),
+                                         .body = {},
+                                         .content_type = {},
+                                         .timeout = settings.api_timeout},
+                                        {200}, account);
     const bool exists = current.status == 200;
     const auto read = exists ? decode_secret(current.body) : std::nullopt;
     if (exists && read && (read->meta.labels.find(kManagedByLabel) == read->meta.labels.end())) {
@@ -135,9 +136,9 @@ bool write_secret(ApiClient& api, const ServiceAccount& account, SecretSpec spec
       return written.status == 201;
     }
     if (attempt >= settings.write_attempts) {
-      throw Failure(ExitCode::kLookupFailed, who(account) + ": Secret " + spec.name +
-                                                 " kept changing while it was written: " +
-                                                 api.refused(written).what());
+      throw Failure(ExitCode::kLookupFailed,
+                    who(account) + ": Secret " + spec.name +
+                        " kept changing while it was written: " + api.refused(written).what());
     }
   }
 }
@@ -152,26 +153,29 @@ bool reference_secret(ApiClient& api, const ServiceAccount& account, const std::
       return false;
     }
     names.push_back(name);
-    const ApiResponse patched = checked(
-        api,
-        {.method = "PATCH",
-         .path = account_path(account),
-         .body = encode_image_pull_secrets_patch(names, current.meta.resource_version),
-         .content_type = "application/merge-patch+json",
-         .timeout = settings.api_timeout},
-        {200}, account);
+    const ApiResponse patched =
+        checked(api,
+                {.method = "PATCH",
+                 .path = account_path(account),
+                 .body = encode_image_pull_secrets_patch(names, current.meta.resource_version),
+                 .content_type = "application/merge-patch+json",
+                 .timeout = settings.api_timeout},
+                {200}, account);
     if (patched.status == 200) {
       return true;
     }
     if (patched.status == 404 || attempt >= settings.write_attempts) {
       throw Failure(ExitCode::kLookupFailed,
-                    who(account) + ": cannot add " + name + " to its imagePullSecrets: " +
-                        api.refused(patched).what());
+                    who(account) + ": cannot add " + name +
+                        " to its imagePullSecrets: " + api.refused(patched).what());
     }
-    const ApiResponse fresh = checked(
-        api, {.method = "GET", .path = account_path(account), .body = {}, .content_type = {},
-              .timeout = settings.api_timeout},
-        {200}, account);
+    const ApiResponse fresh = checked(api,
+                                      {.method = "GET",
+                                       .path = account_path(account),
+                                       .body = {},
+                                       .content_type = {},
+                                       .timeout = settings.api_timeout},
+                                      {200}, account);
     auto reread = decode_service_account(fresh.body);
     if (fresh.status != 200 || !reread) {
       throw Failure(ExitCode::kLookupFailed, who(account) + ": it is gone");
@@ -186,18 +190,18 @@ Wanted wanted_for(const ServiceAccount& account, const ProvisionSettings& settin
   const auto* robot = annotation(account, kRobotAnnotation);
   if (robot == nullptr || !is_valid_robot_name(*robot)) {
     throw Failure(ExitCode::kUsage,
-                  who(account) + ": annotation quay.io/federated-robot-account is not a Quay "
-                                 "robot name: expected \"<namespace>+<robot>\" (e.g. "
-                                 "\"team+puller\")");
+                  who(account) +
+                      ": annotation quay.io/federated-robot-account is not a Quay "
+                      "robot name: expected \"<namespace>+<robot>\" (e.g. "
+                      "\"team+puller\")");
   }
   const std::string host = quay_host_for(account, settings);
   const auto* custom = annotation(account, kSecretNameAnnotation);
   std::string name = custom != nullptr ? *custom : account.meta.name + std::string(kDefaultSuffix);
   if (!is_dns_subdomain(name)) {
-    throw Failure(ExitCode::kUsage,
-                  who(account) + ": the Secret name \"" + one_line(name) +
-                      "\" is no Kubernetes object name; set the annotation " +
-                      std::string(kSecretNameAnnotation) + " to one");
+    throw Failure(ExitCode::kUsage, who(account) + ": the Secret name \"" + one_line(name) +
+                                        "\" is no Kubernetes object name; set the annotation " +
+                                        std::string(kSecretNameAnnotation) + " to one");
   }
   return {.identity = {.robot = *robot, .registry = host, .quay_host = host},
           .secret_name = std::move(name)};
