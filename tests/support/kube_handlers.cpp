@@ -37,41 +37,6 @@ std::string percent_decoded(std::string_view text) {
   return out;
 }
 
-// "k=v,k2" as the API server reads an equality-based label selector.
-bool selected(const json& object, const std::string& selector) {
-  const json labels = object["metadata"].value("labels", json::object());
-  for (const auto& term : selector.empty() ? std::vector<std::string>{} : split(selector, ',')) {
-    const auto equals = term.find('=');
-    const std::string key = term.substr(0, equals);
-    if (!labels.contains(key) ||
-        (equals != std::string::npos && labels[key] != term.substr(equals + 1))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string kind_of(const std::string& resource) {
-  if (resource == "serviceaccounts") {
-    return "ServiceAccount";
-  }
-  if (resource == "secrets") {
-    return "Secret";
-  }
-  return resource == "events" ? "Event" : "Node";
-}
-
-// Single objects and watch events carry kind and apiVersion; list items do not (kube-api/01a).
-json with_kind(const json& object, const std::string& resource) {
-  json out = {{"kind", kind_of(resource)}, {"apiVersion", "v1"}};
-  for (const auto& [key, value] : object.items()) {
-    if (key != "kind" && key != "apiVersion") {
-      out[key] = value;
-    }
-  }
-  return out;
-}
-
 json without_kind(json object) {
   object.erase("kind");
   object.erase("apiVersion");
@@ -118,6 +83,41 @@ std::optional<json> parsed_object(const std::string& body) {
 }
 
 }  // namespace
+
+// "k=v,k2" as the API server reads an equality-based label selector.
+bool selected(const json& object, const std::string& selector) {
+  const json labels = object["metadata"].value("labels", json::object());
+  for (const auto& term : selector.empty() ? std::vector<std::string>{} : split(selector, ',')) {
+    const auto equals = term.find('=');
+    const std::string key = term.substr(0, equals);
+    if (!labels.contains(key) ||
+        (equals != std::string::npos && labels[key] != term.substr(equals + 1))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string kind_of(const std::string& resource) {
+  if (resource == "serviceaccounts") {
+    return "ServiceAccount";
+  }
+  if (resource == "secrets") {
+    return "Secret";
+  }
+  return resource == "events" ? "Event" : "Node";
+}
+
+// Single objects and watch events carry kind and apiVersion; list items do not (kube-api/01a).
+json with_kind(const json& object, const std::string& resource) {
+  json out = {{"kind", kind_of(resource)}, {"apiVersion", "v1"}};
+  for (const auto& [key, value] : object.items()) {
+    if (key != "kind" && key != "apiVersion") {
+      out[key] = value;
+    }
+  }
+  return out;
+}
 
 std::optional<Target> target_of(std::string_view path) {
   const auto parts = split(path.substr(path.empty() ? 0 : 1), '/');

@@ -27,6 +27,13 @@ std::map<std::string, std::string> parse_query(std::string_view query);
 
 using Query = std::map<std::string, std::string>;
 
+// Whether `object`'s labels satisfy an equality-based selector ("k=v,k2").
+bool selected(const nlohmann::json& object, const std::string& selector);
+// "serviceaccounts" -> "ServiceAccount", ...
+std::string kind_of(const std::string& resource);
+// Single objects and watch events carry kind and apiVersion; list items do not (kube-api/01a).
+nlohmann::json with_kind(const nlohmann::json& object, const std::string& resource);
+
 Reply list(const KubeStore& store, const Target& target, const Query& query);
 // `epoch` changes when every watch is to end (end_watches()).
 Reply watch(const KubeStore& store, const Target& target, const Query& query,

@@ -17,40 +17,13 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kDefaultTimeout{1800};  // --min-request-timeout's order
 
 bool selected(const json& object, const Target& target, const std::string& selector) {
-  if (!target.namespace_name.empty() &&
-      object["metadata"].value("namespace", "") != target.namespace_name) {
-    return false;
-  }
-  const json labels = object["metadata"].value("labels", json::object());
-  std::size_t start = 0;
-  while (!selector.empty() && start <= selector.size()) {
-    const auto end = std::min(selector.find(',', start), selector.size());
-    const std::string term = selector.substr(start, end - start);
-    const auto equals = term.find('=');
-    const std::string key = term.substr(0, equals);
-    if (!labels.contains(key) ||
-        (equals != std::string::npos && labels[key] != term.substr(equals + 1))) {
-      return false;
-    }
-    start = end + 1;
-  }
-  return true;
+  return (target.namespace_name.empty() ||
+          object["metadata"].value("namespace", "") == target.namespace_name) &&
+         kube_handlers::selected(object, selector);
 }
 
 std::string line(const std::string& type, const json& object) {
   return json{{"type", type}, {"object", object}}.dump() + "\n";
-}
-
-std::string kind_of(const std::string& resource) {
-  return resource == "serviceaccounts" ? "ServiceAccount" : "Secret";
-}
-
-json event_object(const json& object, const std::string& resource) {
-  json out = {{"kind", kind_of(resource)}, {"apiVersion", "v1"}};
-  for (const auto& [key, value] : object.items()) {
-    out[key] = value;
-  }
-  return out;
 }
 
 struct WatchSpec {
@@ -88,7 +61,7 @@ void stream_changes(const KubeStore& store, const WatchSpec& spec,
     for (const auto& change : *changes) {
       at = change.revision;
       if (selected(change.object, spec.target, spec.selector) &&
-          !sink.send(line(change.type, event_object(change.object, spec.target.resource)))) {
+          !sink.send(line(change.type, with_kind(change.object, spec.target.resource)))) {
         return;
       }
     }
@@ -133,7 +106,7 @@ Reply watch(const KubeStore& store, const Target& target, const Query& query,
   reply.stream = [&store, &epoch, spec, initial = std::move(initial)](ChunkSink& sink) {
     for (const auto& object : initial) {
       if (selected(object, spec.target, spec.selector) &&
-          !sink.send(line("ADDED", event_object(object, spec.target.resource)))) {
+          !sink.send(line("ADDED", with_kind(object, spec.target.resource)))) {
         return;
       }
     }
