@@ -94,8 +94,9 @@ const CaBundle* CurlHttpClient::bundle_for(const TrustStore& trust, std::string&
   // The bundle a file holds, or the one that came inline, read and indexed once: retries and
   // every call to the same server reuse it.
   const std::string& key = trust.ca_pem.empty() ? trust.ca_file : trust.ca_pem;
-  if (bundle_ && bundle_key_ == key) {
-    return bundle_.get();
+  const std::lock_guard lock(mutex_);
+  if (const auto known = bundles_.find(key); known != bundles_.end()) {
+    return known->second.get();
   }
   std::string text = trust.ca_pem;
   if (text.empty()) {
@@ -111,9 +112,7 @@ const CaBundle* CurlHttpClient::bundle_for(const TrustStore& trust, std::string&
     problem = (trust.ca_pem.empty() ? trust.ca_file : trust.source) + " holds no PEM certificate";
     return nullptr;
   }
-  bundle_ = std::move(bundle);
-  bundle_key_ = key;
-  return bundle_.get();
+  return bundles_.emplace(key, std::move(bundle)).first->second.get();
 }
 
 HttpResult CurlHttpClient::send(const HttpRequest& request) {

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "qcp/core/http.hpp"
@@ -25,9 +27,11 @@ class CurlHttpClient final : public HttpClient {
  private:
   const CaBundle* bundle_for(const TrustStore& trust, std::string& problem);
 
-  // The CA bundle, read and indexed once per process: retries reuse it.
-  std::string bundle_key_;  // the file name, or the inline bundle itself
-  std::unique_ptr<CaBundle> bundle_;
+  // Each CA bundle, read and indexed once per process: retries reuse it. Kept while the client
+  // lives, as a TLS handshake on another thread may be reading it (the controller's informers
+  // and workers share one client); a process has one or two trust settings.
+  std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<CaBundle>, std::less<>> bundles_;  // by file or PEM
 };
 
 }  // namespace qcp::net
