@@ -147,4 +147,36 @@ std::string rfc3339(std::int64_t seconds) {
   return buffer.data();
 }
 
+std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
+  if (text.size() != kShape.size()) {
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) {
+      return std::nullopt;
+    }
+  }
+  const auto number = [&](std::size_t at, std::size_t length) {
+    int value = 0;
+    for (std::size_t i = at; i < at + length; ++i) {
+      value = value * 10 + (text[i] - '0');
+    }
+    return value;
+  };
+  const std::chrono::year_month_day date{std::chrono::year{number(0, 4)},
+                                         std::chrono::month{static_cast<unsigned>(number(5, 2))},
+                                         std::chrono::day{static_cast<unsigned>(number(8, 2))}};
+  const int hours = number(11, 2);
+  const int minutes = number(14, 2);
+  const int seconds = number(17, 2);
+  if (!date.ok() || hours > 23 || minutes > 59 || seconds > 59) {
+    return std::nullopt;
+  }
+  const auto days = std::chrono::sys_days{date}.time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::seconds>(days).count() +
+         (hours * 60 + minutes) * 60 + seconds;
+}
+
 }  // namespace qcp::core

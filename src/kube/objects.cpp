@@ -162,6 +162,10 @@ std::optional<WatchEvent<Object>> event_of(std::string_view line, Decode decode)
 
 }  // namespace
 
+std::string key_of(const ObjectMeta& meta) {
+  return meta.namespace_name + "/" + meta.name;
+}
+
 std::optional<ServiceAccount> decode_service_account(std::string_view json) {
   return service_account_of(Json::parse(json, nullptr, false));
 }
@@ -233,6 +237,12 @@ std::string encode_secret(const SecretSpec& spec) {
   std::string body = secret.dump();
   wipe(secret["data"][".dockerconfigjson"].get_ref<std::string&>());
   return body;
+}
+
+std::string dockerconfigjson_digest(std::string_view dockerconfigjson) {
+  std::string data = base64_encode(dockerconfigjson);
+  const WipeOnExit wipe_data(data);
+  return sha256_hex(data);
 }
 
 std::string encode_image_pull_secrets_patch(const std::vector<std::string>& names,

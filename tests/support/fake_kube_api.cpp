@@ -141,7 +141,7 @@ struct FakeKubeApi::Impl {
     if (verb == "patch") {
       return h::patch(store, target, request.body, request.header("Content-Type").value_or(""));
     }
-    return h::remove(store, target);
+    return h::remove(store, target, request.body);
   }
 
   KubeStore store;
@@ -220,6 +220,17 @@ void FakeKubeApi::annotate(const std::string& ns, const std::string& name, const
     account["metadata"]["annotations"][key] = *value;
   } else if (account["metadata"].contains("annotations")) {
     account["metadata"]["annotations"].erase(key);
+  }
+  json stored;
+  impl_->store.replace({"serviceaccounts", ns, name}, account, stored);
+}
+
+void FakeKubeApi::set_image_pull_secrets(const std::string& ns, const std::string& name,
+                                         const std::vector<std::string>& secrets) {
+  auto account = impl_->store.get({"serviceaccounts", ns, name}).value();
+  account["imagePullSecrets"] = json::array();
+  for (const auto& secret : secrets) {
+    account["imagePullSecrets"].push_back({{"name", secret}});
   }
   json stored;
   impl_->store.replace({"serviceaccounts", ns, name}, account, stored);

@@ -64,6 +64,9 @@ class FakeKubeApi final : public LoopbackHttpsServer {
   // Sets (or, with nullopt, removes) one annotation.
   void annotate(const std::string& ns, const std::string& name, const std::string& key,
                 const std::optional<std::string>& value);
+  // Replaces imagePullSecrets as `kubectl edit` would.
+  void set_image_pull_secrets(const std::string& ns, const std::string& name,
+                              const std::vector<std::string>& secrets);
   void delete_service_account(const std::string& ns, const std::string& name);
   [[nodiscard]] std::optional<nlohmann::json> service_account(const std::string& ns,
                                                               const std::string& name) const;

@@ -274,12 +274,27 @@ Reply patch(KubeStore& store, const Target& target, const std::string& body,
   return r::object(200, with_kind(stored, target.resource));
 }
 
-// kube-api/05g: a Secret's DELETE answers a Success Status naming it.
-Reply remove(KubeStore& store, const Target& target) {
-  const auto last = store.remove(key_of(target));
-  if (!last) {
+// kube-api/05g: a Secret's DELETE answers a Success Status naming it; a DeleteOptions body's
+// resourceVersion precondition that is not the stored one is 409 Conflict, and nothing is deleted.
+Reply remove(KubeStore& store, const Target& target, const std::string& body) {
+  const auto current = store.get(key_of(target));
+  if (!current) {
     return r::not_found(target.resource, target.name);
   }
+  const json options = json::parse(body.empty() ? "{}" : body, nullptr, false);
+  const std::string wanted =
+      options.is_object() ? options.value(json::json_pointer("/preconditions/resourceVersion"), "")
+                          : "";
+  const std::string stored = (*current)["metadata"].value("resourceVersion", "");
+  if (!wanted.empty() && wanted != stored) {
+    return r::status(409, "Conflict",
+                     "Operation cannot be fulfilled on " + kind_of(target.resource) + " \"" +
+                         target.name + "\": the ResourceVersion in the precondition (" + wanted +
+                         ") does not match the ResourceVersion in record (" + stored +
+                         "). The object might have been modified",
+                     {{"name", target.name}, {"kind", kind_of(target.resource)}});
+  }
+  const auto last = store.remove(key_of(target));
   return r::object(
       200,
       {{"kind", "Status"},

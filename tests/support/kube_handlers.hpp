@@ -43,7 +43,7 @@ Reply create(KubeStore& store, const Target& target, const std::string& body);
 Reply update(KubeStore& store, const Target& target, const std::string& body);
 Reply patch(KubeStore& store, const Target& target, const std::string& body,
             const std::string& content_type);
-Reply remove(KubeStore& store, const Target& target);
+Reply remove(KubeStore& store, const Target& target, const std::string& body);
 
 struct TokenSigner {
   const RsaSigner* signer = nullptr;

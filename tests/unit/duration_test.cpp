@@ -47,3 +47,15 @@ TEST(FormatHuman, MatchesGosDurationString) {
 
 }  // namespace
 }  // namespace qcp
+
+TEST(Rfc3339, ParsesWhatItWritesAndNothingElse) {
+  for (const std::int64_t seconds : {0LL, 1796580000LL, 951782400LL /* 2000-02-29 */}) {
+    EXPECT_EQ(qcp::core::parse_rfc3339(qcp::core::rfc3339(seconds)), seconds);
+  }
+  EXPECT_EQ(qcp::core::parse_rfc3339("2026-12-06T18:18:01Z"), 1796581081);
+  for (const char* bad : {"", "2026-12-06T18:18:01", "2026-12-06 18:18:01Z", "2026-02-30T00:00:00Z",
+                          "2026-12-06T24:00:00Z", "2026-12-06T18:60:01Z", "2026-1a-06T18:18:01Z",
+                          "2026-12-06T18:18:01.5Z", "2026-12-06T18:18:01+00:00"}) {
+    EXPECT_FALSE(qcp::core::parse_rfc3339(bad)) << bad;
+  }
+}

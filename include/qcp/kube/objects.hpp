@@ -26,6 +26,9 @@ struct ObjectMeta {
   bool deleting = false;  // metadata.deletionTimestamp is set
 };
 
+// "namespace/name": how a controller keys a namespaced object.
+std::string key_of(const ObjectMeta& meta);
+
 struct ServiceAccount {
   ObjectMeta meta;
   std::vector<std::string> image_pull_secrets;  // names, in order, duplicates kept (07c)
@@ -100,6 +103,8 @@ struct SecretSpec {
   std::string resource_version;  // for an update: the precondition ("" for create)
 };
 std::string encode_secret(const SecretSpec& spec);
+// What Secret::dockerconfigjson_sha256 reads for a Secret written with this config.
+std::string dockerconfigjson_digest(std::string_view dockerconfigjson);
 
 // A JSON merge patch setting a ServiceAccount's imagePullSecrets to `names` (the list is
 // atomic: a merge patch replaces it whole, kube-api/06a), conditional on `resource_version`
