@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "controller/api_calls.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
@@ -12,20 +13,6 @@ namespace qcp::controller {
 namespace {
 
 constexpr std::string_view kDefaultSuffix = "-quay-pull";
-
-std::string who(const ServiceAccount& account) {
-  return "ServiceAccount " + account.meta.namespace_name + "/" + account.meta.name;
-}
-
-std::string account_path(const ServiceAccount& account) {
-  return "/api/v1/namespaces/" + account.meta.namespace_name + "/serviceaccounts/" +
-         account.meta.name;
-}
-
-std::string secret_path(const ServiceAccount& account, std::string_view name = {}) {
-  return "/api/v1/namespaces/" + account.meta.namespace_name + "/secrets" +
-         (name.empty() ? "" : "/" + std::string(name));
-}
 
 const std::string* annotation(const ServiceAccount& account, std::string_view key) {
   const auto it = account.meta.annotations.find(key);
@@ -49,16 +36,6 @@ std::string quay_host_for(const ServiceAccount& account, const ProvisionSettings
   return *host;
 }
 
-ApiResponse checked(ApiClient& api, ApiRequest request, std::initializer_list<long> expected,
-                    const ServiceAccount& account) {
-  ApiResponse response = api.call(request);
-  if (std::find(expected.begin(), expected.end(), response.status) == expected.end() &&
-      response.status != 409 && response.status != 404) {
-    throw Failure(ExitCode::kLookupFailed, who(account) + ": " + api.refused(response).what());
-  }
-  return response;
-}
-
 std::string service_account_token(ApiClient& api, const ServiceAccount& account,
                                   const ProvisionSettings& settings) {
   ApiResponse answer =
@@ -68,7 +45,7 @@ std::string service_account_token(ApiClient& api, const ServiceAccount& account,
                .body = encode_token_request(settings.audience, settings.token_lifetime),
                .content_type = "application/json",
                .timeout = settings.api_timeout},
-              {201}, account);
+              {201}, who(account));
   const WipeOnExit wipe_answer(answer.body);
   if (answer.status != 201) {
     throw Failure(ExitCode::kLookupFailed, who(account) + ": " + api.refused(answer).what());
@@ -105,13 +82,8 @@ bool write_secret(ApiClient& api, const ServiceAccount& account, SecretSpec spec
                   const ProvisionSettings& settings) {
   const WipeOnExit wipe_config(spec.dockerconfigjson);
   for (int attempt = 1;; ++attempt) {
-    const ApiResponse current = checked(api,
-                                        {.method = "GET",
-                                         .path = secret_path(account, spec.name),
-                                         .body = {},
-                                         .content_type = {},
-                                         .timeout = settings.api_timeout},
-                                        {200}, account);
+    const ApiResponse current = read(api, secret_path(account.meta.namespace_name, spec.name),
+                                     settings.api_timeout, who(account));
     const bool exists = current.status == 200;
     const auto read = exists ? decode_secret(current.body) : std::nullopt;
     if (exists && read && (read->meta.labels.find(kManagedByLabel) == read->meta.labels.end())) {
@@ -127,11 +99,12 @@ bool write_secret(ApiClient& api, const ServiceAccount& account, SecretSpec spec
     const ApiResponse written =
         checked(api,
                 {.method = exists ? "PUT" : "POST",
-                 .path = exists ? secret_path(account, spec.name) : secret_path(account),
+                 .path = exists ? secret_path(account.meta.namespace_name, spec.name)
+                                : secret_path(account.meta.namespace_name),
                  .body = body,
                  .content_type = "application/json",
                  .timeout = settings.api_timeout},
-                {200, 201}, account);
+                {200, 201}, who(account));
     if (written.status == 200 || written.status == 201) {
       return written.status == 201;
     }
@@ -143,8 +116,9 @@ bool write_secret(ApiClient& api, const ServiceAccount& account, SecretSpec spec
   }
 }
 
-// Adds the Secret to imagePullSecrets, keeping every other entry where it is; true when added.
-bool reference_secret(ApiClient& api, const ServiceAccount& account, const std::string& name,
+}  // namespace
+
+bool ensure_reference(ApiClient& api, const ServiceAccount& account, const std::string& name,
                       const ProvisionSettings& settings) {
   ServiceAccount current = account;
   for (int attempt = 1;; ++attempt) {
@@ -160,7 +134,7 @@ bool reference_secret(ApiClient& api, const ServiceAccount& account, const std::
                  .body = encode_image_pull_secrets_patch(names, current.meta.resource_version),
                  .content_type = "application/merge-patch+json",
                  .timeout = settings.api_timeout},
-                {200}, account);
+                {200}, who(account));
     if (patched.status == 200) {
       return true;
     }
@@ -169,13 +143,7 @@ bool reference_secret(ApiClient& api, const ServiceAccount& account, const std::
                     who(account) + ": cannot add " + name +
                         " to its imagePullSecrets: " + api.refused(patched).what());
     }
-    const ApiResponse fresh = checked(api,
-                                      {.method = "GET",
-                                       .path = account_path(account),
-                                       .body = {},
-                                       .content_type = {},
-                                       .timeout = settings.api_timeout},
-                                      {200}, account);
+    const ApiResponse fresh = read(api, account_path(account), settings.api_timeout, who(account));
     auto reread = decode_service_account(fresh.body);
     if (fresh.status != 200 || !reread) {
       throw Failure(ExitCode::kLookupFailed, who(account) + ": it is gone");
@@ -183,8 +151,6 @@ bool reference_secret(ApiClient& api, const ServiceAccount& account, const std::
     current = std::move(*reread);
   }
 }
-
-}  // namespace
 
 Wanted wanted_for(const ServiceAccount& account, const ProvisionSettings& settings) {
   const auto* robot = annotation(account, kRobotAnnotation);
@@ -223,12 +189,14 @@ Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccoun
   const WipeOnExit wipe_credential(credential.token);
   Provisioned done{.secret_name = wanted.secret_name,
                    .credential = credential,
+                   .secret_sha256 = {},
                    .secret_created = false,
                    .reference_added = false};
   wipe(done.credential.token);
-  done.secret_created =
-      write_secret(api, account, secret_spec(account, wanted.secret_name, credential), settings);
-  done.reference_added = reference_secret(api, account, wanted.secret_name, settings);
+  SecretSpec spec = secret_spec(account, wanted.secret_name, credential);
+  done.secret_sha256 = dockerconfigjson_digest(spec.dockerconfigjson);
+  done.secret_created = write_secret(api, account, std::move(spec), settings);
+  done.reference_added = ensure_reference(api, account, wanted.secret_name, settings);
   return done;
 }
 

@@ -18,7 +18,7 @@ inline constexpr const char* kController = "system:serviceaccount:qcp-system:qcp
 
 class KubeFixture : public ::testing::Test {
  protected:
-  KubeFixture() {
+  explicit KubeFixture(FakeQuayOptions quay_options = {}) : quay_(pki_, quay_options) {
     api_.add_user(kControllerToken, kController);
     api_.allow_controller(kController);
     api_.sign_tokens_with(quay_.issuer_signer(), quay_.issuer_url());
@@ -32,7 +32,7 @@ class KubeFixture : public ::testing::Test {
   }
 
   TestPki pki_;
-  FakeQuay quay_{pki_};
+  FakeQuay quay_;
   FakeKubeApi api_{pki_};
   net::CurlHttpClient http_;
   SystemClock clock_;

@@ -5,6 +5,7 @@
 // imagePullSecrets. The controller's loops (watching, renewing, retrying) call this.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,7 @@ Wanted wanted_for(const ServiceAccount& account, const ProvisionSettings& settin
 struct Provisioned {
   std::string secret_name;
   RobotCredential credential;  // its token is wiped: what is left says when it expires
+  std::string secret_sha256;   // Secret::dockerconfigjson_sha256 of what was written
   bool secret_created = false;
   bool reference_added = false;
 };
@@ -62,5 +64,18 @@ struct Provisioned {
 Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccount& account,
                       const ProvisionSettings& settings, ExchangeSettings exchange,
                       const Clock& clock, Log& log);
+
+// Adds `secret_name` to the ServiceAccount's imagePullSecrets unless it is there, keeping every
+// other entry where it is (conditional on the version read; 409: read again). True when added.
+bool ensure_reference(ApiClient& api, const ServiceAccount& account, const std::string& secret_name,
+                      const ProvisionSettings& settings);
+
+// Undoes provision for one of our Secrets (the annotation removed, the Secret renamed): the
+// Secret deleted if it is still ours (conditional on its version; 409: read again), then its
+// name taken out of the ServiceAccount's imagePullSecrets if the ServiceAccount is still there.
+// Returns the ServiceAccount as it is now (nullopt: it is gone). Throws Failure as provision does.
+std::optional<ServiceAccount> withdraw(ApiClient& api, const Secret& secret,
+                                       const std::string& account_name,
+                                       const ProvisionSettings& settings);
 
 }  // namespace qcp::controller

@@ -1,0 +1,50 @@
+#pragma once
+
+// The controller's loops: informers for annotated ServiceAccounts and managed Secrets (every
+// namespace, or each one named), a work queue keyed by ServiceAccount, and workers that
+// reconcile a key when it changes and when its credential is due for renewal.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "qcp/controller/namespace.hpp"
+#include "qcp/controller/reconciler.hpp"
+#include "qcp/core/stop_flag.hpp"
+
+namespace qcp::controller {
+
+struct ControllerSettings {
+  ProvisionSettings provision;
+  ExchangeSettings exchange;
+  RenewalSettings renewal;
+  std::vector<std::string> namespaces;  // --namespace: empty for every namespace
+  int workers = 4;                      // --workers: provisionings at once (toward Quay too)
+  std::string instance;                 // this replica, for Events: the pod's name
+  std::chrono::seconds watch_timeout{300};
+};
+
+class Controller {
+ public:
+  Controller(ApiClient& api, HttpClient& quay_http, ControllerSettings settings, const Clock& clock,
+             Log& log);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+  Controller(Controller&&) = delete;
+  Controller& operator=(Controller&&) = delete;
+
+  // Watches until `stop`; the workers write only while `leading()` (always, without leader
+  // election), and every key is looked at again each time leadership is gained.
+  void run(const StopFlag& stop, const std::function<bool()>& leading);
+  // Every informer has listed once.
+  [[nodiscard]] bool synced() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qcp::controller

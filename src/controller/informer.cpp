@@ -1,0 +1,291 @@
+#include "qcp/controller/informer.hpp"
+
+#include <random>
+
+#include "qcp/core/retry.hpp"
+
+namespace qcp::controller {
+namespace {
+
+// An empty watch that ends sooner than this is a failure to back off from, not a resume.
+constexpr std::chrono::seconds kShortestWatch{1};
+
+std::optional<ListPage<ServiceAccount>> decode_page(std::type_identity<ServiceAccount> /*kind*/,
+                                                    std::string_view json) {
+  return decode_service_account_list(json);
+}
+std::optional<ListPage<Secret>> decode_page(std::type_identity<Secret> /*kind*/,
+                                            std::string_view json) {
+  return decode_secret_list(json);
+}
+std::optional<WatchEvent<ServiceAccount>> decode_event(std::type_identity<ServiceAccount> /*kind*/,
+                                                       std::string_view line) {
+  return decode_service_account_event(line);
+}
+std::optional<WatchEvent<Secret>> decode_event(std::type_identity<Secret> /*kind*/,
+                                               std::string_view line) {
+  return decode_secret_event(line);
+}
+
+// A query parameter's value, percent-encoded (a label selector holds '=', ',' and '/').
+std::string query_value(std::string_view text) {
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4U];
+      out += kHex[byte & 0xFU];
+    }
+  }
+  return out;
+}
+
+double uniform() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
+}  // namespace
+
+template <typename Object>
+Informer<Object>::Informer(ApiClient& api, WatchedResource resource, Keep keep, OnChange on_change,
+                           Log& log)
+    : api_(api),
+      resource_(std::move(resource)),
+      keep_(std::move(keep)),
+      on_change_(std::move(on_change)),
+      log_(log) {}
+
+template <typename Object>
+void Informer<Object>::run(const StopFlag& stop) {
+  bool listed = false;
+  int failures = 0;
+  while (!stop.requested()) {
+    WatchEnd end = WatchEnd::kFailed;
+    if (listed || (listed = list(stop))) {
+      end = watch(stop);
+    }
+    if (end == WatchEnd::kRelist) {
+      listed = false;
+    }
+    if (end != WatchEnd::kFailed) {
+      failures = 0;
+      continue;
+    }
+    ++counts_.failures;
+    stop.wait_for(
+        backoff_delay(++failures, resource_.backoff_base, resource_.backoff_cap, uniform));
+  }
+}
+
+template <typename Object>
+std::string Informer<Object>::query(bool watching, std::string_view continue_token) const {
+  std::string query =
+      watching
+          ? "?watch=1&allowWatchBookmarks=true&resourceVersion=" + query_value(resource_version_) +
+                "&timeoutSeconds=" + std::to_string(resource_.watch_timeout.count())
+          : "?limit=" + std::to_string(resource_.page_size);
+  if (!continue_token.empty()) {
+    query += "&continue=" + query_value(continue_token);
+  }
+  if (!resource_.label_selector.empty()) {
+    query += "&labelSelector=" + query_value(resource_.label_selector);
+  }
+  return query;
+}
+
+template <typename Object>
+std::optional<std::map<std::string, Object, std::less<>>> Informer<Object>::list_pages(
+    const StopFlag& stop) {
+  std::map<std::string, Object, std::less<>> fresh;
+  std::string continue_token;
+  while (!stop.requested()) {
+    const ApiResponse answer = api_.call({.method = "GET",
+                                          .path = resource_.path + query(false, continue_token),
+                                          .body = {},
+                                          .content_type = {},
+                                          .timeout = resource_.api_timeout});
+    if (answer.status == 410 && !continue_token.empty()) {
+      // kube-api/01g: the continue token outlived the API server's history; start over.
+      log_.info("listing {} again from the start: {}", resource_.path, api_.refused(answer).what());
+      fresh.clear();
+      continue_token.clear();
+      continue;
+    }
+    if (answer.status != 200) {
+      log_.warn("cannot list {}: {}", resource_.path, api_.refused(answer).what());
+      return std::nullopt;
+    }
+    auto page = decode_page(std::type_identity<Object>{}, answer.body);
+    if (!page) {
+      log_.warn("cannot list {}: the API server's answer is no list of them", resource_.path);
+      return std::nullopt;
+    }
+    for (auto& item : page->items) {
+      if (keep_(item)) {
+        fresh.insert_or_assign(key_of(item.meta), std::move(item));
+      }
+    }
+    if (page->continue_token.empty()) {
+      resource_version_ = page->resource_version;  // the snapshot every page came from (01c)
+      return fresh;
+    }
+    continue_token = std::move(page->continue_token);
+  }
+  return std::nullopt;
+}
+
+template <typename Object>
+bool Informer<Object>::list(const StopFlag& stop) {
+  auto fresh = list_pages(stop);
+  if (!fresh) {
+    return false;
+  }
+  ++counts_.lists;
+  {
+    const std::lock_guard lock(mutex_);
+    objects_.swap(*fresh);  // `fresh` now holds what was known before
+  }
+  synced_ = true;
+  // Told only of what changed while no watch was looking (or everything, the first time).
+  const auto now = objects();
+  for (const auto& object : now) {
+    const auto before = fresh->find(key_of(object.meta));
+    if (before == fresh->end() ||
+        before->second.meta.resource_version != object.meta.resource_version) {
+      on_change_(object, true);
+    }
+    if (before != fresh->end()) {
+      fresh->erase(before);
+    }
+  }
+  for (const auto& gone : *fresh) {
+    on_change_(gone.second, false);
+  }
+  return true;
+}
+
+template <typename Object>
+typename Informer<Object>::WatchEnd Informer<Object>::watch(const StopFlag& stop) {
+  ++counts_.watches;
+  const auto started = std::chrono::steady_clock::now();
+  bool heard = false;
+  WatchEnd end = WatchEnd::kResume;
+  ApiResponse answer;
+  try {
+    answer = api_.watch(
+        {.method = "GET",
+         .path = resource_.path + query(true, {}),
+         .body = {},
+         .content_type = {},
+         .timeout = resource_.watch_timeout + resource_.api_timeout},
+        [&](std::string_view line) {
+          heard = true;
+          return on_event(line, end);
+        },
+        [&] { return !stop.requested(); });
+  } catch (const Failure& failure) {
+    log_.warn("watching {} failed: {}", resource_.path, failure.what());
+    return WatchEnd::kFailed;
+  }
+  if (answer.status == 410) {
+    return WatchEnd::kRelist;
+  }
+  if (answer.status != 200) {
+    log_.warn("cannot watch {}: {}", resource_.path, api_.refused(answer).what());
+    return WatchEnd::kFailed;
+  }
+  if (end == WatchEnd::kResume && !heard && !stop.requested() &&
+      std::chrono::steady_clock::now() - started < kShortestWatch) {
+    return WatchEnd::kFailed;  // a stream that ends as it opens: do not spin on it
+  }
+  return end;
+}
+
+template <typename Object>
+bool Informer<Object>::on_event(std::string_view line, WatchEnd& end) {
+  auto event = decode_event(std::type_identity<Object>{}, line);
+  if (!event) {
+    log_.warn("watching {}: an event that is none; watching again from {}", resource_.path,
+              resource_version_);
+    end = WatchEnd::kFailed;
+    return false;
+  }
+  switch (event->type) {
+    case WatchEventType::kAdded:
+    case WatchEventType::kModified:
+      resource_version_ = event->resource_version;
+      if (keep_(*event->object)) {
+        store(*event->object);
+      } else {
+        forget(*event->object);
+      }
+      return true;
+    case WatchEventType::kDeleted:
+      resource_version_ = event->resource_version;
+      forget(*event->object);
+      return true;
+    case WatchEventType::kBookmark:
+      resource_version_ = event->resource_version;
+      return true;
+    case WatchEventType::kError:
+      break;
+  }
+  // kube-api/03a-03d: 410 Expired: the version is older than the history; list again.
+  if (event->error_code == 410) {
+    log_.info("watching {}: {}; listing again", resource_.path, event->error_message);
+    end = WatchEnd::kRelist;
+  } else {
+    log_.warn("watching {}: the API server ended it: {} ({})", resource_.path, event->error_message,
+              event->error_code);
+    end = WatchEnd::kFailed;
+  }
+  return false;
+}
+
+template <typename Object>
+void Informer<Object>::store(const Object& object) {
+  {
+    const std::lock_guard lock(mutex_);
+    objects_.insert_or_assign(key_of(object.meta), object);
+  }
+  on_change_(object, true);
+}
+
+template <typename Object>
+void Informer<Object>::forget(const Object& object) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (objects_.erase(key_of(object.meta)) == 0) {
+      return;  // never kept: nothing to tell
+    }
+  }
+  on_change_(object, false);
+}
+
+template <typename Object>
+std::optional<Object> Informer<Object>::get(const std::string& key) const {
+  const std::lock_guard lock(mutex_);
+  const auto it = objects_.find(key);
+  return it == objects_.end() ? std::nullopt : std::optional<Object>(it->second);
+}
+
+template <typename Object>
+std::vector<Object> Informer<Object>::objects(std::string_view prefix) const {
+  const std::lock_guard lock(mutex_);
+  std::vector<Object> found;
+  for (auto it = objects_.lower_bound(prefix);
+       it != objects_.end() && std::string_view(it->first).starts_with(prefix); ++it) {
+    found.push_back(it->second);
+  }
+  return found;
+}
+
+template class Informer<ServiceAccount>;
+template class Informer<Secret>;
+
+}  // namespace qcp::controller

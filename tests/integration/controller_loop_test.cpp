@@ -1,0 +1,246 @@
+// Issue 21: the controller's loops against the fake API server and the fake Quay over real
+// HTTPS: provisioning on sight, renewal from the token's own lifetime, hand edits put back,
+// the annotation's removal undone, watches that drop or expire, and a failed renewal that keeps
+// the Secret it had.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "kube_fixture.hpp"
+#include "no_leak.hpp"
+#include "qcp/controller/controller.hpp"
+#include "qcp/core/log.hpp"
+#include "qcp/core/stop_flag.hpp"
+
+namespace qcp::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+constexpr const char* kRobot = "team+puller";
+constexpr const char* kRobotKey = "quay.io/federated-robot-account";
+constexpr const char* kSecret = "puller-quay-pull";
+
+bool eventually(const std::function<bool()>& holds, std::chrono::milliseconds timeout = 15s) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (holds()) {
+      return true;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return holds();
+}
+
+// Quay's tokens live 4 s here, so renewals come every ~2 s (half their life).
+FakeQuayOptions short_tokens() {
+  FakeQuayOptions options;
+  options.token_lifetime = 4s;
+  return options;
+}
+
+class ControllerLoop : public KubeFixture {
+ protected:
+  explicit ControllerLoop(FakeQuayOptions options = {}) : KubeFixture(options) {
+    quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:team-a:puller", {}}});
+    api_.add_service_account("team-a", "puller", {{kRobotKey, kRobot}});
+    settings_.provision.quay_host = quay_.host();
+    settings_.exchange.trust = {
+        .ca_file = "", .ca_dir = "", .ca_pem = pki_.ca_pem(), .source = "test CA"};
+    settings_.renewal = {.renew_before = 1s, .retry_base = 200ms, .retry_cap = 1s};
+    settings_.instance = "qcp-controller-0";
+    settings_.workers = 2;
+  }
+  ~ControllerLoop() override { stop(); }
+
+  void start() {
+    stop_ = std::make_unique<StopFlag>();
+    controller_ =
+        std::make_unique<controller::Controller>(client_, quay_http_, settings_, clock_, *log_);
+    thread_ = std::thread([this] { controller_->run(*stop_, [] { return true; }); });
+  }
+  void stop() {
+    if (thread_.joinable()) {
+      stop_->request();
+      thread_.join();
+    }
+  }
+  // The robot token a Secret's data holds.
+  [[nodiscard]] std::string token_in(const std::string& data) const {
+    const auto config = json::parse(base64_decode(data).value());
+    const auto auth = base64_decode(config["auths"][quay_.host()]["auth"].get<std::string>());
+    return auth.value().substr(auth->find(':') + 1);
+  }
+  [[nodiscard]] std::string data() const {
+    const auto secret = api_.secret("team-a", kSecret);
+    return secret ? (*secret)["data"][".dockerconfigjson"].get<std::string>() : std::string();
+  }
+  [[nodiscard]] std::vector<std::string> reasons() const {
+    std::vector<std::string> out;
+    for (const auto& event : api_.events()) {
+      out.push_back(event["reason"].get<std::string>());
+    }
+    return out;
+  }
+  [[nodiscard]] std::size_t count(const std::string& reason) const {
+    const auto all = reasons();
+    return static_cast<std::size_t>(std::count(all.begin(), all.end(), reason));
+  }
+  [[nodiscard]] json pull_secrets() const {
+    return api_.service_account("team-a", "puller").value().value("imagePullSecrets", json());
+  }
+  std::size_t exchanges() const {
+    std::size_t n = 0;
+    for (const auto& request : quay_.requests()) {
+      n += request.path.starts_with("/oauth2/federation/robot/token") ? 1U : 0U;
+    }
+    return n;
+  }
+
+  net::CurlHttpClient quay_http_;
+  std::ostringstream log_text_;
+  std::unique_ptr<Log> log_ = make_logger(log_text_, LogLevel::kDebug);
+  controller::ControllerSettings settings_;
+  std::unique_ptr<StopFlag> stop_;
+  std::unique_ptr<controller::Controller> controller_;
+  std::thread thread_;
+};
+
+TEST_F(ControllerLoop, ProvisionsEachAnnotatedServiceAccountAndTellsItInAnEvent) {
+  api_.add_service_account("team-a", "builder");  // no annotation: left alone
+  start();
+  ASSERT_TRUE(eventually([&] { return !data().empty() && !pull_secrets().is_null(); }));
+  EXPECT_EQ(pull_secrets(), json::parse(R"([{"name":"puller-quay-pull"}])"));
+  ASSERT_TRUE(eventually([&] { return count("PullSecretCreated") == 1; }));
+  const auto event = api_.events().front();
+  EXPECT_EQ(event["involvedObject"]["name"], "puller");
+  EXPECT_EQ(event["type"], "Normal");
+  EXPECT_THAT(event["message"].get<std::string>(), HasSubstr("robot team+puller, valid until"));
+  EXPECT_FALSE(api_.secret("team-a", "builder-quay-pull"));
+
+  // One added later is provisioned from the watch.
+  quay_.add_robot("team+builder",
+                  {{quay_.issuer_url(), "system:serviceaccount:team-a:builder", {}}});
+  api_.annotate("team-a", "builder", kRobotKey, "team+builder");
+  EXPECT_TRUE(eventually([&] { return api_.secret("team-a", "builder-quay-pull").has_value(); }));
+}
+
+TEST_F(ControllerLoop, PutsBackASecretEditedOrDeletedByHand) {
+  start();
+  ASSERT_TRUE(eventually([&] { return !data().empty(); }));
+  api_.edit_secret_data("team-a", kSecret, R"({"auths":{}})");
+  ASSERT_TRUE(eventually([&] { return count("PullSecretRestored") == 1; }));
+  EXPECT_FALSE(token_in(data()).empty());  // the robot's token again, not the edit
+
+  api_.delete_secret("team-a", kSecret);
+  ASSERT_TRUE(eventually([&] { return count("PullSecretRestored") == 2; }));
+  EXPECT_FALSE(data().empty());
+}
+
+TEST_F(ControllerLoop, RemovingTheAnnotationRemovesTheSecretAndOnlyItsReference) {
+  start();
+  ASSERT_TRUE(eventually([&] { return !pull_secrets().is_null(); }));
+  // Someone else's entry, added after ours: kept.
+  ASSERT_TRUE(eventually([&] { return count("PullSecretCreated") == 1; }));
+  api_.set_image_pull_secrets("team-a", "puller", {kSecret, "registry-mirror"});
+  api_.annotate("team-a", "puller", kRobotKey, std::nullopt);
+  ASSERT_TRUE(eventually([&] { return !api_.secret("team-a", kSecret).has_value(); }));
+  ASSERT_TRUE(eventually([&] { return count("PullSecretRemoved") == 1; }));
+  EXPECT_EQ(pull_secrets(), json::parse(R"([{"name":"registry-mirror"}])"));
+}
+
+TEST_F(ControllerLoop, AnInvalidAnnotationIsAWarningEventAndNothingIsWritten) {
+  api_.annotate("team-a", "puller", kRobotKey, "not a robot");
+  start();
+  ASSERT_TRUE(eventually([&] { return count("InvalidAnnotation") == 1; }));
+  EXPECT_THAT(api_.events().front()["message"].get<std::string>(),
+              HasSubstr("is not a Quay robot name"));
+  EXPECT_FALSE(api_.secret("team-a", kSecret));
+  EXPECT_EQ(exchanges(), 0U);
+}
+
+TEST_F(ControllerLoop, KeepsWatchingThroughDroppedStreamsAndExpiredHistory) {
+  std::vector<FederationBinding> bindings;
+  for (const char* name : {"puller", "second", "third"}) {
+    bindings.push_back(
+        {quay_.issuer_url(), std::string("system:serviceaccount:team-a:") + name, {}});
+  }
+  quay_.add_robot(kRobot, bindings);
+  start();
+  ASSERT_TRUE(eventually([&] { return !data().empty(); }));
+  api_.end_watches();
+  api_.add_service_account("team-a", "second", {{kRobotKey, kRobot}});
+  EXPECT_TRUE(eventually([&] { return api_.secret("team-a", "second-quay-pull").has_value(); }));
+  api_.forget_watch_history();
+  api_.end_watches();
+  api_.add_service_account("team-a", "third", {{kRobotKey, kRobot}});
+  EXPECT_TRUE(eventually([&] { return api_.secret("team-a", "third-quay-pull").has_value(); }));
+}
+
+TEST_F(ControllerLoop, ARestartedControllerKeepsAValidSecretInsteadOfMintingAgain) {
+  start();
+  ASSERT_TRUE(eventually([&] { return !data().empty() && !pull_secrets().is_null(); }));
+  stop();
+  const std::string kept = data();
+  const auto minted = exchanges();
+  start();
+  ASSERT_TRUE(eventually([&] { return controller_->synced(); }));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(exchanges(), minted);
+  EXPECT_EQ(data(), kept);
+  EXPECT_THAT(log_text_.str(), HasSubstr("is valid until its renewal; kept"));
+}
+
+class ShortTokens : public ControllerLoop {
+ protected:
+  ShortTokens() : ControllerLoop(short_tokens()) {}
+};
+
+TEST_F(ShortTokens, RenewsFromTheTokensOwnLifetimeAcrossSeveralExpiries) {
+  start();
+  ASSERT_TRUE(eventually([&] { return !data().empty(); }));
+  std::set<std::string> seen{data()};
+  ASSERT_TRUE(eventually(
+      [&] {
+        seen.insert(data());
+        return seen.size() >= 4;  // three renewals of a 4 s token
+      },
+      20s));
+  EXPECT_TRUE(
+      eventually([&] { return count("PullSecretRefreshed") >= 3; }));  // told after the write
+  EXPECT_EQ(count("PullSecretFailed"), 0U);
+  std::vector<std::string> tokens;
+  for (const auto& each : seen) {
+    tokens.push_back(token_in(each));
+  }
+  expect_no_leak(log_text_.str(), tokens);
+  expect_no_leak(json(api_.events()).dump(), tokens);
+}
+
+TEST_F(ShortTokens, AFailedRenewalKeepsTheSecretItHadAndSaysWhyInAWarningEvent) {
+  start();
+  ASSERT_TRUE(eventually([&] { return !data().empty(); }));
+  const std::string before = data();
+  quay_.remove_robot(kRobot);
+  ASSERT_TRUE(eventually([&] { return count("PullSecretFailed") >= 2; }));
+  EXPECT_EQ(data(), before);
+  json warning;
+  for (const auto& event : api_.events()) {
+    if (event["reason"] == "PullSecretFailed") {
+      warning = event;
+    }
+  }
+  EXPECT_EQ(warning["type"], "Warning");
+  EXPECT_THAT(warning["message"].get<std::string>(), HasSubstr("a Secret already written is kept"));
+  // Back: renewed again.
+  quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:team-a:puller", {}}});
+  EXPECT_TRUE(eventually([&] { return data() != before; }));
+}
+
+}  // namespace
+}  // namespace qcp::test
