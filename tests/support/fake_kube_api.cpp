@@ -74,7 +74,13 @@ struct FakeKubeApi::Impl {
     const std::lock_guard lock(mutex);
     const std::string resource =
         target.subresource.empty() ? target.resource : target.resource + "/" + target.subresource;
-    return grants.contains({user, verb, resource});
+    return grants.contains({user, verb, resource, ""}) ||
+           grants.contains({user, verb, resource, target.namespace_name});
+  }
+
+  bool lease_writes_fail_now() {
+    const std::lock_guard lock(mutex);
+    return lease_writes_fail;
   }
 
   bool take_conflict() {
@@ -120,6 +126,11 @@ struct FakeKubeApi::Impl {
     }
     const bool writes =
         verb == "update" || verb == "patch" || (verb == "create" && target.resource == "secrets");
+    if (target.resource == "leases" && verb != "get" && lease_writes_fail_now()) {
+      // What the API server answers when etcd does not (a lost quorum).
+      return r::status(500, "InternalError",
+                       "Internal error occurred: etcdserver: request timed out", json::object());
+    }
     if (writes && take_conflict()) {
       return r::conflict(target.resource, target.name.empty() ? "" : target.name);
     }
@@ -148,7 +159,8 @@ struct FakeKubeApi::Impl {
   std::atomic<unsigned> watch_epoch{0};
   std::mutex mutex;
   std::map<std::string, std::string> users;
-  std::set<std::tuple<std::string, std::string, std::string>> grants;
+  std::set<std::tuple<std::string, std::string, std::string, std::string>> grants;  // ns "": all
+  bool lease_writes_fail = false;
   h::TokenSigner signer;
   std::size_t shed = 0;
   int shed_seconds = 1;
@@ -176,12 +188,17 @@ void FakeKubeApi::add_user(const std::string& token, const std::string& user) {
 }
 
 void FakeKubeApi::allow(const std::string& user, const std::string& verb,
-                        const std::string& resource) {
+                        const std::string& resource, const std::string& namespace_name) {
   const std::lock_guard lock(impl_->mutex);
-  impl_->grants.insert({user, verb, resource});
+  impl_->grants.insert({user, verb, resource, namespace_name});
 }
 
-void FakeKubeApi::allow_controller(const std::string& user) {
+void FakeKubeApi::fail_lease_writes(bool fail) {
+  const std::lock_guard lock(impl_->mutex);
+  impl_->lease_writes_fail = fail;
+}
+
+void FakeKubeApi::allow_controller(const std::string& user, const std::string& lease_namespace) {
   for (const char* verb : {"get", "list", "watch", "update", "patch"}) {
     allow(user, verb, "serviceaccounts");
   }
@@ -191,6 +208,10 @@ void FakeKubeApi::allow_controller(const std::string& user) {
   }
   allow(user, "create", "events");
   allow(user, "patch", "events");
+  // The leader-election Role, bound in the controller's own namespace only (controller-rbac.yaml).
+  for (const char* verb : {"get", "create", "update"}) {
+    allow(user, verb, "leases", lease_namespace);
+  }
 }
 
 void FakeKubeApi::sign_tokens_with(const RsaSigner& signer, const std::string& issuer) {
@@ -240,6 +261,10 @@ void FakeKubeApi::delete_service_account(const std::string& ns, const std::strin
   if (const auto last = impl_->store.remove({"serviceaccounts", ns, name})) {
     h::collect_garbage(impl_->store, *last);
   }
+}
+
+std::optional<json> FakeKubeApi::lease(const std::string& ns, const std::string& name) const {
+  return impl_->store.get({"leases", ns, name});
 }
 
 std::optional<json> FakeKubeApi::service_account(const std::string& ns,

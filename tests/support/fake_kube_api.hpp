@@ -13,6 +13,8 @@
 //   POST /api/v1/namespaces/{ns}/serviceaccounts/{n}/token      TokenRequest (04a-04c, 04e)
 //   POST /api/v1/namespaces/{ns}/secrets, GET|PUT|DELETE .../{n} (05a-05g)
 //   POST /api/v1/namespaces/{ns}/events                         (08a)
+//   POST|GET|PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases[/{n}]: MicroTime and
+//        resourceVersion checked (09a-09d)
 //   anything else                                               404 NotFound Status
 //
 // Authentication is by bearer token (add_user), authorization by the verbs granted (allow):
@@ -49,11 +51,13 @@ class FakeKubeApi final : public LoopbackHttpsServer {
   // --- who may do what ------------------------------------------------------------------------
   // A bearer token the server authenticates as `user` ("system:serviceaccount:ns:name").
   void add_user(const std::string& token, const std::string& user);
-  // Grants `user` the verb on the resource in every namespace ("get", "nodes"; "create",
-  // "serviceaccounts/token").
-  void allow(const std::string& user, const std::string& verb, const std::string& resource);
-  // Every verb the controller's ClusterRole grants (kube-api/controller-rbac.yaml).
-  void allow_controller(const std::string& user);
+  // Grants `user` the verb on the resource in `namespace_name`, or in every namespace ("get",
+  // "nodes"; "create", "serviceaccounts/token").
+  void allow(const std::string& user, const std::string& verb, const std::string& resource,
+             const std::string& namespace_name = "");
+  // Every verb the controller's ClusterRole grants, and its leader-election Role in
+  // `lease_namespace` (kube-api/controller-rbac.yaml).
+  void allow_controller(const std::string& user, const std::string& lease_namespace = "qcp-system");
   // TokenRequests are signed by `signer` as `issuer` (a FakeQuay's issuer: the exchange is real).
   void sign_tokens_with(const RsaSigner& signer, const std::string& issuer);
 
@@ -77,12 +81,16 @@ class FakeKubeApi final : public LoopbackHttpsServer {
                         const std::string& dockerconfigjson);
   void delete_secret(const std::string& ns, const std::string& name);
   [[nodiscard]] std::vector<nlohmann::json> events() const;
+  [[nodiscard]] std::optional<nlohmann::json> lease(const std::string& ns,
+                                                    const std::string& name) const;
 
   // --- faults --------------------------------------------------------------------------------
   // The next `requests` requests get APF's 429 with Retry-After: seconds (kube-api/11d).
   void shed_next(std::size_t requests, int retry_after_seconds);
   // The next `writes` writes (PUT, PATCH, POST of a Secret) are 409 Conflict (05d, 06a).
   void conflict_next(std::size_t writes);
+  // While set, every write to a Lease answers 500 (etcd timing out): a leader cannot renew.
+  void fail_lease_writes(bool fail);
   // Every open watch ends now (the API server closing streams, a load balancer's idle cut).
   void end_watches();
   // The watch cache forgets its history: a watch from an older resourceVersion gets the ERROR

@@ -6,6 +6,7 @@
 #include "http_text.hpp"
 #include "jwt.hpp"
 #include "kube_replies.hpp"
+#include "kube_validation.hpp"
 
 namespace qcp::test::kube_handlers {
 namespace {
@@ -53,24 +54,6 @@ std::string continue_token(std::uint64_t revision, const json& last) {
   return base64url_encode(json{{"v", "meta.k8s.io/v1"}, {"rv", revision}, {"start", start}}.dump());
 }
 
-// A Secret of type dockerconfigjson must hold .dockerconfigjson, base64 of JSON (kube-api/05f).
-std::optional<Reply> invalid_secret(const json& secret, const std::string& name) {
-  if (secret.value("type", "") != "kubernetes.io/dockerconfigjson") {
-    return std::nullopt;
-  }
-  const auto data = secret.value("data", json::object());
-  if (!data.contains(".dockerconfigjson")) {
-    return r::invalid("Secret", name, "data[.dockerconfigjson]", "FieldValueRequired",
-                      "Required value");
-  }
-  const auto decoded = base64_decode(data[".dockerconfigjson"].get<std::string>());
-  if (!decoded || json::parse(*decoded, nullptr, false).is_discarded()) {
-    return r::invalid("Secret", name, "data[.dockerconfigjson]", "FieldValueInvalid",
-                      "Invalid value: \"<secret contents redacted>\": invalid character");
-  }
-  return std::nullopt;
-}
-
 std::optional<json> parsed_object(const std::string& body) {
   auto object = json::parse(body, nullptr, false);
   if (!object.is_object()) {
@@ -105,12 +88,20 @@ std::string kind_of(const std::string& resource) {
   if (resource == "secrets") {
     return "Secret";
   }
+  if (resource == "leases") {
+    return "Lease";
+  }
   return resource == "events" ? "Event" : "Node";
+}
+
+std::string group_of(const std::string& resource) {
+  return r::group_of_resource(resource);
 }
 
 // Single objects and watch events carry kind and apiVersion; list items do not (kube-api/01a).
 json with_kind(const json& object, const std::string& resource) {
-  json out = {{"kind", kind_of(resource)}, {"apiVersion", "v1"}};
+  const std::string group = group_of(resource);
+  json out = {{"kind", kind_of(resource)}, {"apiVersion", group.empty() ? "v1" : group + "/v1"}};
   for (const auto& [key, value] : object.items()) {
     if (key != "kind" && key != "apiVersion") {
       out[key] = value;
@@ -120,7 +111,13 @@ json with_kind(const json& object, const std::string& resource) {
 }
 
 std::optional<Target> target_of(std::string_view path) {
-  const auto parts = split(path.substr(path.empty() ? 0 : 1), '/');
+  auto parts = split(path.substr(path.empty() ? 0 : 1), '/');
+  // /apis/coordination.k8s.io/v1/namespaces/{ns}/leases[/{name}] (kube-api/09a): the one
+  // resource served outside the core group.
+  if (parts.size() >= 6 && parts[0] == "apis" && parts[1] == "coordination.k8s.io" &&
+      parts[2] == "v1" && parts[3] == "namespaces" && parts[5] == "leases" && parts.size() <= 7) {
+    return Target{parts[4], "leases", parts.size() == 7 ? parts[6] : "", ""};
+  }
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
     return std::nullopt;
   }
@@ -204,7 +201,7 @@ Reply create(KubeStore& store, const Target& target, const std::string& body) {
     return r::invalid(kind_of(target.resource), "", "metadata.name", "FieldValueRequired",
                       "Required value: name or generateName is required");
   }
-  if (auto invalid = invalid_secret(*object, named.name); invalid && target.resource == "secrets") {
+  if (auto invalid = invalid_object(target.resource, *object, named.name)) {
     return *invalid;
   }
   (*object)["metadata"]["namespace"] = target.namespace_name;
@@ -229,11 +226,25 @@ Reply update(KubeStore& store, const Target& target, const std::string& body) {
                          ") does not match the name on the URL (" + target.name + ")");
   }
   const std::string wanted = (*object)["metadata"].value("resourceVersion", "");
+  if (wanted.empty() && target.resource == "leases") {
+    // kube-api/09b: a Lease has no unconditional update.
+    return r::status(
+        422, "Invalid",
+        "leases.coordination.k8s.io \"" + target.name +
+            "\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an "
+            "update",
+        {{"name", target.name},
+         {"group", "coordination.k8s.io"},
+         {"kind", "leases"},
+         {"causes",
+          {{{"reason", "FieldValueInvalid"},
+            {"message", "Invalid value: 0: must be specified for an update"},
+            {"field", "metadata.resourceVersion"}}}}});
+  }
   if (!wanted.empty() && wanted != (*current)["metadata"]["resourceVersion"]) {
     return r::conflict(target.resource, target.name);
   }
-  if (auto invalid = invalid_secret(*object, target.name);
-      invalid && target.resource == "secrets") {
+  if (auto invalid = invalid_object(target.resource, *object, target.name)) {
     return *invalid;
   }
   (*object)["metadata"]["namespace"] = target.namespace_name;

@@ -31,6 +31,8 @@ using Query = std::map<std::string, std::string>;
 bool selected(const nlohmann::json& object, const std::string& selector);
 // "serviceaccounts" -> "ServiceAccount", ...
 std::string kind_of(const std::string& resource);
+// "coordination.k8s.io" for leases, "" for the core group.
+std::string group_of(const std::string& resource);
 // Single objects and watch events carry kind and apiVersion; list items do not (kube-api/01a).
 nlohmann::json with_kind(const nlohmann::json& object, const std::string& resource);
 

@@ -26,6 +26,24 @@ inline Reply status(int code, const std::string& reason, const std::string& mess
   return object(code, body);
 }
 
+// A resource outside the core group is named with its group in messages and details
+// ("leases.coordination.k8s.io", kube-api/09a, 09b).
+inline std::string group_of_resource(const std::string& resource) {
+  return resource == "leases" ? "coordination.k8s.io" : "";
+}
+inline std::string qualified(const std::string& resource) {
+  const std::string group = group_of_resource(resource);
+  return group.empty() ? resource : resource + "." + group;
+}
+inline nlohmann::json details_of(const std::string& resource, const std::string& name) {
+  nlohmann::json details = {{"name", name}};
+  if (const std::string group = group_of_resource(resource); !group.empty()) {
+    details["group"] = group;
+  }
+  details["kind"] = resource;
+  return details;
+}
+
 // kube-api/11a: a token the authenticator does not know is 401 before any authorization.
 inline Reply unauthorized() {
   return object(401, {{"kind", "Status"},
@@ -45,32 +63,34 @@ inline Reply forbidden(const std::string& user, const std::string& verb,
   // \"serviceaccounts/token\"" (kube-api/04e): the object names its resource, the verb the
   // subresource.
   const std::string subresource_free = resource.substr(0, resource.find('/'));
-  std::string message = (name.empty() ? subresource_free : subresource_free + " \"" + name + "\"") +
+  const std::string named = qualified(subresource_free);
+  std::string message = (name.empty() ? named : named + " \"" + name + "\"") +
                         " is forbidden: User \"" + user + "\" cannot " + verb + " resource \"" +
-                        resource + "\" in API group \"\" " +
+                        resource + "\" in API group \"" + group_of_resource(subresource_free) +
+                        "\" " +
                         (namespace_name.empty() ? "at the cluster scope"
                                                 : "in the namespace \"" + namespace_name + "\"");
-  return status(403, "Forbidden", message, {{"name", name}, {"kind", subresource_free}});
+  return status(403, "Forbidden", message, details_of(subresource_free, name));
 }
 
 inline Reply not_found(const std::string& resource, const std::string& name) {
-  return status(404, "NotFound", resource + " \"" + name + "\" not found",
-                {{"name", name}, {"kind", resource}});
+  return status(404, "NotFound", qualified(resource) + " \"" + name + "\" not found",
+                details_of(resource, name));
 }
 
 // kube-api/05b.
 inline Reply already_exists(const std::string& resource, const std::string& name) {
-  return status(409, "AlreadyExists", resource + " \"" + name + "\" already exists",
-                {{"name", name}, {"kind", resource}});
+  return status(409, "AlreadyExists", qualified(resource) + " \"" + name + "\" already exists",
+                details_of(resource, name));
 }
 
 // kube-api/05d, 06a.
 inline Reply conflict(const std::string& resource, const std::string& name) {
   return status(409, "Conflict",
-                "Operation cannot be fulfilled on " + resource + " \"" + name +
+                "Operation cannot be fulfilled on " + qualified(resource) + " \"" + name +
                     "\": the object has been modified; please apply your changes to the latest "
                     "version and try again",
-                {{"name", name}, {"kind", resource}});
+                details_of(resource, name));
 }
 
 // kube-api/04b, 05f: 422 with one cause.
