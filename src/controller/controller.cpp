@@ -117,6 +117,7 @@ void Controller::Impl::add_scope(const std::string& namespace_name) {
 }
 
 void Controller::Impl::everything_again() {
+  reconciler.forget_written();
   const auto now = clock.monotonic();
   for (const auto& scope : scopes) {
     for (const auto& account : scope.accounts->objects()) {

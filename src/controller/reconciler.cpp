@@ -77,6 +77,12 @@ std::optional<Reconciler::TimePoint> Reconciler::reconcile(const std::string& ke
   return make_right(*account, *wanted);
 }
 
+void Reconciler::forget_written() {
+  const std::lock_guard lock(mutex_);
+  written_.clear();
+  failures_.clear();
+}
+
 std::optional<Reconciler::TimePoint> Reconciler::withdraw_all(const std::string& key) {
   {
     const std::lock_guard lock(mutex_);

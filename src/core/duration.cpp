@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <limits>
 #include <utility>
@@ -145,6 +146,18 @@ std::string rfc3339(std::int64_t seconds) {
     return std::to_string(seconds);
   }
   return buffer.data();
+}
+
+std::string rfc3339_micro(std::chrono::system_clock::time_point time) {
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+  const auto seconds = micros / 1000000 - (micros % 1000000 < 0 ? 1 : 0);
+  const auto fraction = micros - seconds * 1000000;
+  std::string text = rfc3339(seconds);
+  std::array<char, 8> digits{};
+  std::snprintf(digits.data(), digits.size(), ".%06lld", static_cast<long long>(fraction));
+  text.insert(text.size() - 1, digits.data());
+  return text;
 }
 
 std::optional<std::int64_t> parse_rfc3339(std::string_view text) {

@@ -139,6 +139,10 @@ HttpRequest ApiClient::http_request(const ApiRequest& request, std::chrono::mill
 ApiResponse ApiClient::call(const ApiRequest& request) {
   const auto deadline = clock_.monotonic() + request.timeout;
   for (;;) {
+    if (request.method != "GET" && may_write_ && !may_write_()) {
+      throw Failure(ExitCode::kLookupFailed,
+                    purpose_ + ": nothing written: this replica does not hold the leader lease");
+    }
     const auto left = std::max(
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.monotonic()),
         std::chrono::milliseconds{1});

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "kube_fixture.hpp"
+#include "qcp/kube/lease.hpp"
 #include "qcp/kube/objects.hpp"
 
 namespace qcp::test {
@@ -231,6 +232,46 @@ TEST_F(KubeApi, DeletingTheServiceAccountCollectsItsSecretAndVerbsNotGrantedAre4
             std::string("serviceaccounts \"x\" is forbidden: User \"") + kController +
                 "\" cannot delete resource \"serviceaccounts\" in API group \"\" in the "
                 "namespace \"team-a\"");
+}
+
+// kube-api/09a-09d: a Lease is created once, updated only from its current version (never
+// without one), its times are MicroTime with exactly six digits, and the controller may touch
+// Leases in its own namespace only.
+TEST_F(KubeApi, LeasesAreCreatedOnceAndUpdatedFromTheirVersionWithMicroTimes) {
+  kube::Lease lease;
+  lease.meta.name = "qcp";
+  lease.meta.namespace_name = "qcp-system";
+  lease.holder = "pod-a";
+  lease.duration = 15;
+  lease.acquire_time = lease.renew_time = "2026-12-06T18:12:05.734329Z";
+  const auto path = kube::lease_path("qcp-system");
+  const auto created = call("POST", path, kube::encode_lease(lease));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(json::parse(created.body)["apiVersion"], "coordination.k8s.io/v1");
+  const auto again = call("POST", path, kube::encode_lease(lease));
+  EXPECT_EQ(again.status, 409);
+  EXPECT_THAT(again.body, HasSubstr(R"(leases.coordination.k8s.io \"qcp\" already exists)"));
+
+  const auto stored = kube::decode_lease(created.body).value();
+  EXPECT_EQ(call("PUT", kube::lease_path("qcp-system", "qcp"), kube::encode_lease(lease)).status,
+            422);  // no resourceVersion (09b)
+  lease.meta.resource_version = stored.meta.resource_version;
+  lease.renew_time = "2026-12-06T18:30:00Z";
+  const auto coarse = call("PUT", kube::lease_path("qcp-system", "qcp"), kube::encode_lease(lease));
+  EXPECT_EQ(coarse.status, 400);
+  EXPECT_THAT(coarse.body, HasSubstr(R"(cannot parse \"Z\" as \".000000\")"));
+  lease.renew_time = "2026-12-06T18:30:00.123456Z";
+  EXPECT_EQ(call("PUT", kube::lease_path("qcp-system", "qcp"), kube::encode_lease(lease)).status,
+            200);
+  const auto stale = call("PUT", kube::lease_path("qcp-system", "qcp"), kube::encode_lease(lease));
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_THAT(stale.body, HasSubstr("Operation cannot be fulfilled on leases.coordination.k8s.io"));
+
+  lease.meta.namespace_name = "team-a";
+  const auto elsewhere = call("POST", kube::lease_path("team-a"), kube::encode_lease(lease));
+  EXPECT_EQ(elsewhere.status, 403);
+  EXPECT_THAT(elsewhere.body, HasSubstr("in API group \\\"coordination.k8s.io\\\" in the "
+                                        "namespace \\\"team-a\\\""));
 }
 
 }  // namespace

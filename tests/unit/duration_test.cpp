@@ -59,3 +59,13 @@ TEST(Rfc3339, ParsesWhatItWritesAndNothingElse) {
     EXPECT_FALSE(qcp::core::parse_rfc3339(bad)) << bad;
   }
 }
+
+TEST(Rfc3339Micro, HasExactlySixFractionalDigitsAsMicroTimeDemands) {
+  using std::chrono::microseconds;
+  const auto at = [](std::int64_t micros) {
+    return std::chrono::system_clock::time_point{microseconds{micros}};
+  };
+  EXPECT_EQ(qcp::core::rfc3339_micro(at(1796580725734329)), "2026-12-06T18:12:05.734329Z");
+  EXPECT_EQ(qcp::core::rfc3339_micro(at(1796580725000000)), "2026-12-06T18:12:05.000000Z");
+  EXPECT_EQ(qcp::core::rfc3339_micro(at(1796580725000007)), "2026-12-06T18:12:05.000007Z");
+}

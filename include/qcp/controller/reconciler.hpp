@@ -46,6 +46,8 @@ class Reconciler {
 
   // When to look at `key` again (its renewal, or a retry); nullopt: only when it changes.
   std::optional<TimePoint> reconcile(const std::string& key);
+  // Forgets what this replica wrote: after another leader's term, what the Secrets say counts.
+  void forget_written();
 
  private:
   // What this replica wrote for a ServiceAccount (or adopted from a Secret it finds valid).

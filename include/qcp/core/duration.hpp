@@ -29,6 +29,9 @@ std::string format_human(std::chrono::seconds value);
 // Unix seconds as RFC 3339 in UTC, "2026-12-06T18:18:01Z" (the API server's timestamps); the
 // number itself when it is no date gmtime can give.
 std::string rfc3339(std::int64_t seconds);
+// A time as RFC 3339 in UTC with exactly six fractional digits, "2026-12-06T18:12:05.734329Z":
+// the API server's MicroTime, which refuses any other number of digits (kube-api/09c).
+std::string rfc3339_micro(std::chrono::system_clock::time_point time);
 // The reverse, for exactly that shape ("YYYY-MM-DDTHH:MM:SSZ", a real date); nullopt otherwise.
 std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 

@@ -58,6 +58,11 @@ class ApiClient {
                     const std::function<bool(std::string_view line)>& on_line,
                     const std::function<bool()>& keep_going);
 
+  // Every call but a GET asks `may_write` first, also before a retry, and is refused (Failure)
+  // without being sent when it says no: a leader that lost its lease stops writing at once.
+  // Set before the client is shared.
+  void fence_writes(std::function<bool()> may_write) { may_write_ = std::move(may_write); }
+
   // A non-success answer as a one-line Failure: the API server's own words, what it means.
   [[nodiscard]] Failure refused(const ApiResponse& response) const;
   [[nodiscard]] const ApiServer& server() const { return server_; }
@@ -74,6 +79,7 @@ class ApiClient {
   Environment env_;
   const Clock& clock_;
   std::string purpose_;
+  std::function<bool()> may_write_;
   mutable std::mutex mutex_;  // guards the token and the redactor's list
   std::optional<std::chrono::steady_clock::time_point> token_read_at_;
   Redactor redactor_;
