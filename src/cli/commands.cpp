@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "qcp/cli/namespace.hpp"
+#include "qcp/controller/commands.hpp"
 #include "qcp/diagnostics/commands.hpp"
 #include "qcp/install/commands.hpp"
 #include "qcp/workload/commands.hpp"
@@ -14,6 +15,7 @@ namespace {
 constexpr std::string_view kDiagnostics = "Diagnostics (see each one's --help):";
 constexpr std::string_view kNode = "On a node:";
 constexpr std::string_view kWorkloads = "For workloads (CI jobs, build pods):";
+constexpr std::string_view kCluster = "In a cluster whose kubelets cannot run the plugin:";
 
 constexpr std::array kCommands = {
     Command{"inspect", "inspect [TOKEN|-]",
@@ -38,6 +40,11 @@ constexpr std::array kCommands = {
             kWorkloads,
             [](std::span<const std::string> args, const Context& c) {
               return login_command(args, c.streams, c.env, c.http, c.clock);
+            }},
+    Command{"controller", "controller", "keep a pull Secret for every annotated ServiceAccount",
+            kCluster,
+            [](std::span<const std::string> args, const Context& c) {
+              return controller_command(args, c.streams, c.env, c.http, c.clock);
             }},
 };
 

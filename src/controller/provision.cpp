@@ -169,7 +169,11 @@ Wanted wanted_for(const ServiceAccount& account, const ProvisionSettings& settin
                                         "\" is no Kubernetes object name; set the annotation " +
                                         std::string(kSecretNameAnnotation) + " to one");
   }
-  return {.identity = {.robot = *robot, .registry = host, .quay_host = host},
+  // Image references name the registry; it is Quay's own host unless --registry says otherwise
+  // (and always the host an annotation picks).
+  const std::string registry =
+      host == settings.quay_host && !settings.registry.empty() ? settings.registry : host;
+  return {.identity = {.robot = *robot, .registry = registry, .quay_host = host},
           .secret_name = std::move(name)};
 }
 

@@ -116,9 +116,12 @@ const std::string& OptionFlags::text(Setting setting) const {
   return text_[static_cast<std::size_t>(setting)];
 }
 
-// The plugin takes every setting; the other modes leave the kubelet's business (its cache, the
-// annotations' hosts) alone.
+// The plugin takes every setting; the controller the annotations' hosts but no cache (it
+// renews by --renew-before); the other modes leave the kubelet's business alone.
 bool OptionFlags::takes(const SettingSpec& spec) const {
+  if (set_ == FlagSet::kController) {
+    return spec.id != Setting::kCacheMargin && spec.id != Setting::kMaxCacheDuration;
+  }
   return !spec.plugin_only || set_ == FlagSet::kPlugin;
 }
 

@@ -280,6 +280,9 @@ Reply patch(KubeStore& store, const Target& target, const std::string& body,
   }
   json merged = *current;
   merged.merge_patch(changes);
+  if (merged.contains("imagePullSecrets") && merged["imagePullSecrets"].empty()) {
+    merged.erase("imagePullSecrets");  // omitempty: an emptied list is not stored
+  }
   json stored;
   store.replace(key_of(target), merged, stored);
   return r::object(200, with_kind(stored, target.resource));

@@ -32,7 +32,8 @@ inline constexpr std::string_view kExpiresKey = "quay-credential-provider/expire
 inline constexpr std::string_view kSecretNameAnnotation = "quay-credential-provider/secret-name";
 
 struct ProvisionSettings {
-  std::string quay_host;                   // --quay-host: the registry and where tokens go
+  std::string quay_host;                   // --quay-host: where tokens go
+  std::string registry;                    // --registry: the Secret's auths key ("": quay_host)
   std::vector<std::string> allowed_hosts;  // --allowed-host: what quay.io/host may pick
   std::string audience = "quay";           // --audience
   // The least the API server grants (kube-api/04b): the token is spent at once.

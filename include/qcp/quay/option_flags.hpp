@@ -18,8 +18,9 @@ class OptionFlags {
  public:
   // kWorkload leaves out the flags only the kubelet plugin has a use for (--allowed-host,
   // --max-cache-duration); kEnvironment adds no flag at all and reads kWorkload's settings from
-  // their variables only, naming them so (docker-credential-quay, which takes no flags).
-  enum class FlagSet { kPlugin, kWorkload, kEnvironment };
+  // their variables only, naming them so (docker-credential-quay, which takes no flags);
+  // kController is the plugin's without its cache (--cache-margin, --max-cache-duration).
+  enum class FlagSet { kPlugin, kWorkload, kEnvironment, kController };
   explicit OptionFlags(CLI::App& app, FlagSet set = FlagSet::kPlugin);  // adds them to `app`
   // After app.parse(): the checked options. Throws Failure (kUsage) naming the flag or variable.
   Options resolve(const Environment& env);

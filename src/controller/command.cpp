@@ -1,0 +1,285 @@
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <array>
+#include <cstdlib>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "qcp/controller/commands.hpp"
+#include "qcp/controller/controller.hpp"
+#include "qcp/controller/leader.hpp"
+#include "qcp/core/cli_parse.hpp"
+#include "qcp/core/duration.hpp"
+#include "qcp/core/failure.hpp"
+#include "qcp/core/names.hpp"
+#include "qcp/core/redact.hpp"
+#include "qcp/core/stop_signals.hpp"
+#include "qcp/kube/api_server.hpp"
+#include "qcp/kube/kubeconfig.hpp"
+#include "qcp/quay/exchange_settings.hpp"
+#include "qcp/quay/option_flags.hpp"
+#include "qcp/version.hpp"
+
+namespace qcp::controller {
+namespace {
+
+// How long a stopping controller waits for work in flight before it exits anyway (the Lease is
+// released first, so nothing more is written; what was half done the next leader finishes).
+constexpr std::chrono::seconds kStopGrace{5};
+
+struct ControllerFlags {
+  std::string kubeconfig;
+  std::string context;
+  std::string quay_host;
+  std::string registry;
+  std::string audience = "quay";
+  std::vector<std::string> namespaces;
+  std::string renew_before = "15m";
+  int workers = 4;
+  bool leader_elect = false;
+  std::string lease_namespace;
+  std::string lease_name = "quay-credential-provider-controller";
+};
+
+void add_flags(CLI::App& app, ControllerFlags& flags) {
+  app.add_option("--quay-host", flags.quay_host,
+                 "The Quay (and registry) HOST[:PORT] tokens are exchanged at and Secrets name")
+      ->type_name("HOST[:PORT]");
+  app.add_option("--registry", flags.registry,
+                 "The registry HOST[:PORT] image references name, when it is not --quay-host")
+      ->type_name("HOST[:PORT]");
+  app.add_option("--audience", flags.audience,
+                 "The audience of the service-account tokens requested (Quay's binding expects it)")
+      ->capture_default_str();
+  app.add_option("--namespace", flags.namespaces,
+                 "Watch only this namespace (repeatable; default: every namespace)")
+      ->type_name("NAMESPACE")
+      ->allow_extra_args(false);
+  app.add_option("--renew-before", flags.renew_before,
+                 "Renew a Secret this long before its token expires (at the latest at half its "
+                 "life; jittered)")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--workers", flags.workers,
+                 "ServiceAccounts provisioned at once: the bound on concurrent exchanges (1-64)")
+      ->capture_default_str();
+  app.add_flag("--leader-elect", flags.leader_elect,
+               "Write only while holding a Lease: run several replicas, one writes");
+  app.add_option("--leader-election-namespace", flags.lease_namespace,
+                 "The Lease's namespace (default: POD_NAMESPACE, else the pod's own namespace)")
+      ->type_name("NAMESPACE");
+  app.add_option("--leader-election-id", flags.lease_name, "The Lease's name")
+      ->capture_default_str();
+  app.add_option("--kubeconfig", flags.kubeconfig,
+                 "Talk to the API server as this kubeconfig says (default: KUBECONFIG, else "
+                 "in-cluster)")
+      ->type_name("PATH");
+  app.add_option("--context", flags.context, "The kubeconfig context (default: current-context)")
+      ->type_name("NAME");
+}
+
+bool is_namespace_name(std::string_view name) {
+  constexpr std::size_t kMaxLabel = 63;
+  return name.size() <= kMaxLabel && name.find('.') == std::string_view::npos &&
+         is_dns_subdomain(name);
+}
+
+Failure usage(const std::string& message) {
+  return Failure(ExitCode::kUsage, "controller: " + message);
+}
+
+std::chrono::seconds renew_before_of(const ControllerFlags& flags) {
+  const auto parsed = parse_go_duration(flags.renew_before);
+  constexpr std::chrono::minutes kMost{50};  // Quay's tokens live an hour
+  if (!parsed || *parsed < std::chrono::seconds{1} || *parsed > kMost) {
+    throw usage("--renew-before must be a duration from 1s to 50m, such as 15m; got \"" +
+                one_line(flags.renew_before) + "\"");
+  }
+  return std::chrono::duration_cast<std::chrono::seconds>(*parsed);
+}
+
+void check(const ControllerFlags& flags) {
+  if (flags.quay_host.empty() || !is_valid_host_port(flags.quay_host)) {
+    throw usage("--quay-host must be Quay's HOST[:PORT] (no scheme, no path)");
+  }
+  if (!flags.registry.empty() && !is_valid_host_port(flags.registry)) {
+    throw usage("--registry must be the registry's HOST[:PORT] (no scheme, no path)");
+  }
+  constexpr std::size_t kLongestAudience = 256;
+  if (flags.audience.empty() || flags.audience.size() > kLongestAudience ||
+      !std::all_of(flags.audience.begin(), flags.audience.end(),
+                   [](char c) { return c > ' ' && c < 0x7f; })) {
+    throw usage("--audience must be printable text without spaces, such as \"quay\"");
+  }
+  for (const auto& name : flags.namespaces) {
+    if (!is_namespace_name(name)) {
+      throw usage("--namespace \"" + one_line(name) + "\" is not a namespace name");
+    }
+  }
+  if (!flags.lease_namespace.empty() && !is_namespace_name(flags.lease_namespace)) {
+    throw usage("--leader-election-namespace is not a namespace name");
+  }
+  if (!is_dns_subdomain(flags.lease_name)) {
+    throw usage("--leader-election-id must be a Kubernetes object name");
+  }
+  constexpr int kMostWorkers = 64;
+  if (flags.workers < 1 || flags.workers > kMostWorkers) {
+    throw usage("--workers must be from 1 to 64");
+  }
+  if (!flags.context.empty() && flags.kubeconfig.empty()) {
+    throw usage("--context needs --kubeconfig");
+  }
+  static_cast<void>(renew_before_of(flags));
+}
+
+// --kubeconfig, else KUBECONFIG (one file), else the pod's own account, as controller-runtime
+// looks.
+ApiServer api_server_for(const ControllerFlags& flags, const Environment& env) {
+  std::string path = flags.kubeconfig;
+  if (path.empty()) {
+    path = env.get("KUBECONFIG").value_or("");
+    if (path.find(':') != std::string::npos) {
+      throw usage("KUBECONFIG names several files; give the one to use with --kubeconfig");
+    }
+  }
+  if (!path.empty()) {
+    return load_kubeconfig(env, path, flags.context);
+  }
+  return in_cluster_api_server(env, "controller (in-cluster; or give --kubeconfig)");
+}
+
+// Where the Lease lives: the flag, else POD_NAMESPACE (the downward API), else the namespace
+// file the kubelet mounts beside the pod's token.
+std::string lease_namespace_for(const ControllerFlags& flags, const Environment& env) {
+  if (!flags.lease_namespace.empty()) {
+    return flags.lease_namespace;
+  }
+  if (auto from_pod = env.get("POD_NAMESPACE"); from_pod && is_namespace_name(*from_pod)) {
+    return *from_pod;
+  }
+  const std::string file = std::string(kServiceAccountDirectory) + "/namespace";
+  if (env.is_readable_file(file)) {
+    std::string name = env.read_file(file, 64);
+    while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) {
+      name.pop_back();
+    }
+    if (is_namespace_name(name)) {
+      return name;
+    }
+  }
+  throw usage("--leader-elect needs the Lease's namespace: give --leader-election-namespace");
+}
+
+// This replica, as Events and the Lease name it: the pod (POD_NAME, else the host name).
+std::string instance_name(const Environment& env) {
+  if (auto pod = env.get("POD_NAME"); pod && is_dns_subdomain(*pod)) {
+    return *pod;
+  }
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) == 0 && is_dns_subdomain(host.data())) {
+    return host.data();
+  }
+  return "quay-credential-provider";
+}
+
+std::string random_suffix() {
+  std::mt19937_64 engine{std::random_device{}()};
+  return fmt::format("{:08x}", static_cast<std::uint32_t>(engine()));
+}
+
+ControllerSettings settings_for(const ControllerFlags& flags, const Options& options,
+                                const Environment& env, Log& log) {
+  ControllerSettings settings;
+  settings.provision.quay_host = flags.quay_host;
+  settings.provision.registry = flags.registry;
+  settings.provision.allowed_hosts = options.allowed_hosts;
+  settings.provision.audience = flags.audience;
+  settings.exchange = exchange_settings(options, env, {}, log);
+  settings.renewal.renew_before = renew_before_of(flags);
+  settings.namespaces = flags.namespaces;
+  settings.workers = flags.workers;
+  settings.instance = instance_name(env);
+  return settings;
+}
+
+// Runs until SIGTERM or SIGINT; then stops the Lease first (released: nothing more is written)
+// and gives work in flight kStopGrace.
+int run_until_stopped(ApiClient& api, ApiClient& lease_api, HttpClient& http,
+                      const ControllerSettings& settings, const ControllerFlags& flags,
+                      const Environment& env, const Clock& clock, Log& log,
+                      const StopSignals& signals) {
+  StopFlag stop;
+  std::optional<LeaderElector> elector;
+  if (flags.leader_elect) {
+    elector.emplace(lease_api,
+                    LeaseSettings{.namespace_name = lease_namespace_for(flags, env),
+                                  .name = flags.lease_name,
+                                  .identity = settings.instance + "_" + random_suffix()},
+                    clock, log);
+    api.fence_writes([&] { return elector->leading(); });
+  }
+  const std::function<bool()> leading = [&] { return !elector || elector->leading(); };
+  Controller controller(api, http, settings, clock, log);
+  std::promise<void> finished;
+  auto done = finished.get_future();
+  std::jthread election;
+  if (elector) {
+    election = std::jthread([&] { elector->run(stop); });
+  }
+  std::jthread work([&] {
+    controller.run(stop, leading);
+    finished.set_value();
+  });
+  std::string signal;
+  while ((signal = signals.wait(std::chrono::hours{1})).empty()) {
+  }
+  log.info("stopping on {}", signal);
+  stop.request();
+  if (election.joinable()) {
+    election.join();  // the Lease released before anything else
+  }
+  if (done.wait_for(kStopGrace) != std::future_status::ready) {
+    log.warn("stopped with work in flight after {}; the next leader finishes it",
+             format_human(kStopGrace));
+    std::_Exit(static_cast<int>(ExitCode::kOk));
+  }
+  return static_cast<int>(ExitCode::kOk);
+}
+
+}  // namespace
+
+int controller_command(std::span<const std::string> args, Streams streams, const Environment& env,
+                       HttpClient& http, const Clock& clock) {
+  CLI::App app(
+      "Provisions a kubernetes.io/dockerconfigjson pull Secret for every ServiceAccount "
+      "annotated quay.io/federated-robot-account: a TokenRequest for it, the federation exchange "
+      "at Quay, the Secret (owned by the ServiceAccount) among its imagePullSecrets, renewed "
+      "before the token expires. For clusters whose kubelets cannot run the credential plugin.",
+      std::string(kProgramName) + " controller");
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.get_formatter()->column_width(34);
+  ControllerFlags flags;
+  add_flags(app, flags);
+  OptionFlags options_flags(app, OptionFlags::FlagSet::kController);
+  if (!parse_subcommand(app, "controller", args, streams.out)) {
+    return static_cast<int>(ExitCode::kOk);
+  }
+  check(flags);
+  const Options options = options_flags.resolve(env);
+  const auto log = make_logger(streams.err, options.log_level);
+  const ControllerSettings settings = settings_for(flags, options, env, *log);
+  const ApiServer server = api_server_for(flags, env);
+  const StopSignals signals;  // blocked before any thread starts: every thread inherits it
+  ApiClient api(http, server, env, clock, "controller");
+  ApiClient lease_api(http, server, env, clock, "controller: leader election");
+  log->info("{} controller: Quay {}, {}, leader election {}", kProgramName, flags.quay_host,
+            flags.namespaces.empty()
+                ? std::string("every namespace")
+                : fmt::format("namespaces {}", fmt::join(flags.namespaces, ", ")),
+            flags.leader_elect ? "on" : "off");
+  return run_until_stopped(api, lease_api, http, settings, flags, env, clock, *log, signals);
+}
+
+}  // namespace qcp::controller

@@ -1,0 +1,243 @@
+// Issue 21, end to end: the static binary's `controller` against the fake API server and the
+// fake Quay, and the pull Secret it writes used by skopeo to pull from the real docker-registry
+// (as a kubelet uses a pod's imagePullSecrets): renewed across several expiries of 6-second
+// Quay tokens with pulls still working, withdrawn with the annotation, written by one of two
+// replicas only, and the Lease released on SIGTERM.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "fake_kube_api.hpp"
+#include "no_leak.hpp"
+#include "qcp/core/jwt.hpp"
+#include "registry_fixture.hpp"
+
+namespace qcp::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+constexpr const char* kController = "system:serviceaccount:qcp-system:qcp-controller";
+constexpr const char* kLeaderToken = "leader-token-0123456789abcdef";
+constexpr const char* kStandbyToken = "standby-token-0123456789abcdef";
+constexpr const char* kRobotAnnotation = "quay.io/federated-robot-account";
+
+bool eventually(const std::function<bool()>& holds, std::chrono::milliseconds timeout = 60s) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (holds()) {
+      return true;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return holds();
+}
+
+class ControllerE2e : public RealRegistry {
+ protected:
+  ControllerE2e() {
+    api_.add_user(kLeaderToken, kController);
+    api_.add_user(kStandbyToken, kController);
+    api_.allow_controller(kController);
+    api_.sign_tokens_with(quay_.issuer_signer(), quay_.issuer_url());
+    // RealRegistry binds team+puller to system:serviceaccount:ci:puller.
+    api_.add_service_account("ci", "puller", {{kRobotAnnotation, kPuller}});
+  }
+
+  // A kubeconfig for the fake API server: its CA inline, a bearer token.
+  std::string kubeconfig(const char* token) {
+    const auto path = dir_ / (std::string(token).substr(0, 6) + ".kubeconfig");
+    write(path,
+          "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake\n"
+          "  cluster:\n    server: " +
+              api_.base_url() +
+              "\n    certificate-authority-data: " + base64_encode(pki_.ca_pem()) +
+              "\nusers:\n- name: controller\n  user:\n    token: " + token +
+              "\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: "
+              "controller\n");
+    return path.string();
+  }
+  std::vector<std::string> controller_args(const char* token) {
+    return {"controller",
+            "--kubeconfig",
+            kubeconfig(token),
+            "--quay-host",
+            quay_.host(),
+            "--registry",
+            registry_->host(),
+            "--ca-file",
+            ca_file_,
+            "--renew-before",
+            "2s",
+            "--leader-elect",
+            "--leader-election-namespace",
+            "qcp-system",
+            "--log-level",
+            "debug"};
+  }
+  // The Secret's .dockerconfigjson, as the API server holds it (base64), or "".
+  [[nodiscard]] std::string secret_data(const std::string& name = "puller-quay-pull") const {
+    const auto secret = api_.secret("ci", name);
+    return secret ? (*secret)["data"][".dockerconfigjson"].get<std::string>() : std::string();
+  }
+  // Pulls as a kubelet does with the pod's imagePullSecrets: the Secret's config as auth file.
+  ProcessResult pull_with(const std::string& data) {
+    const auto authfile = dir_ / ("secret-" + std::to_string(++authfiles_) + ".json");
+    write(authfile, base64_decode(data).value_or(""));
+    return pull({.user_password = {}, .authfile = authfile.string()});
+  }
+  [[nodiscard]] std::string robot_token(const std::string& data) const {
+    const auto config = Json::parse(base64_decode(data).value());
+    const auto auth =
+        base64_decode(config["auths"][registry_->host()]["auth"].get<std::string>()).value();
+    return auth.substr(auth.find(':') + 1);
+  }
+
+  FakeKubeApi api_{pki_};
+  int authfiles_ = 0;
+};
+
+TEST_P(ControllerE2e, ItsSecretPullsAcrossSeveralExpiriesAndGoesWithTheAnnotation) {
+  ASSERT_EQ(push().exit_code, 0) << registry_->log();
+  std::vector<std::string> seen;
+  std::vector<int> pulls;
+  std::string last_error;
+  bool withdrawn = false;
+  std::thread driver;
+  ProcessOptions options;
+  options.deadline = 150s;
+  options.on_spawn = [&](pid_t pid) {
+    driver = std::thread([&, pid] {
+      if (eventually([&] { return !secret_data().empty(); })) {
+        // Three pulls, each after the token the one before used has expired (6 s lifetime).
+        for (int round = 0; round < 3; ++round) {
+          if (round > 0) {
+            std::this_thread::sleep_for(7s);
+          }
+          seen.push_back(secret_data());
+          const auto pulled = pull_with(seen.back());
+          pulls.push_back(pulled.exit_code);
+          last_error = pulled.exit_code == 0 ? last_error : pulled.err;
+        }
+        api_.annotate("ci", "puller", kRobotAnnotation, std::nullopt);
+        withdrawn = eventually([&] {
+          const auto account = api_.service_account("ci", "puller");
+          return secret_data().empty() && account && !account->contains("imagePullSecrets");
+        });
+      }
+      ::kill(pid, SIGTERM);
+    });
+  };
+  const auto controller =
+      run_process(kBinary, controller_args(kLeaderToken), {"PATH=/usr/bin:/bin"}, "", options);
+  driver.join();
+  EXPECT_EQ(pulls, (std::vector<int>{0, 0, 0})) << last_error << controller.err;
+  ASSERT_EQ(seen.size(), 3U);
+  EXPECT_NE(seen[0], seen[1]);  // renewed between pulls
+  EXPECT_NE(seen[1], seen[2]);
+  EXPECT_NE(pull_with(seen[0]).exit_code, 0);  // the control: that first token expired long ago
+  EXPECT_TRUE(withdrawn) << controller.err;
+  EXPECT_EQ(controller.exit_code, 0) << controller.err;
+  EXPECT_THAT(controller.err,
+              HasSubstr("Lease qcp-system/quay-credential-provider-controller released"));
+  const auto lease = api_.lease("qcp-system", "quay-credential-provider-controller").value();
+  EXPECT_EQ(lease["spec"]["holderIdentity"], "");
+  std::vector<std::string> tokens{kLeaderToken};
+  for (const auto& data : seen) {
+    tokens.push_back(robot_token(data));
+  }
+  expect_no_leak(controller.err, tokens);
+  std::size_t created = 0;
+  for (const auto& event : api_.events()) {
+    created += event["reason"] == "PullSecretCreated" ? 1U : 0U;
+    expect_no_leak(event.dump(), tokens);
+  }
+  EXPECT_EQ(created, 1U);
+}
+
+// A controller process run on a thread of the test's: its pid once started, its result once
+// stopped.
+class Replica {
+ public:
+  explicit Replica(std::vector<std::string> args)
+      : thread_([this, args = std::move(args)] {
+          ProcessOptions options;
+          options.deadline = 120s;
+          options.on_spawn = [this](pid_t pid) { pid_ = pid; };
+          result_ = run_process(kBinary, args, {"PATH=/usr/bin:/bin"}, "", options);
+        }) {
+    while (pid_.load() == 0) {
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  ~Replica() { stop(); }
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+  Replica(Replica&&) = delete;
+  Replica& operator=(Replica&&) = delete;
+  const ProcessResult& stop() {
+    if (thread_.joinable()) {
+      ::kill(pid_.load(), SIGTERM);
+      thread_.join();
+    }
+    return result_;
+  }
+
+ private:
+  std::atomic<pid_t> pid_{0};
+  ProcessResult result_;
+  std::thread thread_;
+};
+
+TEST_P(ControllerE2e, OfTwoReplicasOnlyTheLeaderWritesAndTheOtherTakesOverOnSigterm) {
+  const std::string standby_header = "Bearer " + std::string(kStandbyToken);
+  const auto writes_by = [&](const std::string& header) {
+    std::vector<std::string> writes;
+    for (const auto& request : api_.requests()) {
+      if (request.method != "GET" && request.header("Authorization") == header) {
+        writes.push_back(request.method + " " + request.path);
+      }
+    }
+    return writes;
+  };
+  Replica leader(controller_args(kLeaderToken));
+  ASSERT_TRUE(eventually([&] { return !secret_data().empty(); }));
+  Replica standby(controller_args(kStandbyToken));
+  // The standby has listed and watched, and asked for the Lease a few times: it wrote nothing.
+  ASSERT_TRUE(eventually([&] {
+    std::size_t lease_reads = 0;
+    for (const auto& request : api_.requests()) {
+      lease_reads += request.header("Authorization") == standby_header &&
+                             request.path.find("/leases/") != std::string::npos
+                         ? 1U
+                         : 0U;
+    }
+    return lease_reads >= 3;
+  }));
+  EXPECT_EQ(writes_by(standby_header), std::vector<std::string>{});
+
+  const auto& first = leader.stop();
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.err, HasSubstr("released"));
+  quay_.add_robot("team+second", {{quay_.issuer_url(), "system:serviceaccount:ci:second", {}}});
+  api_.add_service_account("ci", "second", {{kRobotAnnotation, "team+second"}});
+  EXPECT_TRUE(eventually([&] { return !secret_data("second-quay-pull").empty(); }));
+  EXPECT_THAT(writes_by(standby_header), ::testing::Contains("POST /api/v1/namespaces/ci/secrets"));
+  const auto& second = standby.stop();
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("this replica"));  // "... leads"
+}
+
+INSTANTIATE_TEST_SUITE_P(Clients, ControllerE2e, ::testing::Values(Tool::kSkopeo),
+                         [](const auto& /*param_info*/) { return std::string("skopeo"); });
+
+}  // namespace
+}  // namespace qcp::test
