@@ -30,8 +30,9 @@ while IFS= read -r -d '' file; do
     pinned=$((pinned + 1))
   fi
 done < <(find "$work/deploy" -name kustomization.yaml -print0 | sort -z)
-# The DaemonSet's base and the uninstall Job's: each runs the image, each must be pinned.
-[[ $pinned -eq 2 ]] || die "pinned $pinned kustomizations, expected 2 (deploy/base, deploy/uninstall/job)"
+# The DaemonSet's base, the uninstall Job's and the controller's: each runs the image, each
+# must be pinned.
+[[ $pinned -eq 3 ]] || die "pinned $pinned kustomizations, expected 3 (deploy/base, deploy/uninstall/job, deploy/controller/base)"
 if grep -rn 'newTag' "$work/deploy" >&2; then
   die "a tag is left in deploy/ (above)"
 fi

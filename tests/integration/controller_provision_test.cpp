@@ -84,16 +84,7 @@ TEST_F(Provision, ASecretOwnedByTheServiceAccountHoldsTheRobotsTokenAndIsReferen
 TEST_F(Provision, RenewingReplacesTheSecretAndKeepsTheReferenceOnceBesideOthers) {
   ASSERT_TRUE(provision(account()).secret_created);
   // Someone else's entry is added beside ours between two runs.
-  json changed = api_.service_account("team-a", "puller").value();
-  changed["imagePullSecrets"] = json::parse(R"([{"name":"other"},{"name":"puller-quay-pull"}])");
-  ASSERT_EQ(client_
-                .call({.method = "PUT",
-                       .path = "/api/v1/namespaces/team-a/serviceaccounts/puller",
-                       .body = changed.dump(),
-                       .content_type = "application/json",
-                       .timeout = 10s})
-                .status,
-            200);
+  api_.set_image_pull_secrets("team-a", "puller", {"other", "puller-quay-pull"});
   api_.clear_requests();
   const auto second = provision(account());
   EXPECT_FALSE(second.secret_created);

@@ -198,19 +198,34 @@ void FakeKubeApi::fail_lease_writes(bool fail) {
   impl_->lease_writes_fail = fail;
 }
 
+const std::vector<Grant>& controller_grants() {
+  static const std::vector<Grant> grants = {{"get", "serviceaccounts"},
+                                            {"list", "serviceaccounts"},
+                                            {"watch", "serviceaccounts"},
+                                            {"patch", "serviceaccounts"},
+                                            {"create", "serviceaccounts/token"},
+                                            {"get", "secrets"},
+                                            {"list", "secrets"},
+                                            {"watch", "secrets"},
+                                            {"create", "secrets"},
+                                            {"update", "secrets"},
+                                            {"delete", "secrets"},
+                                            {"create", "events"}};
+  return grants;
+}
+
+const std::vector<Grant>& leader_election_grants() {
+  static const std::vector<Grant> grants = {
+      {"get", "leases"}, {"create", "leases"}, {"update", "leases"}};
+  return grants;
+}
+
 void FakeKubeApi::allow_controller(const std::string& user, const std::string& lease_namespace) {
-  for (const char* verb : {"get", "list", "watch", "update", "patch"}) {
-    allow(user, verb, "serviceaccounts");
+  for (const auto& grant : controller_grants()) {
+    allow(user, grant.verb, grant.resource);
   }
-  allow(user, "create", "serviceaccounts/token");
-  for (const char* verb : {"get", "list", "watch", "create", "update", "patch", "delete"}) {
-    allow(user, verb, "secrets");
-  }
-  allow(user, "create", "events");
-  allow(user, "patch", "events");
-  // The leader-election Role, bound in the controller's own namespace only (controller-rbac.yaml).
-  for (const char* verb : {"get", "create", "update"}) {
-    allow(user, verb, "leases", lease_namespace);
+  for (const auto& grant : leader_election_grants()) {
+    allow(user, grant.verb, grant.resource, lease_namespace);
   }
 }
 

@@ -27,6 +27,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <compare>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,17 @@
 #include "pki.hpp"
 
 namespace qcp::test {
+
+// What the controller is granted, as deploy/controller/ grants it (its ClusterRole, or a Role per
+// namespace, and the leader-election Role): the fake grants exactly this, so the integration
+// tests pass only if it is enough, and the deploy tests check deploy/ says the same.
+struct Grant {
+  std::string verb;
+  std::string resource;  // "secrets", "serviceaccounts/token", "leases"
+  auto operator<=>(const Grant& other) const = default;
+};
+const std::vector<Grant>& controller_grants();       // in every namespace it serves
+const std::vector<Grant>& leader_election_grants();  // in its own namespace
 
 class FakeKubeApi final : public LoopbackHttpsServer {
  public:
@@ -55,8 +67,8 @@ class FakeKubeApi final : public LoopbackHttpsServer {
   // "nodes"; "create", "serviceaccounts/token").
   void allow(const std::string& user, const std::string& verb, const std::string& resource,
              const std::string& namespace_name = "");
-  // Every verb the controller's ClusterRole grants, and its leader-election Role in
-  // `lease_namespace` (kube-api/controller-rbac.yaml).
+  // controller_grants() in every namespace and leader_election_grants() in `lease_namespace`
+  // (deploy/controller/; kube-api/controller-rbac.yaml grants a little more).
   void allow_controller(const std::string& user, const std::string& lease_namespace = "qcp-system");
   // TokenRequests are signed by `signer` as `issuer` (a FakeQuay's issuer: the exchange is real).
   void sign_tokens_with(const RsaSigner& signer, const std::string& issuer);
