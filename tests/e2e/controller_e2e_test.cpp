@@ -81,7 +81,9 @@ class ControllerE2e : public RealRegistry {
             "--leader-election-namespace",
             "qcp-system",
             "--log-level",
-            "debug"};
+            "debug",
+            // An ephemeral port: two replicas run on this one machine.
+            "--health-probe-bind-address=127.0.0.1:0"};
   }
   // The Secret's .dockerconfigjson, as the API server holds it (base64), or "".
   [[nodiscard]] std::string secret_data(const std::string& name = "puller-quay-pull") const {
