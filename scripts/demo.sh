@@ -2,7 +2,8 @@
 # The main job on an embedded default: build the static binary, start a fake Quay + OIDC issuer on
 # loopback, pipe a real kubelet request through the binary, show the response, and prove the
 # credential works: a real registry (Debian's docker-registry, token auth at the fake Quay)
-# takes a push and a pull by skopeo with it. Installs its own dependencies.
+# takes a push and a pull by skopeo with it; then the controller, against a fake API server, writes
+# a pull Secret that skopeo pulls with. Installs its own dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,7 @@ fake_quay=build/static/tests/support/fake-quay
 work=$(mktemp -d)
 source "$(dirname "$0")/fake-quay.bash"
 start_fake_quay "$fake_quay" "$work" --robot team+puller --namespace demo --service-account puller \
-  --allow-push
+  --allow-push --kube-api
 host=$(cat "$work/host")
 token=$(cat "$work/sa-token")
 shorten() { sed -E 's/"(serviceAccountToken|password)":"([^".]{10})[^"]*"/"\1":"\2..."/g'; }
@@ -102,4 +103,32 @@ set +e
 # Exit 1 here: the fake issuer lives on loopback, which a real Quay could not reach.
 printf '%s\n' "$token" | "$provider" inspect --robot team+puller -
 set -e
+heading "6. No kubelet to configure? The controller keeps a pull Secret for the annotated ServiceAccount"
+# The fake Kubernetes API server (in fake-quay) holds ServiceAccount demo/puller annotated
+# team+puller; its TokenRequests are signed by the fake Quay's issuer.
+api=$(cat "$work/api-url")
+api_token=$(cat "$work/admin-token")  # a reader's, as kubectl get/describe would use
+kube_get() { curl -fsS --cacert "$work/ca.pem" -H "Authorization: Bearer $api_token" "$api$1"; }
+echo "\$ $provider controller --kubeconfig kubeconfig --quay-host $host --registry $registry --ca-file ca.pem"
+"$provider" controller --kubeconfig "$work/kubeconfig" --quay-host "$host" --registry "$registry" \
+  --ca-file "$work/ca.pem" --health-probe-bind-address 127.0.0.1:0 2>"$work/controller.log" &
+controller_pid=$!
+trap 'kill $controller_pid 2>/dev/null || true; kill $registry_pid 2>/dev/null; _stop_fake_quay' EXIT
+for _ in $(seq 100); do
+  kube_get /api/v1/namespaces/demo/secrets/puller-quay-pull >"$work/secret.json" 2>/dev/null && break
+  sleep 0.1
+done
+jq -c '{name: .metadata.name, type, labels: .metadata.labels, annotations: .metadata.annotations,
+        owner: .metadata.ownerReferences[0].name}' "$work/secret.json"
+kube_get /api/v1/namespaces/demo/serviceaccounts/puller | jq -c '{imagePullSecrets}'
+kube_get /api/v1/namespaces/demo/events | jq -r '.items[] | "Event: \(.type) \(.reason): \(.message)"'
+jq -r '.data[".dockerconfigjson"]' "$work/secret.json" | base64 -d >"$work/secret-auth.json"
+echo "\$ skopeo copy --src-authfile <the Secret's .dockerconfigjson> docker://$registry/team/app:v1 oci:from-secret:v1"
+skopeo_ copy -q --src-cert-dir "$work/certs" --src-authfile "$work/secret-auth.json" \
+  "docker://$registry/team/app:v1" "oci:$work/from-secret:v1"
+[[ -f $work/from-secret/blobs/sha256/$config ]] || { echo "the pull did not bring the image" >&2; exit 1; }
+echo "pulled with the Secret the controller wrote"
+kill -TERM "$controller_pid"
+wait "$controller_pid" && echo "controller: SIGTERM, exit code 0"
+
 heading "Done: one static binary ($(du -h "$provider" | cut -f1), $(file -b "$provider" | cut -d, -f1,4 | tr -s ' '))"

@@ -2,8 +2,11 @@
 //
 //   fake-quay --dir DIR [--port N] [--robot team+puller] [--namespace demo]
 //             [--service-account puller] [--token-lifetime SECONDS] [--sa-token-lifetime SECONDS]
-//             [--allow-push]
+//             [--allow-push] [--kube-api]
 //
+// With --kube-api it also serves a fake Kubernetes API server (FakeKubeApi) whose TokenRequests
+// this Quay trusts, with ServiceAccount NS/SA annotated with the robot, and writes
+// DIR/kubeconfig for a controller (its bearer token and the CA: test credentials only).
 // Writes DIR/ca.pem, DIR/host ("127.0.0.1:PORT"), DIR/sa-token (mode 0600) and, last, DIR/ready;
 // serves until SIGTERM or SIGINT, then removes DIR/ready. Logs one line per request to stderr
 // (method, path, status) and never prints a token, password or Authorization header.
@@ -22,7 +25,9 @@
 #include <string_view>
 #include <system_error>
 
+#include "fake_kube_api.hpp"
 #include "fake_quay.hpp"
+#include "jwt.hpp"
 #include "pki.hpp"
 
 namespace {
@@ -32,7 +37,7 @@ namespace fs = std::filesystem;
 constexpr std::string_view kUsage =
     "usage: fake-quay --dir DIR [--port N] [--robot ORG+NAME] [--namespace NS]\n"
     "                 [--service-account SA] [--token-lifetime SECONDS]\n"
-    "                 [--sa-token-lifetime SECONDS] [--allow-push]\n";
+    "                 [--sa-token-lifetime SECONDS] [--allow-push] [--kube-api]\n";
 
 struct Args {
   fs::path dir;
@@ -43,6 +48,7 @@ struct Args {
   long token_lifetime = 3600;
   long sa_token_lifetime = 3600;
   bool allow_push = false;
+  bool kube_api = false;
   bool help = false;
 };
 
@@ -71,8 +77,8 @@ std::optional<Args> parse_args(int argc, char** argv) {
       args.help = true;
       return args;
     }
-    if (flag == "--allow-push") {
-      args.allow_push = true;
+    if (flag == "--allow-push" || flag == "--kube-api") {
+      (flag == "--allow-push" ? args.allow_push : args.kube_api) = true;
       continue;
     }
     if (i + 1 >= argc) {
@@ -187,6 +193,38 @@ int main(int argc, char** argv) {
                      quay.mint_service_account_token(args->ns, args->service_account, "quay",
                                                      std::chrono::seconds{args->sa_token_lifetime}),
                      perms::owner_read | perms::owner_write);
+    std::optional<qcp::test::FakeKubeApi> api;
+    if (args->kube_api) {
+      api.emplace(pki);
+      constexpr const char* kToken = "demo-controller-token-0123456789";
+      const std::string controller = "system:serviceaccount:qcp-system:qcp-controller";
+      api->add_user(kToken, controller);
+      api->allow_controller(controller);
+      api->sign_tokens_with(quay.issuer_signer(), quay.issuer_url());
+      // A reader for the demo, as `kubectl get/describe` would be: DIR/admin-token.
+      constexpr const char* kAdminToken = "demo-admin-token-0123456789abcd";
+      api->add_user(kAdminToken, "demo-admin");
+      for (const char* resource : {"secrets", "serviceaccounts", "events"}) {
+        api->allow("demo-admin", "get", resource);
+        api->allow("demo-admin", "list", resource);
+      }
+      write_atomically(args->dir / "admin-token", kAdminToken,
+                       perms::owner_read | perms::owner_write);
+      api->add_service_account(args->ns, args->service_account,
+                               {{"quay.io/federated-robot-account", args->robot}});
+      write_atomically(args->dir / "kubeconfig",
+                       "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n"
+                       "- name: fake\n  cluster:\n    server: " +
+                           api->base_url() + "\n    certificate-authority-data: " +
+                           qcp::test::base64_encode(pki.ca_pem()) +
+                           "\nusers:\n- name: controller\n  user:\n    token: " + kToken +
+                           "\ncontexts:\n- name: fake\n  context: {cluster: fake, user: "
+                           "controller}\n",
+                       perms::owner_read | perms::owner_write);
+      write_atomically(args->dir / "api-url", api->base_url() + "\n", world_readable);
+      say("Kubernetes API at " + api->base_url() + " (ServiceAccount " + args->ns + "/" +
+          args->service_account + " annotated with " + args->robot + ")");
+    }
     write_atomically(args->dir / "ready", "", world_readable);
 
     say("serving https://" + quay.host() + " (robot " + args->robot + ", issuer " +
