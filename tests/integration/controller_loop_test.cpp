@@ -184,6 +184,19 @@ TEST_F(ControllerLoop, KeepsWatchingThroughDroppedStreamsAndExpiredHistory) {
   EXPECT_TRUE(eventually([&] { return api_.secret("team-a", "third-quay-pull").has_value(); }));
 }
 
+TEST_F(ControllerLoop, ServesWhatChangedWhileTheApiServerWasDownOnceItIsBack) {
+  quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:team-a:puller", {}},
+                           {quay_.issuer_url(), "system:serviceaccount:team-a:later", {}}});
+  start();
+  ASSERT_TRUE(eventually([&] { return !data().empty(); }));
+  api_.go_down(true);
+  std::this_thread::sleep_for(1500ms);  // the watches fail and back off
+  api_.add_service_account("team-a", "later", {{kRobotKey, kRobot}});
+  api_.go_down(false);
+  EXPECT_TRUE(eventually([&] { return api_.secret("team-a", "later-quay-pull").has_value(); }));
+  EXPECT_THAT(log_text_.str(), HasSubstr("watching /api/v1/serviceaccounts failed"));
+}
+
 TEST_F(ControllerLoop, ARestartedControllerKeepsAValidSecretInsteadOfMintingAgain) {
   start();
   ASSERT_TRUE(eventually([&] { return !data().empty() && !pull_secrets().is_null(); }));
@@ -202,6 +215,24 @@ class ShortTokens : public ControllerLoop {
  protected:
   ShortTokens() : ControllerLoop(short_tokens()) {}
 };
+
+TEST_F(ShortTokens, QuayDownForAWhileIsRetriedWithBackoffAndTheSecretRenewedWhenItIsBack) {
+  start();
+  ASSERT_TRUE(eventually([&] { return !data().empty(); }));
+  const std::string before = data();
+  // Quay answers 503 to the next exchanges: a renewal or two fail (each with its retries).
+  std::vector<Reply> unavailable(12, Reply::html(503, "<html>Service Unavailable</html>"));
+  quay_.script(unavailable);
+  ASSERT_TRUE(eventually([&] { return count("PullSecretFailed") >= 1; }));
+  json warning;
+  for (const auto& event : api_.events()) {
+    if (event["reason"] == "PullSecretFailed") {
+      warning = event;
+    }
+  }
+  EXPECT_THAT(warning["message"].get<std::string>(), HasSubstr("503"));
+  EXPECT_TRUE(eventually([&] { return quay_.pending_replies() == 0 && data() != before; }));
+}
 
 TEST_F(ShortTokens, RenewsFromTheTokensOwnLifetimeAcrossSeveralExpiries) {
   start();

@@ -51,6 +51,9 @@ std::string verb_of(const std::string& method, const h::Target& target, const h:
 struct FakeKubeApi::Impl {
   std::optional<Reply> fault() {
     const std::lock_guard lock(mutex);
+    if (down) {
+      return Reply::reset();
+    }
     if (shed > 0) {
       --shed;
       return Reply::text(429, "Too many requests, please try again later.\n",
@@ -161,6 +164,7 @@ struct FakeKubeApi::Impl {
   std::map<std::string, std::string> users;
   std::set<std::tuple<std::string, std::string, std::string, std::string>> grants;  // ns "": all
   bool lease_writes_fail = false;
+  bool down = false;  // every connection reset, as an API server that is not there
   h::TokenSigner signer;
   std::size_t shed = 0;
   int shed_seconds = 1;
@@ -191,6 +195,16 @@ void FakeKubeApi::allow(const std::string& user, const std::string& verb,
                         const std::string& resource, const std::string& namespace_name) {
   const std::lock_guard lock(impl_->mutex);
   impl_->grants.insert({user, verb, resource, namespace_name});
+}
+
+void FakeKubeApi::go_down(bool down) {
+  {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->down = down;
+  }
+  if (down) {
+    end_watches();
+  }
 }
 
 void FakeKubeApi::fail_lease_writes(bool fail) {

@@ -22,12 +22,12 @@
 // deletes the Secrets it owns, and those whose owner uid is not the live one's (05h).
 
 #include <chrono>
+#include <compare>
 #include <cstddef>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <compare>
 #include <string>
 #include <vector>
 
@@ -101,6 +101,9 @@ class FakeKubeApi final : public LoopbackHttpsServer {
   void shed_next(std::size_t requests, int retry_after_seconds);
   // The next `writes` writes (PUT, PATCH, POST of a Secret) are 409 Conflict (05d, 06a).
   void conflict_next(std::size_t writes);
+  // While down, every request's connection is reset and open watches end (the API server
+  // restarting, or out of reach); up again, it serves what it held.
+  void go_down(bool down);
   // While set, every write to a Lease answers 500 (etcd timing out): a leader cannot renew.
   void fail_lease_writes(bool fail);
   // Every open watch ends now (the API server closing streams, a load balancer's idle cut).
