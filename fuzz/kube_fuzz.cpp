@@ -1,11 +1,12 @@
 // Fuzzes what the controller reads from the API server: watch lines (one event per line, as a
-// stream splits), list pages, single objects, TokenRequest answers and Status bodies.
+// stream splits), list pages, single objects, TokenRequest answers, Leases and Status bodies.
 //
 // Invariants (a violation traps):
 //   - no decoder throws or crashes, whatever the bytes (they return nullopt instead);
 //   - a decoded object has a name (an event without one is refused);
 //   - an ERROR event carries no object, a BOOKMARK none either, any other event one;
-//   - a decoded TokenRequest answer has a token.
+//   - a decoded TokenRequest answer has a token;
+//   - a decoded Lease has a name, and encodes again (leader election writes back what it read).
 
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "check.hpp"
 #include "qcp/kube/api_client.hpp"
+#include "qcp/kube/lease.hpp"
 #include "qcp/kube/objects.hpp"
 
 namespace {
@@ -50,6 +52,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (const auto issued = qcp::kube::decode_token_request(text)) {
     qcp_fuzz::check(!issued->token.empty(), "a decoded TokenRequest answer has a token");
+  }
+  if (const auto lease = qcp::kube::decode_lease(text)) {
+    qcp_fuzz::check(!lease->meta.name.empty(), "a decoded Lease has a name");
+    qcp_fuzz::check(qcp::kube::decode_lease(qcp::kube::encode_lease(*lease)).has_value(),
+                    "a Lease read encodes again");
   }
   static_cast<void>(qcp::kube::parse_status(text));
   return 0;
