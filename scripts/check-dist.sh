@@ -85,14 +85,16 @@ mkdir "$work/released"
 tar -C "$work/released" -xzf "$deploy" || fail "$deploy does not unpack"
 ! grep -rq 'newTag' "$work/released" || fail "$deploy still names a tag"
 pins=$(grep -rh '^    digest: ' "$work/released/deploy" | sort | uniq -c | xargs)
-[[ $pins == "2 digest: $index_digest" ]] || fail "$deploy pins [$pins], not the image's $index_digest twice"
+# The node installer's DaemonSet, its uninstall Job and the controller's Deployment.
+[[ $pins == "3 digest: $index_digest" ]] || fail "$deploy pins [$pins], not the image's $index_digest three times"
 if command -v kubectl >/dev/null; then
-  for dir in overlays/kubeadm overlays/kind overlays/k3s uninstall/kubeadm uninstall/kind uninstall/k3s; do
+  for dir in overlays/kubeadm overlays/kind overlays/k3s uninstall/kubeadm uninstall/kind uninstall/k3s \
+    controller/cluster controller/namespaced; do
     images=$(kubectl kustomize "$work/released/deploy/$dir" | awk '$1 == "image:" || $2 == "image:" { print $NF }' | sort -u | xargs)
     [[ $images == "registry.example.com/quay-credential-provider@$index_digest" ]] \
       || fail "$deploy: $dir runs [$images]"
   done
-  echo "check-dist: $deploy: every overlay and uninstall Job runs the image by its index digest (rendered with kubectl)"
+  echo "check-dist: $deploy: every overlay, uninstall Job and controller variant runs the image by its index digest (rendered with kubectl)"
 else
   echo "check-dist: $deploy: pinned to the index digest (kubectl is not here: overlays not rendered)"
 fi

@@ -132,6 +132,19 @@ TEST_F(ControllerLoop, ProvisionsEachAnnotatedServiceAccountAndTellsItInAnEvent)
   EXPECT_TRUE(eventually([&] { return api_.secret("team-a", "builder-quay-pull").has_value(); }));
 }
 
+// What docs/controller.md tells users: pods copy imagePullSecrets only when they are created.
+TEST_F(ControllerLoop, APodCreatedBeforeTheSecretLacksItAndOneCreatedAfterHasIt) {
+  ASSERT_TRUE(api_.create_pod("team-a", "before", "puller"));
+  start();
+  ASSERT_TRUE(eventually([&] { return !data().empty() && !pull_secrets().is_null(); }));
+  const auto after = api_.create_pod("team-a", "after", "puller").value();
+  EXPECT_EQ(after["spec"]["imagePullSecrets"], json::parse(R"([{"name":"puller-quay-pull"}])"));
+  EXPECT_FALSE(api_.pod("team-a", "before").value()["spec"].contains("imagePullSecrets"));
+  // A pod that names its own pull Secrets gets only those (kube-api/07b).
+  const auto own = api_.create_pod("team-a", "own", "puller", {"own-secret"}).value();
+  EXPECT_EQ(own["spec"]["imagePullSecrets"], json::parse(R"([{"name":"own-secret"}])"));
+}
+
 TEST_F(ControllerLoop, PutsBackASecretEditedOrDeletedByHand) {
   start();
   ASSERT_TRUE(eventually([&] { return !data().empty(); }));

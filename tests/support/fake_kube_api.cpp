@@ -286,6 +286,38 @@ void FakeKubeApi::set_image_pull_secrets(const std::string& ns, const std::strin
   impl_->store.replace({"serviceaccounts", ns, name}, account, stored);
 }
 
+std::optional<json> FakeKubeApi::create_pod(const std::string& ns, const std::string& name,
+                                            const std::string& service_account,
+                                            const std::vector<std::string>& own_pull_secrets) {
+  const auto account = impl_->store.get({"serviceaccounts", ns, service_account});
+  if (!account) {
+    return std::nullopt;  // the ServiceAccount admission plugin refuses the pod
+  }
+  json pod = {{"metadata", {{"name", name}, {"namespace", ns}}},
+              {"spec",
+               {{"serviceAccountName", service_account},
+                {"containers", {{{"name", "main"}, {"image", "quay.example.com/team/app:v1"}}}}}}};
+  // kube-api/07a-07c: the ServiceAccount's imagePullSecrets are copied only when the pod names
+  // none, duplicates and all, and only now: the pod never gets later ones.
+  json secrets = json::array();
+  for (const auto& secret : own_pull_secrets) {
+    secrets.push_back({{"name", secret}});
+  }
+  if (secrets.empty()) {
+    secrets = account->value("imagePullSecrets", json::array());
+  }
+  if (!secrets.empty()) {
+    pod["spec"]["imagePullSecrets"] = secrets;
+  }
+  json stored;
+  impl_->store.create({"pods", ns, name}, pod, stored);
+  return stored;
+}
+
+std::optional<json> FakeKubeApi::pod(const std::string& ns, const std::string& name) const {
+  return impl_->store.get({"pods", ns, name});
+}
+
 void FakeKubeApi::delete_service_account(const std::string& ns, const std::string& name) {
   if (const auto last = impl_->store.remove({"serviceaccounts", ns, name})) {
     h::collect_garbage(impl_->store, *last);

@@ -84,6 +84,14 @@ class FakeKubeApi final : public LoopbackHttpsServer {
   void set_image_pull_secrets(const std::string& ns, const std::string& name,
                               const std::vector<std::string>& secrets);
   void delete_service_account(const std::string& ns, const std::string& name);
+  // A pod created as the ServiceAccount admission plugin admits it (kube-api/07a-07c): the
+  // account's imagePullSecrets copied in when the pod names none of its own. nullopt (refused)
+  // when the ServiceAccount does not exist.
+  std::optional<nlohmann::json> create_pod(const std::string& ns, const std::string& name,
+                                           const std::string& service_account,
+                                           const std::vector<std::string>& own_pull_secrets = {});
+  [[nodiscard]] std::optional<nlohmann::json> pod(const std::string& ns,
+                                                  const std::string& name) const;
   [[nodiscard]] std::optional<nlohmann::json> service_account(const std::string& ns,
                                                               const std::string& name) const;
   [[nodiscard]] std::optional<nlohmann::json> secret(const std::string& ns,

@@ -91,6 +91,9 @@ std::string kind_of(const std::string& resource) {
   if (resource == "leases") {
     return "Lease";
   }
+  if (resource == "pods") {
+    return "Pod";
+  }
   return resource == "events" ? "Event" : "Node";
 }
 
