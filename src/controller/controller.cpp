@@ -17,6 +17,15 @@ std::string label_of(const Secret& secret) {
   return it == secret.meta.labels.end() ? std::string() : it->second;
 }
 
+// Drops every entry but `keys`: a ServiceAccount's or Secret's other labels and annotations
+// (a kubectl last-applied-configuration can be kilobytes) are never read.
+void only(std::map<std::string, std::string, std::less<>>& entries,
+          std::initializer_list<std::string_view> keys) {
+  std::erase_if(entries, [&](const auto& entry) {
+    return std::find(keys.begin(), keys.end(), entry.first) == keys.end();
+  });
+}
+
 // The informers of one namespace ("" for all of them).
 struct Scope {
   std::string namespace_name;
@@ -25,6 +34,24 @@ struct Scope {
 };
 
 }  // namespace
+
+bool keep_service_account(ServiceAccount& account) {
+  if (!account.meta.annotations.contains(kRobotAnnotation)) {
+    return false;
+  }
+  only(account.meta.annotations, {kRobotAnnotation, kHostAnnotation, kSecretNameAnnotation});
+  account.meta.labels.clear();
+  return true;
+}
+
+bool keep_secret(Secret& secret) {
+  if (label_of(secret).empty()) {
+    return false;
+  }
+  only(secret.meta.labels, {kManagedByLabel, kServiceAccountLabel});
+  only(secret.meta.annotations, {kRobotKey, kExpiresKey});
+  return true;
+}
 
 struct Controller::Impl {
   Impl(ApiClient& api, HttpClient& quay_http, ControllerSettings settings, const Clock& clock,
@@ -99,18 +126,17 @@ void Controller::Impl::add_scope(const std::string& namespace_name) {
   Scope scope{.namespace_name = namespace_name, .accounts = {}, .secrets = {}};
   // Only ServiceAccounts that name a robot are kept (a wrong name too: it gets its Event).
   scope.accounts = std::make_unique<Informer<ServiceAccount>>(
-      api, accounts,
-      [](const ServiceAccount& account) {
-        return account.meta.annotations.contains(kRobotAnnotation);
-      },
+      api, accounts, keep_service_account,
       [this](const ServiceAccount& account, bool /*present*/) {
         queue.add(key_of(account.meta), clock.monotonic());
       },
       log);
   scope.secrets = std::make_unique<Informer<Secret>>(
-      api, secrets, [](const Secret& secret) { return !label_of(secret).empty(); },
+      api, secrets, keep_secret,
       [this](const Secret& secret, bool /*present*/) {
-        queue.add(secret.meta.namespace_name + "/" + label_of(secret), clock.monotonic());
+        if (const std::string account = label_of(secret); !account.empty()) {
+          queue.add(secret.meta.namespace_name + "/" + account, clock.monotonic());
+        }
       },
       log);
   scopes.push_back(std::move(scope));

@@ -26,6 +26,12 @@ struct ControllerSettings {
   std::chrono::seconds watch_timeout{300};
 };
 
+// What the informers keep: a ServiceAccount that names a robot, with only the annotations the
+// controller reads; a Secret labelled as ours, with only our labels and annotations. Trimmed in
+// place; false for what is not kept at all.
+bool keep_service_account(ServiceAccount& account);
+bool keep_secret(Secret& secret);
+
 class Controller {
  public:
   Controller(ApiClient& api, HttpClient& quay_http, ControllerSettings settings, const Clock& clock,

@@ -43,8 +43,9 @@ struct InformerCounts {
 template <typename Object>
 class Informer {
  public:
-  // Which objects to keep (the rest are never stored).
-  using Keep = std::function<bool(const Object&)>;
+  // Whether to keep an object (the rest are never stored), trimming a kept one to the fields
+  // the controller reads: only those stay in memory.
+  using Keep = std::function<bool(Object&)>;
   // Told of every kept object that appeared or changed (present), and of one that went away or
   // stopped being kept (!present, the object as last known). Called on the informer's thread,
   // with no lock held.
