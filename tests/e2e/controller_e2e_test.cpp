@@ -66,22 +66,9 @@ class ControllerE2e : public RealRegistry {
     return path.string();
   }
   std::vector<std::string> controller_args(const char* token) {
-    return {"controller",
-            "--kubeconfig",
-            kubeconfig(token),
-            "--quay-host",
-            quay_.host(),
-            "--registry",
-            registry_->host(),
-            "--ca-file",
-            ca_file_,
-            "--renew-before",
-            "2s",
-            "--leader-elect",
-            "--leader-election-namespace",
-            "qcp-system",
-            "--log-level",
-            "debug",
+    return {"controller", "--kubeconfig", kubeconfig(token), "--quay-host", quay_.host(),
+            "--registry", registry_->host(), "--ca-file", ca_file_, "--renew-before", "2s",
+            "--leader-elect", "--leader-election-namespace", "qcp-system", "--log-level", "debug",
             // An ephemeral port: two replicas run on this one machine.
             "--health-probe-bind-address=127.0.0.1:0"};
   }
