@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "eventually.hpp"
 #include "fake_kube_api.hpp"
 #include "no_leak.hpp"
 #include "qcp/core/jwt.hpp"
@@ -29,17 +30,6 @@ constexpr const char* kController = "system:serviceaccount:qcp-system:qcp-contro
 constexpr const char* kLeaderToken = "leader-token-0123456789abcdef";
 constexpr const char* kStandbyToken = "standby-token-0123456789abcdef";
 constexpr const char* kRobotAnnotation = "quay.io/federated-robot-account";
-
-bool eventually(const std::function<bool()>& holds, std::chrono::milliseconds timeout = 60s) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (holds()) {
-      return true;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  return holds();
-}
 
 class ControllerE2e : public RealRegistry {
  protected:
@@ -105,7 +95,7 @@ TEST_P(ControllerE2e, ItsSecretPullsAcrossSeveralExpiriesAndGoesWithTheAnnotatio
   options.deadline = 150s;
   options.on_spawn = [&](pid_t pid) {
     driver = std::thread([&, pid] {
-      if (eventually([&] { return !secret_data().empty(); })) {
+      if (eventually([&] { return !secret_data().empty(); }, 60s)) {
         // Three pulls, each after the token the one before used has expired (6 s lifetime).
         for (int round = 0; round < 3; ++round) {
           if (round > 0) {
@@ -198,7 +188,7 @@ TEST_P(ControllerE2e, OfTwoReplicasOnlyTheLeaderWritesAndTheOtherTakesOverOnSigt
     return writes;
   };
   Replica leader(controller_args(kLeaderToken));
-  ASSERT_TRUE(eventually([&] { return !secret_data().empty(); }));
+  ASSERT_TRUE(eventually([&] { return !secret_data().empty(); }, 60s));
   Replica standby(controller_args(kStandbyToken));
   // The standby has listed and watched, and asked for the Lease a few times: it wrote nothing.
   ASSERT_TRUE(eventually([&] {

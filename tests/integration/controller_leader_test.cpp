@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "eventually.hpp"
 #include "kube_fixture.hpp"
 #include "qcp/controller/controller.hpp"
 #include "qcp/controller/leader.hpp"
@@ -23,17 +24,6 @@ using ::testing::HasSubstr;
 
 constexpr const char* kRobot = "team+puller";
 constexpr const char* kStandbyToken = "standby-token-0123456789abcdef";
-
-bool eventually(const std::function<bool()>& holds, std::chrono::milliseconds timeout = 45s) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (holds()) {
-      return true;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return holds();
-}
 
 // One replica: its own API clients (one for the Lease, one fenced for everything else), its
 // elector, and optionally a controller.

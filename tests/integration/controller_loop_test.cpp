@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "eventually.hpp"
 #include "kube_fixture.hpp"
 #include "no_leak.hpp"
 #include "qcp/controller/controller.hpp"
@@ -25,19 +26,6 @@ using ::testing::HasSubstr;
 constexpr const char* kRobot = "team+puller";
 constexpr const char* kRobotKey = "quay.io/federated-robot-account";
 constexpr const char* kSecret = "puller-quay-pull";
-
-// Generous: the arm64 run is emulated (qemu-user), where each TLS handshake is slow. A test
-// that holds ends as soon as it does.
-bool eventually(const std::function<bool()>& holds, std::chrono::milliseconds timeout = 45s) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (holds()) {
-      return true;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return holds();
-}
 
 // Quay's tokens live 4 s here, so renewals come every ~2 s (half their life).
 FakeQuayOptions short_tokens() {
