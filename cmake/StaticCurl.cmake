@@ -19,8 +19,7 @@
 #
 # Consumers: target_link_libraries(exe PRIVATE qcp::curl) and target_link_options(exe PRIVATE
 # -static). qcp::curl carries the include directory, CURL_STATICLIB and the link order
-# libcurl.a, libcares.a, libssl.a, libcrypto.a, threads, dl, and makes linking targets wait for
-# the curl build.
+# libcurl.a, libcares.a, libssl.a, libcrypto.a, threads, dl.
 #
 # Expected link warnings with -static ("Using 'X' in statically linked applications requires at
 # runtime the shared libraries..."): getaddrinfo (libcrypto bio_addr.o), gethostbyname (libcrypto
@@ -29,7 +28,6 @@
 # removes them, and none is called at run time on our paths: curl resolves through c-ares with a
 # numeric service (ARES_AI_NUMERICSERV) and gives OpenSSL a connected socket.
 include_guard(GLOBAL)
-include(ExternalProject)
 
 if(NOT CMAKE_C_COMPILER)
   message(FATAL_ERROR "StaticCurl: enable the C language in project() (curl is C)")
@@ -63,109 +61,134 @@ if(NOT QCP_CARES_INCLUDE_DIR OR NOT QCP_CARES_STATIC_LIBRARY)
 endif()
 mark_as_advanced(QCP_CARES_INCLUDE_DIR QCP_CARES_STATIC_LIBRARY)
 
-# --- Debian's curl source ----------------------------------------------------------------------
-# Fetched at configure time, so a missing deb-src fails early with one message, and the source
-# directory (named after the upstream version) is known to ExternalProject. The script is
-# idempotent: it downloads only when apt's candidate version differs from what is unpacked.
+# --- Debian's curl source and libcurl.a, built at configure time ------------------------------
+# Built once per set of inputs and, with QCP_DEPS_CACHE_DIR, shared by the build trees that would
+# build the same bytes (the tested build and scripts/release.sh's, of one architecture), as
+# OpenSSL is: the key below names everything that goes into the archive, so any change rebuilds it.
+# Two configures at once take turns.
 include(DebianSource)
-set(_qcp_curl_root "${CMAKE_BINARY_DIR}/_deps/curl")
-# The Debian version (e.g. 7.88.1-10+deb12u15) is handed to curl's configure below, so a new
-# Debian upload changes the configure command and ExternalProject rebuilds curl.
+if(QCP_DEPS_CACHE_DIR)
+  set(_qcp_curl_root "${QCP_DEPS_CACHE_DIR}/curl-${CMAKE_SYSTEM_PROCESSOR}")
+  file(MAKE_DIRECTORY "${QCP_DEPS_CACHE_DIR}")
+  file(LOCK "${_qcp_curl_root}.lock" GUARD FILE TIMEOUT 1800)
+else()
+  set(_qcp_curl_root "${CMAKE_BINARY_DIR}/_deps/curl")
+endif()
 qcp_debian_source(curl CMakeLists.txt "${_qcp_curl_root}/download"
                   QCP_CURL_SOURCE_DIR QCP_CURL_DEBIAN_VERSION)
 
-# --- Build libcurl.a -------------------------------------------------------------------------
-# Linked straight from curl's build tree (no install step), so BUILD_BYPRODUCTS names the real
-# output of the build step and Ninja knows which rule produces it. The public headers in the
-# source tree's include/ are not generated, so they are used as they are.
-set(_qcp_curl_binary_dir "${_qcp_curl_root}/build")
-set(QCP_CURL_LIBRARY "${_qcp_curl_binary_dir}/lib/${CMAKE_STATIC_LIBRARY_PREFIX}curl${CMAKE_STATIC_LIBRARY_SUFFIX}")
-
-set(_qcp_curl_toolchain_args)
+set(_qcp_curl_args)
 foreach(_qcp_var IN ITEMS CMAKE_TOOLCHAIN_FILE CMAKE_C_COMPILER_LAUNCHER CMAKE_AR CMAKE_RANLIB)
   if(${_qcp_var})
-    list(APPEND _qcp_curl_toolchain_args "-D${_qcp_var}:STRING=${${_qcp_var}}")
+    list(APPEND _qcp_curl_args "-D${_qcp_var}:STRING=${${_qcp_var}}")
   endif()
 endforeach()
+list(APPEND _qcp_curl_args
+  "-DCMAKE_C_COMPILER:FILEPATH=${CMAKE_C_COMPILER}"
+  -DCMAKE_BUILD_TYPE:STRING=Release
+  # -Os with section GC: the exchange is one request, and size is a release target.
+  "-DCMAKE_C_FLAGS_RELEASE:STRING=-Os -DNDEBUG -ffunction-sections -fdata-sections -ffile-prefix-map=${QCP_CURL_SOURCE_DIR}/=curl/"
+  # static library only
+  -DBUILD_SHARED_LIBS:BOOL=OFF
+  -DBUILD_CURL_EXE:BOOL=OFF
+  -DBUILD_TESTING:BOOL=OFF
+  -DCURL_ENABLE_EXPORT_TARGET:BOOL=OFF
+  -DENABLE_MANUAL:BOOL=OFF  # also the only docs switch in 7.88
+  # protocols: HTTP(S) only; proxy support and verbose strings stay on
+  -DHTTP_ONLY:BOOL=ON
+  -DCURL_DISABLE_PROXY:BOOL=OFF
+  -DCURL_DISABLE_VERBOSE_STRINGS:BOOL=OFF
+  -DCURL_DISABLE_LDAP:BOOL=ON
+  -DCURL_DISABLE_LDAPS:BOOL=ON
+  -DCURL_DISABLE_NTLM:BOOL=ON
+  -DCURL_DISABLE_COOKIES:BOOL=ON
+  -DCURL_DISABLE_ALTSVC:BOOL=ON
+  -DCURL_DISABLE_HSTS:BOOL=ON
+  -DCURL_DISABLE_NETRC:BOOL=ON
+  -DCURL_DISABLE_DOH:BOOL=ON
+  # Nothing below is used by one HTTPS GET with Basic auth; each costs binary size.
+  -DCURL_DISABLE_MIME:BOOL=ON
+  -DCURL_DISABLE_GETOPTIONS:BOOL=ON
+  -DCURL_DISABLE_PARSEDATE:BOOL=ON
+  -DCURL_DISABLE_PROGRESS_METER:BOOL=ON
+  -DCURL_DISABLE_SHUFFLE_DNS:BOOL=ON
+  -DCURL_DISABLE_CRYPTO_AUTH:BOOL=ON
+  -DCURL_DISABLE_LIBCURL_OPTION:BOOL=ON
+  -DENABLE_UNIX_SOCKETS:BOOL=OFF
+  -DENABLE_WEBSOCKETS:BOOL=OFF
+  # TLS: OpenSSL, static; no CA location of the build host compiled in
+  -DCURL_ENABLE_SSL:BOOL=ON
+  -DCURL_USE_OPENSSL:BOOL=ON
+  -DOPENSSL_USE_STATIC_LIBS:BOOL=ON
+  "-DOPENSSL_INCLUDE_DIR:PATH=${OPENSSL_INCLUDE_DIR}"
+  "-DOPENSSL_SSL_LIBRARY:FILEPATH=${OPENSSL_SSL_LIBRARY}"
+  "-DOPENSSL_CRYPTO_LIBRARY:FILEPATH=${OPENSSL_CRYPTO_LIBRARY}"
+  -DCURL_DISABLE_OPENSSL_AUTO_LOAD_CONFIG:BOOL=ON
+  -DCURL_CA_BUNDLE:STRING=none
+  -DCURL_CA_PATH:STRING=none
+  -DCURL_CA_FALLBACK:BOOL=OFF
+  # resolver: c-ares (no getaddrinfo, hence no NSS), not the threaded resolver
+  -DENABLE_ARES:BOOL=ON
+  "-DCARES_INCLUDE_DIR:PATH=${QCP_CARES_INCLUDE_DIR}"
+  "-DCARES_LIBRARY:FILEPATH=${QCP_CARES_STATIC_LIBRARY}"
+  # no optional libraries
+  -DCURL_ZLIB:STRING=OFF
+  -DCURL_BROTLI:BOOL=OFF
+  -DCURL_ZSTD:BOOL=OFF
+  -DUSE_LIBIDN2:BOOL=OFF
+  -DCURL_USE_LIBPSL:BOOL=OFF
+  -DCURL_USE_LIBSSH2:BOOL=OFF
+  -DCURL_USE_LIBSSH:BOOL=OFF
+  -DCURL_USE_GSSAPI:BOOL=OFF
+  -DUSE_NGHTTP2:BOOL=OFF
+  -DUSE_NGTCP2:BOOL=OFF
+  -DUSE_QUICHE:BOOL=OFF
+  -DUSE_MSH3:BOOL=OFF)
 
-ExternalProject_Add(qcp_curl_build
-  SOURCE_DIR "${QCP_CURL_SOURCE_DIR}"
-  BINARY_DIR "${_qcp_curl_binary_dir}"
-  PREFIX "${_qcp_curl_root}/ep"
-  INSTALL_COMMAND ""
-  BUILD_BYPRODUCTS "${QCP_CURL_LIBRARY}"
-  EXCLUDE_FROM_ALL TRUE  # built when something links qcp::curl
-  LOG_CONFIGURE TRUE
-  LOG_BUILD TRUE
-  LOG_OUTPUT_ON_FAILURE TRUE
-  CMAKE_CACHE_ARGS
-    ${_qcp_curl_toolchain_args}
-    "-DCMAKE_C_COMPILER:FILEPATH=${CMAKE_C_COMPILER}"
-    -DCMAKE_BUILD_TYPE:STRING=Release
-    # -Os with section GC: the exchange is one request, and size is a release target.
-    "-DCMAKE_C_FLAGS_RELEASE:STRING=-Os -DNDEBUG -ffunction-sections -fdata-sections -ffile-prefix-map=${QCP_CURL_SOURCE_DIR}/=curl/"
-    "-DQCP_CURL_DEBIAN_VERSION:STRING=${QCP_CURL_DEBIAN_VERSION}"
-    # static library only
-    -DBUILD_SHARED_LIBS:BOOL=OFF
-    -DBUILD_CURL_EXE:BOOL=OFF
-    -DBUILD_TESTING:BOOL=OFF
-    -DCURL_ENABLE_EXPORT_TARGET:BOOL=OFF
-    -DENABLE_MANUAL:BOOL=OFF  # also the only docs switch in 7.88
-    # protocols: HTTP(S) only; proxy support and verbose strings stay on
-    -DHTTP_ONLY:BOOL=ON
-    -DCURL_DISABLE_PROXY:BOOL=OFF
-    -DCURL_DISABLE_VERBOSE_STRINGS:BOOL=OFF
-    -DCURL_DISABLE_LDAP:BOOL=ON
-    -DCURL_DISABLE_LDAPS:BOOL=ON
-    -DCURL_DISABLE_NTLM:BOOL=ON
-    -DCURL_DISABLE_COOKIES:BOOL=ON
-    -DCURL_DISABLE_ALTSVC:BOOL=ON
-    -DCURL_DISABLE_HSTS:BOOL=ON
-    -DCURL_DISABLE_NETRC:BOOL=ON
-    -DCURL_DISABLE_DOH:BOOL=ON
-    # Nothing below is used by one HTTPS GET with Basic auth; each costs binary size.
-    -DCURL_DISABLE_MIME:BOOL=ON
-    -DCURL_DISABLE_GETOPTIONS:BOOL=ON
-    -DCURL_DISABLE_PARSEDATE:BOOL=ON
-    -DCURL_DISABLE_PROGRESS_METER:BOOL=ON
-    -DCURL_DISABLE_SHUFFLE_DNS:BOOL=ON
-    -DCURL_DISABLE_CRYPTO_AUTH:BOOL=ON
-    -DCURL_DISABLE_LIBCURL_OPTION:BOOL=ON
-    -DENABLE_UNIX_SOCKETS:BOOL=OFF
-    -DENABLE_WEBSOCKETS:BOOL=OFF
-    # TLS: OpenSSL, static; no CA location of the build host compiled in
-    -DCURL_ENABLE_SSL:BOOL=ON
-    -DCURL_USE_OPENSSL:BOOL=ON
-    -DOPENSSL_USE_STATIC_LIBS:BOOL=ON
-    "-DOPENSSL_INCLUDE_DIR:PATH=${OPENSSL_INCLUDE_DIR}"
-    "-DOPENSSL_SSL_LIBRARY:FILEPATH=${OPENSSL_SSL_LIBRARY}"
-    "-DOPENSSL_CRYPTO_LIBRARY:FILEPATH=${OPENSSL_CRYPTO_LIBRARY}"
-    -DCURL_DISABLE_OPENSSL_AUTO_LOAD_CONFIG:BOOL=ON
-    -DCURL_CA_BUNDLE:STRING=none
-    -DCURL_CA_PATH:STRING=none
-    -DCURL_CA_FALLBACK:BOOL=OFF
-    # resolver: c-ares (no getaddrinfo, hence no NSS), not the threaded resolver
-    -DENABLE_ARES:BOOL=ON
-    "-DCARES_INCLUDE_DIR:PATH=${QCP_CARES_INCLUDE_DIR}"
-    "-DCARES_LIBRARY:FILEPATH=${QCP_CARES_STATIC_LIBRARY}"
-    # no optional libraries
-    -DCURL_ZLIB:STRING=OFF
-    -DCURL_BROTLI:BOOL=OFF
-    -DCURL_ZSTD:BOOL=OFF
-    -DUSE_LIBIDN2:BOOL=OFF
-    -DCURL_USE_LIBPSL:BOOL=OFF
-    -DCURL_USE_LIBSSH2:BOOL=OFF
-    -DCURL_USE_LIBSSH:BOOL=OFF
-    -DCURL_USE_GSSAPI:BOOL=OFF
-    -DUSE_NGHTTP2:BOOL=OFF
-    -DUSE_NGTCP2:BOOL=OFF
-    -DUSE_QUICHE:BOOL=OFF
-    -DUSE_MSH3:BOOL=OFF)
+# The key: the curl source's Debian version, every option above (compiler, flags, library
+# paths), and the headers of the two libraries compiled into it.
+file(SHA256 "${OPENSSL_INCLUDE_DIR}/openssl/opensslv.h" _qcp_curl_openssl_header)
+file(SHA256 "${OPENSSL_INCLUDE_DIR}/openssl/configuration.h" _qcp_curl_openssl_config)
+file(SHA256 "${QCP_CARES_INCLUDE_DIR}/ares_version.h" _qcp_curl_cares_header)
+string(SHA256 _qcp_curl_key
+  "1|${QCP_CURL_DEBIAN_VERSION}|${CMAKE_GENERATOR}|${_qcp_curl_args}|${_qcp_curl_openssl_header}|${_qcp_curl_openssl_config}|${_qcp_curl_cares_header}")
+set(_qcp_curl_binary_dir "${_qcp_curl_root}/build")
+set(_qcp_curl_stamp "${_qcp_curl_root}/.qcp-${_qcp_curl_key}")
+set(QCP_CURL_LIBRARY "${_qcp_curl_binary_dir}/lib/${CMAKE_STATIC_LIBRARY_PREFIX}curl${CMAKE_STATIC_LIBRARY_SUFFIX}")
+if(NOT EXISTS "${_qcp_curl_stamp}" OR NOT EXISTS "${QCP_CURL_LIBRARY}")
+  message(STATUS "Building curl ${QCP_CURL_DEBIAN_VERSION} (static, HTTPS only) - about 30 seconds")
+  file(GLOB _qcp_curl_old_stamps "${_qcp_curl_root}/.qcp-*")
+  file(REMOVE_RECURSE "${_qcp_curl_binary_dir}" ${_qcp_curl_old_stamps})
+  cmake_host_system_information(RESULT _qcp_jobs QUERY NUMBER_OF_LOGICAL_CORES)
+  foreach(_qcp_step IN ITEMS configure build)
+    if(_qcp_step STREQUAL "configure")
+      set(_qcp_command "${CMAKE_COMMAND}" -G "${CMAKE_GENERATOR}" -S "${QCP_CURL_SOURCE_DIR}"
+          -B "${_qcp_curl_binary_dir}" ${_qcp_curl_args})
+    else()
+      set(_qcp_command "${CMAKE_COMMAND}" --build "${_qcp_curl_binary_dir}" -j ${_qcp_jobs})
+    endif()
+    execute_process(
+      COMMAND ${_qcp_command}
+      RESULT_VARIABLE _qcp_rc
+      OUTPUT_FILE "${_qcp_curl_root}/${_qcp_step}.log"
+      ERROR_FILE "${_qcp_curl_root}/${_qcp_step}.log")
+    if(NOT _qcp_rc EQUAL 0)
+      file(READ "${_qcp_curl_root}/${_qcp_step}.log" _qcp_log)
+      string(LENGTH "${_qcp_log}" _qcp_length)
+      if(_qcp_length GREATER 4000)
+        math(EXPR _qcp_from "${_qcp_length} - 4000")
+        string(SUBSTRING "${_qcp_log}" ${_qcp_from} -1 _qcp_log)
+      endif()
+      message(FATAL_ERROR "StaticCurl: curl ${_qcp_step} failed (log: "
+                          "${_qcp_curl_root}/${_qcp_step}.log):\n${_qcp_log}")
+    endif()
+  endforeach()
+  file(TOUCH "${_qcp_curl_stamp}")
+endif()
+message(STATUS "curl ${QCP_CURL_DEBIAN_VERSION} (Debian source, static) in ${_qcp_curl_binary_dir}")
 
 # --- qcp::curl -----------------------------------------------------------------------------
 add_library(qcp_curl INTERFACE)
-# Interface-library dependencies (CMake >= 3.19) pass to every target that links qcp::curl.
-add_dependencies(qcp_curl qcp_curl_build)
 target_include_directories(qcp_curl SYSTEM INTERFACE "${QCP_CURL_SOURCE_DIR}/include")
 target_compile_definitions(qcp_curl INTERFACE CURL_STATICLIB)
 # Static archives resolve left to right: curl needs c-ares and OpenSSL, libssl needs libcrypto,
