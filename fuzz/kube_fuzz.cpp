@@ -1,12 +1,14 @@
 // Fuzzes what the controller reads from the API server: watch lines (one event per line, as a
-// stream splits), list pages, single objects, TokenRequest answers, Leases and Status bodies.
+// stream splits), list pages, single objects, TokenRequest answers, Leases, pending Pods and
+// Status bodies.
 //
 // Invariants (a violation traps):
 //   - no decoder throws or crashes, whatever the bytes (they return nullopt instead);
 //   - a decoded object has a name (an event without one is refused);
 //   - an ERROR event carries no object, a BOOKMARK none either, any other event one;
 //   - a decoded TokenRequest answer has a token;
-//   - a decoded Lease has a name, and encodes again (leader election writes back what it read).
+//   - a decoded Lease has a name, and encodes again (leader election writes back what it read);
+//   - a decoded Pod's failed pulls each name their waiting reason.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "qcp/kube/api_client.hpp"
 #include "qcp/kube/lease.hpp"
 #include "qcp/kube/objects.hpp"
+#include "qcp/kube/pod.hpp"
 
 namespace {
 
@@ -39,6 +42,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (const auto event = qcp::kube::decode_secret_event(text)) {
     check_event(*event);
+  }
+  if (const auto event = qcp::kube::decode_pod_event(text)) {
+    check_event(*event);
+  }
+  if (const auto page = qcp::kube::decode_pod_list(text)) {
+    for (const auto& pod : page->items) {
+      qcp_fuzz::check(!pod.meta.name.empty(), "a listed pod has a name");
+      for (const auto& pull : pod.failed_pulls) {
+        qcp_fuzz::check(!pull.reason.empty(), "a failed pull names its waiting reason");
+      }
+    }
   }
   if (const auto page = qcp::kube::decode_service_account_list(text)) {
     for (const auto& account : page->items) {

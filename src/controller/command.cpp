@@ -10,7 +10,7 @@
 #include "controller/command_flags.hpp"
 #include "qcp/controller/commands.hpp"
 #include "qcp/controller/controller.hpp"
-#include "qcp/controller/health_server.hpp"
+#include "qcp/controller/endpoint_server.hpp"
 #include "qcp/controller/leader.hpp"
 #include "qcp/core/cli_parse.hpp"
 #include "qcp/core/duration.hpp"
@@ -97,8 +97,64 @@ ControllerSettings settings_for(const ControllerFlags& flags, const Options& opt
   settings.renewal.renew_before = renew_before_of(flags);
   settings.namespaces = flags.namespaces;
   settings.workers = flags.workers;
+  settings.evict = !flags.no_evict;
+  settings.verify_only = flags.verify_only;
+  settings.verify.interval = verify_interval_of(flags);
+  settings.verify.image = flags.verify_image;
   settings.instance = instance_name(env);
   return settings;
+}
+
+// /healthz: the loops run (no worker hung in one reconcile). /readyz: every informer has listed,
+// and a standby (leader election on, not leading) still hears from the API server: it is ready
+// to take over.
+std::unique_ptr<EndpointServer> probe_server(const ControllerFlags& flags,
+                                             const Controller& controller,
+                                             const std::function<bool()>& leading, Log& log) {
+  if (flags.health_address == "0") {
+    return nullptr;
+  }
+  const bool elected = flags.leader_elect;
+  auto server = std::make_unique<EndpointServer>(
+      "--health-probe-bind-address", flags.health_address,
+      EndpointRoutes{{"/healthz", [&controller] { return probe_reply(controller.stuck_worker()); }},
+                     {"/readyz", [&controller, &leading, elected] {
+                        if (!controller.synced()) {
+                          return probe_reply("not every informer has listed yet");
+                        }
+                        const std::string problem = controller.watch_problem();
+                        return probe_reply(!elected || leading() || problem.empty()
+                                               ? std::string()
+                                               : "standing by, and " + problem);
+                      }}});
+  log.info("health probes on port {}: /healthz, /readyz", server->port());
+  return server;
+}
+
+std::unique_ptr<EndpointServer> metrics_server(const ControllerFlags& flags,
+                                               const Controller& controller,
+                                               const std::function<bool()>& leading, Log& log) {
+  if (flags.metrics_address == "0") {
+    return nullptr;
+  }
+  auto server = std::make_unique<EndpointServer>(
+      "--metrics-bind-address", flags.metrics_address,
+      EndpointRoutes{
+          {"/metrics", [&controller, &leading] {
+             PrometheusText out;
+             out.family("quay_credential_provider_build_info", "gauge",
+                        "The running version: always 1.");
+             out.sample("quay_credential_provider_build_info", 1, {{"version", kVersion}});
+             out.family("quay_credential_provider_leader", "gauge",
+                        "1 while this replica writes (leads, or runs unelected).");
+             out.sample("quay_credential_provider_leader", leading() ? 1 : 0);
+             controller.write_metrics(out);
+             return EndpointReply{.status = 200,
+                                  .content_type = std::string(kMetricsContentType),
+                                  .body = out.text()};
+           }}});
+  log.info("metrics on port {}: /metrics", server->port());
+  return server;
 }
 
 // Runs until SIGTERM or SIGINT; then stops the Lease first (released: nothing more is written)
@@ -119,27 +175,19 @@ int run_until_stopped(ApiClient& api, ApiClient& lease_api, HttpClient& http,
   }
   const std::function<bool()> leading = [&] { return !elector || elector->leading(); };
   Controller controller(api, http, settings, clock, log);
-  std::optional<HealthServer> health;
-  if (flags.health_address != "0") {
-    health.emplace(flags.health_address,
-                   HealthChecks{.alive = [&] { return std::string(); },
-                                .ready =
-                                    [&] {
-                                      return controller.synced()
-                                                 ? std::string()
-                                                 : std::string("not every informer has listed yet");
-                                    }});
-    log.info("health probes on port {}: /healthz, /readyz", health->port());
-  }
+  auto health = probe_server(flags, controller, leading, log);
+  auto metrics = metrics_server(flags, controller, leading, log);
   std::promise<void> finished;
   auto done = finished.get_future();
   std::jthread election;
   if (elector) {
     election = std::jthread([&] { elector->run(stop); });
   }
-  std::jthread probes;
-  if (health) {
-    probes = std::jthread([&] { health->run(stop); });
+  std::vector<std::jthread> endpoints;
+  for (auto* server : {health.get(), metrics.get()}) {
+    if (server != nullptr) {
+      endpoints.emplace_back([&stop, server] { server->run(stop); });
+    }
   }
   std::jthread work([&] {
     controller.run(stop, leading);

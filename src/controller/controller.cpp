@@ -1,83 +1,17 @@
-#include "qcp/controller/controller.hpp"
-
 #include <algorithm>
 #include <thread>
 
-#include "qcp/controller/informer.hpp"
-#include "qcp/controller/work_queue.hpp"
+#include "controller/controller_impl.hpp"
 
 namespace qcp::controller {
 namespace {
 
 // How often a paused worker (not the leader, or not yet synced) looks again.
 constexpr std::chrono::milliseconds kPausedCheck{200};
-
-std::string label_of(const Secret& secret) {
-  const auto it = secret.meta.labels.find(kServiceAccountLabel);
-  return it == secret.meta.labels.end() ? std::string() : it->second;
-}
-
-// Drops every entry but `keys`: a ServiceAccount's or Secret's other labels and annotations
-// (a kubectl last-applied-configuration can be kilobytes) are never read.
-void only(std::map<std::string, std::string, std::less<>>& entries,
-          std::initializer_list<std::string_view> keys) {
-  std::erase_if(entries, [&](const auto& entry) {
-    return std::find(keys.begin(), keys.end(), entry.first) == keys.end();
-  });
-}
-
-// The informers of one namespace ("" for all of them).
-struct Scope {
-  std::string namespace_name;
-  std::unique_ptr<Informer<ServiceAccount>> accounts;
-  std::unique_ptr<Informer<Secret>> secrets;
-};
+// A pod is several KiB of JSON (kube-api/10a): smaller pages keep a LIST's peak memory down.
+constexpr int kPodPageSize = 100;
 
 }  // namespace
-
-bool keep_service_account(ServiceAccount& account) {
-  if (!account.meta.annotations.contains(kRobotAnnotation)) {
-    return false;
-  }
-  only(account.meta.annotations, {kRobotAnnotation, kHostAnnotation, kSecretNameAnnotation});
-  account.meta.labels.clear();
-  return true;
-}
-
-bool keep_secret(Secret& secret) {
-  if (label_of(secret).empty()) {
-    return false;
-  }
-  only(secret.meta.labels, {kManagedByLabel, kServiceAccountLabel});
-  only(secret.meta.annotations, {kRobotKey, kExpiresKey});
-  return true;
-}
-
-struct Controller::Impl {
-  Impl(ApiClient& api, HttpClient& quay_http, ControllerSettings settings, const Clock& clock,
-       Log& log);
-
-  [[nodiscard]] const Scope* scope_of(std::string_view namespace_name) const {
-    for (const auto& scope : scopes) {
-      if (scope.namespace_name.empty() || scope.namespace_name == namespace_name) {
-        return &scope;
-      }
-    }
-    return nullptr;
-  }
-  void add_scope(const std::string& namespace_name);
-  void work(const StopFlag& stop, const std::function<bool()>& leading);
-  void everything_again();
-
-  ControllerSettings settings;
-  ApiClient& api;
-  const Clock& clock;
-  Log& log;
-  std::vector<Scope> scopes;
-  WorkQueue queue;
-  EventRecorder events;
-  Reconciler reconciler;
-};
 
 Controller::Impl::Impl(ApiClient& api_in, HttpClient& quay_http, ControllerSettings settings_in,
                        const Clock& clock_in, Log& log_in)
@@ -88,21 +22,23 @@ Controller::Impl::Impl(ApiClient& api_in, HttpClient& quay_http, ControllerSetti
       events(api, settings.instance, clock, log),
       reconciler({.api = api,
                   .quay_http = quay_http,
-                  .account =
-                      [this](const std::string& key) {
-                        const auto* scope = scope_of(key.substr(0, key.find('/')));
-                        return scope ? scope->accounts->get(key) : std::nullopt;
-                      },
-                  .secrets =
-                      [this](const std::string& namespace_name) {
-                        const auto* scope = scope_of(namespace_name);
-                        return scope ? scope->secrets->objects(namespace_name + "/")
-                                     : std::vector<Secret>{};
-                      },
+                  .account = [this](const std::string& key) { return account(key); },
+                  .secrets = [this](const std::string& ns) { return secrets_of(ns); },
+                  .stuck_pods = settings.evict && !settings.verify_only
+                                    ? Reconciler::StuckPods(
+                                          [this](const std::string& ns) { return stuck_pods(ns); })
+                                    : Reconciler::StuckPods(),
                   .events = events,
                   .clock = clock,
                   .log = log},
-                 settings.provision, settings.exchange, settings.renewal) {
+                 settings.provision, settings.exchange, settings.renewal),
+      busy_since(static_cast<std::size_t>(std::max(1, settings.workers))) {
+  if (settings.verify_only) {
+    verifier = std::make_unique<Verifier>(
+        Verifier::Parts{
+            .api = api, .quay_http = quay_http, .events = events, .clock = clock, .log = log},
+        settings.provision, settings.exchange, settings.verify);
+  }
   if (settings.namespaces.empty()) {
     add_scope("");
   }
@@ -111,19 +47,34 @@ Controller::Impl::Impl(ApiClient& api_in, HttpClient& quay_http, ControllerSetti
   }
 }
 
+std::optional<ServiceAccount> Controller::Impl::account(const std::string& key) const {
+  const auto* scope = scope_of(key.substr(0, key.find('/')));
+  return scope ? scope->accounts->get(key) : std::nullopt;
+}
+
+std::vector<Secret> Controller::Impl::secrets_of(const std::string& namespace_name) const {
+  const auto* scope = scope_of(namespace_name);
+  return scope && scope->secrets ? scope->secrets->objects(namespace_name + "/")
+                                 : std::vector<Secret>{};
+}
+
+std::vector<Pod> Controller::Impl::stuck_pods(const std::string& namespace_name) const {
+  const auto* scope = scope_of(namespace_name);
+  return scope && scope->pods ? scope->pods->objects(namespace_name + "/") : std::vector<Pod>{};
+}
+
 void Controller::Impl::add_scope(const std::string& namespace_name) {
   const std::string base =
       namespace_name.empty() ? "/api/v1" : "/api/v1/namespaces/" + namespace_name;
-  const WatchedResource common{.path = {},
-                               .label_selector = {},
-                               .watch_timeout = settings.watch_timeout,
-                               .api_timeout = settings.provision.api_timeout};
+  WatchedResource common;
+  common.watch_timeout = settings.watch_timeout;
+  common.api_timeout = settings.provision.api_timeout;
   WatchedResource accounts = common;
   accounts.path = base + "/serviceaccounts";
   WatchedResource secrets = common;
   secrets.path = base + "/secrets";
   secrets.label_selector = std::string(kManagedByLabel) + "=" + std::string(kManagedBy);
-  Scope scope{.namespace_name = namespace_name, .accounts = {}, .secrets = {}};
+  Scope scope{.namespace_name = namespace_name, .accounts = {}, .secrets = {}, .pods = {}};
   // Only ServiceAccounts that name a robot are kept (a wrong name too: it gets its Event).
   scope.accounts = std::make_unique<Informer<ServiceAccount>>(
       api, accounts, keep_service_account,
@@ -131,14 +82,31 @@ void Controller::Impl::add_scope(const std::string& namespace_name) {
         queue.add(key_of(account.meta), clock.monotonic());
       },
       log);
-  scope.secrets = std::make_unique<Informer<Secret>>(
-      api, secrets, keep_secret,
-      [this](const Secret& secret, bool /*present*/) {
-        if (const std::string account = label_of(secret); !account.empty()) {
-          queue.add(secret.meta.namespace_name + "/" + account, clock.monotonic());
-        }
-      },
-      log);
+  if (!settings.verify_only) {  // --verify-only writes no Secret: none to watch
+    scope.secrets = std::make_unique<Informer<Secret>>(
+        api, secrets, keep_secret,
+        [this](const Secret& secret, bool /*present*/) {
+          if (const std::string account = label_of(secret); !account.empty()) {
+            queue.add(secret.meta.namespace_name + "/" + account, clock.monotonic());
+          }
+        },
+        log);
+  }
+  if (settings.evict && !settings.verify_only) {
+    // Only pending pods (kube-api/10a), and of those only the ones that cannot pull.
+    WatchedResource pods = common;
+    pods.path = base + "/pods";
+    pods.field_selector = "status.phase=Pending";
+    pods.page_size = kPodPageSize;
+    scope.pods = std::make_unique<Informer<Pod>>(
+        api, pods, keep_stuck_pod,
+        [this](const Pod& pod, bool present) {
+          if (present) {
+            queue.add(pod.meta.namespace_name + "/" + pod.service_account, clock.monotonic());
+          }
+        },
+        log);
+  }
   scopes.push_back(std::move(scope));
 }
 
@@ -149,13 +117,14 @@ void Controller::Impl::everything_again() {
     for (const auto& account : scope.accounts->objects()) {
       queue.add(key_of(account.meta), now);
     }
-    for (const auto& secret : scope.secrets->objects()) {
+    for (const auto& secret : scope.secrets ? scope.secrets->objects() : std::vector<Secret>{}) {
       queue.add(secret.meta.namespace_name + "/" + label_of(secret), now);
     }
   }
 }
 
-void Controller::Impl::work(const StopFlag& stop, const std::function<bool()>& leading) {
+void Controller::Impl::work(std::size_t worker, const StopFlag& stop,
+                            const std::function<bool()>& leading) {
   while (!stop.requested()) {
     if (!leading()) {
       stop.wait_for(kPausedCheck);
@@ -166,7 +135,11 @@ void Controller::Impl::work(const StopFlag& stop, const std::function<bool()>& l
       return;
     }
     if (leading()) {
-      if (const auto next = reconciler.reconcile(*key)) {
+      busy_since.at(worker) = clock.monotonic().time_since_epoch().count();
+      const auto next =
+          verifier ? verifier->verify(*key, account(*key)) : reconciler.reconcile(*key);
+      busy_since.at(worker) = 0;
+      if (next) {
         queue.add(*key, *next);
       }
     } else {
@@ -184,7 +157,8 @@ Controller::~Controller() = default;
 
 bool Controller::synced() const {
   return std::all_of(impl_->scopes.begin(), impl_->scopes.end(), [](const Scope& scope) {
-    return scope.accounts->synced() && scope.secrets->synced();
+    return scope.accounts->synced() && (!scope.secrets || scope.secrets->synced()) &&
+           (!scope.pods || scope.pods->synced());
   });
 }
 
@@ -205,15 +179,20 @@ void Controller::run(const StopFlag& stop, const std::function<bool()>& leading)
   std::vector<std::jthread> threads;
   for (auto& scope : impl_->scopes) {
     threads.emplace_back([&stop, &scope] { scope.accounts->run(stop); });
-    threads.emplace_back([&stop, &scope] { scope.secrets->run(stop); });
+    if (scope.secrets) {
+      threads.emplace_back([&stop, &scope] { scope.secrets->run(stop); });
+    }
+    if (scope.pods) {
+      threads.emplace_back([&stop, &scope] { scope.pods->run(stop); });
+    }
   }
   // Absence means nothing until every informer has listed: no worker runs before.
   while (!synced() && !stop.wait_for(kPausedCheck)) {
   }
   impl_->log.info("synced: {} ServiceAccounts and Secrets to look at; {} workers",
                   impl_->queue.waiting(), impl_->settings.workers);
-  for (int i = 0; i < std::max(1, impl_->settings.workers); ++i) {
-    threads.emplace_back([&] { impl_->work(stop, leading_now); });
+  for (std::size_t i = 0; i < impl_->busy_since.size(); ++i) {
+    threads.emplace_back([&, i] { impl_->work(i, stop, leading_now); });
   }
 }
 

@@ -9,30 +9,39 @@ EventRecorder::EventRecorder(ApiClient& api, std::string instance, const Clock& 
 
 void EventRecorder::record(const ServiceAccount& about, EventType type, const std::string& reason,
                            const std::string& message) {
+  record("ServiceAccount", about.meta, type, reason, message);
+}
+
+void EventRecorder::record(const Pod& about, EventType type, const std::string& reason,
+                           const std::string& message) {
+  record("Pod", about.meta, type, reason, message);
+}
+
+void EventRecorder::record(const char* kind, const ObjectMeta& about, EventType type,
+                           const std::string& reason, const std::string& message) {
   const std::string body =
       encode_event({.api_version = "v1",
-                    .kind = "ServiceAccount",
-                    .about = about.meta,
+                    .kind = kind,
+                    .about = about,
                     .type = type,
                     .reason = reason,
                     .message = api_.redactor().scrub(message, kMaxEventMessage),
                     .component = "quay-credential-provider",
                     .instance = instance_,
                     .at = clock_.now()});
-  const std::string where = about.meta.namespace_name + "/" + about.meta.name;
+  const std::string where = std::string(kind) + " " + about.namespace_name + "/" + about.name;
   try {
     const ApiResponse answer =
         api_.call({.method = "POST",
-                   .path = "/api/v1/namespaces/" + about.meta.namespace_name + "/events",
+                   .path = "/api/v1/namespaces/" + about.namespace_name + "/events",
                    .body = body,
                    .content_type = "application/json",
                    .timeout = std::chrono::seconds{10}});
     if (answer.status != 201) {
-      log_.warn("cannot record Event {} on ServiceAccount {}: {}", reason, where,
-                api_.refused(answer).what());
+      log_.warn("cannot record Event {} on {}: {}", reason, where, api_.refused(answer).what());
     }
   } catch (const Failure& failure) {
-    log_.warn("cannot record Event {} on ServiceAccount {}: {}", reason, where, failure.what());
+    log_.warn("cannot record Event {} on {}: {}", reason, where, failure.what());
   }
 }
 

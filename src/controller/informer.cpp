@@ -1,53 +1,14 @@
 #include "qcp/controller/informer.hpp"
 
-#include <random>
-
+#include "controller/object_codecs.hpp"
 #include "qcp/core/retry.hpp"
+#include "qcp/core/text.hpp"
 
 namespace qcp::controller {
 namespace {
 
 // An empty watch that ends sooner than this is a failure to back off from, not a resume.
 constexpr std::chrono::seconds kShortestWatch{1};
-
-std::optional<ListPage<ServiceAccount>> decode_page(std::type_identity<ServiceAccount> /*kind*/,
-                                                    std::string_view json) {
-  return decode_service_account_list(json);
-}
-std::optional<ListPage<Secret>> decode_page(std::type_identity<Secret> /*kind*/,
-                                            std::string_view json) {
-  return decode_secret_list(json);
-}
-std::optional<WatchEvent<ServiceAccount>> decode_event(std::type_identity<ServiceAccount> /*kind*/,
-                                                       std::string_view line) {
-  return decode_service_account_event(line);
-}
-std::optional<WatchEvent<Secret>> decode_event(std::type_identity<Secret> /*kind*/,
-                                               std::string_view line) {
-  return decode_secret_event(line);
-}
-
-// A query parameter's value, percent-encoded (a label selector holds '=', ',' and '/').
-std::string query_value(std::string_view text) {
-  static constexpr std::string_view kHex = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[byte >> 4U];
-      out += kHex[byte & 0xFU];
-    }
-  }
-  return out;
-}
-
-double uniform() {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
-}
 
 }  // namespace
 
@@ -77,23 +38,27 @@ void Informer<Object>::run(const StopFlag& stop) {
       continue;
     }
     ++counts_.failures;
+    counts_.failing = static_cast<unsigned>(++failures);
     stop.wait_for(
-        backoff_delay(++failures, resource_.backoff_base, resource_.backoff_cap, uniform));
+        backoff_delay(failures, resource_.backoff_base, resource_.backoff_cap, random_unit));
   }
 }
 
 template <typename Object>
 std::string Informer<Object>::query(bool watching, std::string_view continue_token) const {
-  std::string query =
-      watching
-          ? "?watch=1&allowWatchBookmarks=true&resourceVersion=" + query_value(resource_version_) +
-                "&timeoutSeconds=" + std::to_string(resource_.watch_timeout.count())
-          : "?limit=" + std::to_string(resource_.page_size);
+  std::string query = watching
+                          ? "?watch=1&allowWatchBookmarks=true&resourceVersion=" +
+                                percent_encoded(resource_version_) +
+                                "&timeoutSeconds=" + std::to_string(resource_.watch_timeout.count())
+                          : "?limit=" + std::to_string(resource_.page_size);
   if (!continue_token.empty()) {
-    query += "&continue=" + query_value(continue_token);
+    query += "&continue=" + percent_encoded(continue_token);
   }
   if (!resource_.label_selector.empty()) {
-    query += "&labelSelector=" + query_value(resource_.label_selector);
+    query += "&labelSelector=" + percent_encoded(resource_.label_selector);
+  }
+  if (!resource_.field_selector.empty()) {
+    query += "&fieldSelector=" + percent_encoded(resource_.field_selector);
   }
   return query;
 }
@@ -146,6 +111,7 @@ bool Informer<Object>::list(const StopFlag& stop) {
     return false;
   }
   ++counts_.lists;
+  counts_.failing = 0;
   {
     const std::lock_guard lock(mutex_);
     objects_.swap(*fresh);  // `fresh` now holds what was known before
@@ -185,6 +151,7 @@ typename Informer<Object>::WatchEnd Informer<Object>::watch(const StopFlag& stop
          .timeout = resource_.watch_timeout + resource_.api_timeout},
         [&](std::string_view line) {
           heard = true;
+          counts_.failing = 0;
           return on_event(line, end);
         },
         [&] { return !stop.requested(); });
@@ -287,5 +254,6 @@ std::vector<Object> Informer<Object>::objects(std::string_view prefix) const {
 
 template class Informer<ServiceAccount>;
 template class Informer<Secret>;
+template class Informer<Pod>;
 
 }  // namespace qcp::controller

@@ -36,26 +36,9 @@ std::string quay_host_for(const ServiceAccount& account, const ProvisionSettings
   return *host;
 }
 
-std::string service_account_token(ApiClient& api, const ServiceAccount& account,
-                                  const ProvisionSettings& settings) {
-  ApiResponse answer =
-      checked(api,
-              {.method = "POST",
-               .path = account_path(account) + "/token",
-               .body = encode_token_request(settings.audience, settings.token_lifetime),
-               .content_type = "application/json",
-               .timeout = settings.api_timeout},
-              {201}, who(account));
-  const WipeOnExit wipe_answer(answer.body);
-  if (answer.status != 201) {
-    throw Failure(ExitCode::kLookupFailed, who(account) + ": " + api.refused(answer).what());
-  }
-  auto issued = decode_token_request(answer.body);
-  if (!issued) {
-    throw Failure(ExitCode::kLookupFailed,
-                  who(account) + ": the API server's TokenRequest answer holds no token");
-  }
-  return std::move(issued->token);
+std::chrono::microseconds took_since(std::chrono::steady_clock::time_point started,
+                                     const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(clock.monotonic() - started);
 }
 
 SecretSpec secret_spec(const ServiceAccount& account, const std::string& name,
@@ -117,6 +100,28 @@ bool write_secret(ApiClient& api, const ServiceAccount& account, SecretSpec spec
 }
 
 }  // namespace
+
+std::string service_account_token(ApiClient& api, const ServiceAccount& account,
+                                  const ProvisionSettings& settings) {
+  ApiResponse answer =
+      checked(api,
+              {.method = "POST",
+               .path = account_path(account) + "/token",
+               .body = encode_token_request(settings.audience, settings.token_lifetime),
+               .content_type = "application/json",
+               .timeout = settings.api_timeout},
+              {201}, who(account));
+  const WipeOnExit wipe_answer(answer.body);
+  if (answer.status != 201) {
+    throw Failure(ExitCode::kLookupFailed, who(account) + ": " + api.refused(answer).what());
+  }
+  auto issued = decode_token_request(answer.body);
+  if (!issued) {
+    throw Failure(ExitCode::kLookupFailed,
+                  who(account) + ": the API server's TokenRequest answer holds no token");
+  }
+  return std::move(issued->token);
+}
 
 bool ensure_reference(ApiClient& api, const ServiceAccount& account, const std::string& name,
                       const ProvisionSettings& settings) {
@@ -181,17 +186,25 @@ Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccoun
                       const ProvisionSettings& settings, ExchangeSettings exchange,
                       const Clock& clock, Log& log) {
   const Wanted wanted = wanted_for(account, settings);
-  std::string token = service_account_token(api, account, settings);
+  std::string token;
+  try {
+    token = service_account_token(api, account, settings);
+  } catch (const Failure& failure) {
+    throw ProvisionFailure(failure, ProvisionStep::kTokenRequest, {});
+  }
   const WipeOnExit wipe_token(token);
-  exchange.deadline = clock.monotonic() + exchange.total_timeout;
+  const auto started = clock.monotonic();
+  exchange.deadline = started + exchange.total_timeout;
   RobotCredential credential;
   try {
     credential = mint_credential(quay_http, wanted.identity, token, exchange, clock, log);
   } catch (const Failure& failure) {
-    throw Failure(failure.code(), who(account) + ": " + failure.what());
+    throw ProvisionFailure(Failure(failure.code(), who(account) + ": " + failure.what()),
+                           ProvisionStep::kExchange, took_since(started, clock));
   }
   const WipeOnExit wipe_credential(credential.token);
   Provisioned done{.secret_name = wanted.secret_name,
+                   .exchange_took = took_since(started, clock),
                    .credential = credential,
                    .secret_sha256 = {},
                    .secret_created = false,
@@ -199,8 +212,12 @@ Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccoun
   wipe(done.credential.token);
   SecretSpec spec = secret_spec(account, wanted.secret_name, credential);
   done.secret_sha256 = dockerconfigjson_digest(spec.dockerconfigjson);
-  done.secret_created = write_secret(api, account, std::move(spec), settings);
-  done.reference_added = ensure_reference(api, account, wanted.secret_name, settings);
+  try {
+    done.secret_created = write_secret(api, account, std::move(spec), settings);
+    done.reference_added = ensure_reference(api, account, wanted.secret_name, settings);
+  } catch (const Failure& failure) {
+    throw ProvisionFailure(failure, ProvisionStep::kWrite, {});
+  }
   return done;
 }
 

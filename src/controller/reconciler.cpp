@@ -1,9 +1,9 @@
 #include "qcp/controller/reconciler.hpp"
 
 #include <algorithm>
-#include <random>
 
 #include "controller/api_calls.hpp"
+#include "controller/reasons.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/retry.hpp"
@@ -12,18 +12,20 @@
 namespace qcp::controller {
 namespace {
 
-// Event reasons (UpperCamelCase, as kubectl shows them under Events).
-constexpr const char* kCreated = "PullSecretCreated";
-constexpr const char* kRefreshed = "PullSecretRefreshed";
-constexpr const char* kRestored = "PullSecretRestored";  // edited or deleted by hand
-constexpr const char* kReplaced = "PullSecretReplaced";  // another robot, or another name
-constexpr const char* kRemoved = "PullSecretRemoved";
-constexpr const char* kFailed = "PullSecretFailed";
-constexpr const char* kInvalid = "InvalidAnnotation";
-
-double uniform() {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+FailureReason failure_reason(const Failure& failure) {
+  const auto* provisioning = dynamic_cast<const ProvisionFailure*>(&failure);
+  if (provisioning == nullptr) {
+    return FailureReason::kApi;  // a read, a withdrawal or a reference: the API server's
+  }
+  switch (provisioning->step()) {
+    case ProvisionStep::kTokenRequest:
+      return FailureReason::kTokenRequest;
+    case ProvisionStep::kExchange:
+      return FailureReason::kExchange;
+    case ProvisionStep::kWrite:
+      break;
+  }
+  return FailureReason::kApi;
 }
 
 std::string text_of(const std::map<std::string, std::string, std::less<>>& map,
@@ -45,7 +47,9 @@ Reconciler::Reconciler(Parts parts, ProvisionSettings provision, ExchangeSetting
     : parts_(parts),
       provision_(std::move(provision)),
       exchange_(std::move(exchange)),
-      renewal_(renewal) {}
+      renewal_(renewal),
+      evictor_(parts_.api, parts_.events, parts_.clock, parts_.log,
+               {.api_timeout = provision_.api_timeout, .retry_after = renewal_.retry_cap / 10}) {}
 
 std::optional<Reconciler::TimePoint> Reconciler::reconcile(const std::string& key) {
   const auto account = parts_.account(key);
@@ -65,8 +69,9 @@ std::optional<Reconciler::TimePoint> Reconciler::reconcile(const std::string& ke
       last = failure.what();
     }
     if (!told) {
+      count(counts_.failures, FailureReason::kInvalidAnnotation);
       parts_.log.warn("{}", failure.what());
-      parts_.events.record(*account, EventType::kWarning, kInvalid, failure.what());
+      parts_.events.record(*account, EventType::kWarning, kInvalidReason, failure.what());
     }
     return std::nullopt;
   }
@@ -77,91 +82,100 @@ std::optional<Reconciler::TimePoint> Reconciler::reconcile(const std::string& ke
   return make_right(*account, *wanted);
 }
 
+std::size_t Reconciler::managed() const {
+  const std::lock_guard lock(mutex_);
+  return written_.size();
+}
+
+std::optional<std::int64_t> Reconciler::earliest_expiry() const {
+  const std::lock_guard lock(mutex_);
+  std::optional<std::int64_t> earliest;
+  for (const auto& [key, written] : written_) {
+    if (!earliest || written.expires_unix < *earliest) {
+      earliest = written.expires_unix;
+    }
+  }
+  return earliest;
+}
+
 void Reconciler::forget_written() {
   const std::lock_guard lock(mutex_);
   written_.clear();
   failures_.clear();
 }
 
-std::optional<Reconciler::TimePoint> Reconciler::withdraw_all(const std::string& key) {
-  {
-    const std::lock_guard lock(mutex_);
-    written_.erase(key);
-    refused_.erase(key);
-  }
-  const auto slash = key.find('/');
-  const std::string account_name = key.substr(slash + 1);
-  for (const auto& secret : parts_.secrets(key.substr(0, slash))) {
-    if (text_of(secret.meta.labels, kServiceAccountLabel) != account_name) {
-      continue;
-    }
-    try {
-      const auto account = withdraw(parts_.api, secret, account_name, provision_);
-      parts_.log.info("{}: Secret {} removed: the ServiceAccount asks for no robot",
-                      who(secret.meta.namespace_name, account_name), secret.meta.name);
-      if (account) {
-        parts_.events.record(
-            *account, EventType::kNormal, kRemoved,
-            "Secret " + secret.meta.name + " removed: the ServiceAccount no longer names a robot");
-      }
-    } catch (const Failure& failure) {
-      ServiceAccount subject;
-      subject.meta.name = account_name;
-      subject.meta.namespace_name = secret.meta.namespace_name;
-      return retry_later(subject, kFailed, failure.what());
-    }
-  }
-  const std::lock_guard lock(mutex_);
-  failures_.erase(key);
-  return std::nullopt;
-}
-
 std::optional<Reconciler::TimePoint> Reconciler::make_right(const ServiceAccount& account,
                                                             const Wanted& wanted) {
-  const std::string key = key_of(account.meta);
+  TimePoint renew_at;
   try {
-    // Ours under another name (the secret-name annotation changed): withdrawn first.
-    std::optional<Secret> cached;
-    for (auto& secret : parts_.secrets(account.meta.namespace_name)) {
-      if (secret.meta.name == wanted.secret_name) {
-        cached = std::move(secret);
-      } else if (text_of(secret.meta.labels, kServiceAccountLabel) == account.meta.name) {
-        withdraw(parts_.api, secret, account.meta.name, provision_);
-      }
-    }
-    std::optional<Written> written;
-    {
-      const std::lock_guard lock(mutex_);
-      if (const auto it = written_.find(key); it != written_.end()) {
-        written = it->second;
-      }
-    }
-    if (written &&
-        (written->robot != wanted.identity.robot || written->secret_name != wanted.secret_name ||
-         written->account_uid != account.meta.uid)) {
-      return provision_now(account, kReplaced);
-    }
-    if (!written && (written = adoptable(account, wanted, cached))) {
-      parts_.log.info("{}: Secret {} is valid until its renewal; kept", who(account),
-                      wanted.secret_name);
-      const std::lock_guard lock(mutex_);
-      written_[key] = *written;
-    }
-    if (!written) {
-      const bool other_robot =
-          cached && text_of(cached->meta.annotations, kRobotKey) != wanted.identity.robot;
-      return provision_now(account, other_robot ? kReplaced : kCreated);
-    }
-    if (parts_.clock.monotonic() >= written->renew_at) {
-      return provision_now(account, kRefreshed);
-    }
-    if (!in_place(account, *written, cached)) {
-      return provision_now(account, kRestored);
-    }
-    return written->renew_at;
+    renew_at = secret_in_place(account, wanted);
   } catch (const Failure& failure) {
-    return retry_later(account, kFailed, failure.what());
+    if (const auto* provisioning = dynamic_cast<const ProvisionFailure*>(&failure);
+        provisioning != nullptr && provisioning->step() == ProvisionStep::kExchange) {
+      counts_.exchange.observe(provisioning->exchange_took());
+    }
+    return retry_later(account, failure_reason(failure), failure.what());
   }
+  return evict_stuck(account, wanted, renew_at);
+}
+
+Reconciler::TimePoint Reconciler::evict_stuck(const ServiceAccount& account, const Wanted& wanted,
+                                              TimePoint renew_at) {
+  if (!parts_.stuck_pods) {
+    return renew_at;
+  }
+  const auto pods = parts_.stuck_pods(account.meta.namespace_name);
+  if (pods.empty()) {
+    return renew_at;
+  }
+  const auto again =
+      evictor_.evict_stuck(account, wanted.secret_name, wanted.identity.registry, pods);
+  return again ? std::min(renew_at, *again) : renew_at;
+}
+
+// The Secret made what `wanted` asks for, written only where it must be: when to renew it.
+Reconciler::TimePoint Reconciler::secret_in_place(const ServiceAccount& account,
+                                                  const Wanted& wanted) {
+  const std::string key = key_of(account.meta);
+  // Ours under another name (the secret-name annotation changed): withdrawn first.
+  std::optional<Secret> cached;
+  for (auto& secret : parts_.secrets(account.meta.namespace_name)) {
+    if (secret.meta.name == wanted.secret_name) {
+      cached = std::move(secret);
+    } else if (text_of(secret.meta.labels, kServiceAccountLabel) == account.meta.name) {
+      withdraw(parts_.api, secret, account.meta.name, provision_);
+    }
+  }
+  std::optional<Written> written;
+  {
+    const std::lock_guard lock(mutex_);
+    if (const auto it = written_.find(key); it != written_.end()) {
+      written = it->second;
+    }
+  }
+  if (written &&
+      (written->robot != wanted.identity.robot || written->secret_name != wanted.secret_name ||
+       written->account_uid != account.meta.uid)) {
+    return provision_now(account, WriteReason::kReplaced);
+  }
+  if (!written && (written = adoptable(account, wanted, cached))) {
+    parts_.log.info("{}: Secret {} is valid until its renewal; kept", who(account),
+                    wanted.secret_name);
+    const std::lock_guard lock(mutex_);
+    written_[key] = *written;
+  }
+  if (!written) {
+    const bool other_robot =
+        cached && text_of(cached->meta.annotations, kRobotKey) != wanted.identity.robot;
+    return provision_now(account, other_robot ? WriteReason::kReplaced : WriteReason::kCreated);
+  }
+  if (parts_.clock.monotonic() >= written->renew_at) {
+    return provision_now(account, WriteReason::kRefreshed);
+  }
+  if (!in_place(account, *written, cached)) {
+    return provision_now(account, WriteReason::kRestored);
+  }
+  return written->renew_at;
 }
 
 std::optional<Reconciler::Written> Reconciler::adoptable(
@@ -185,7 +199,8 @@ std::optional<Reconciler::Written> Reconciler::adoptable(
                  .robot = wanted.identity.robot,
                  .account_uid = account.meta.uid,
                  .secret_sha256 = secret->dockerconfigjson_sha256,
-                 .renew_at = renewal_time(left)};
+                 .renew_at = renewal_time(left),
+                 .expires_unix = *expires};
 }
 
 bool Reconciler::in_place(const ServiceAccount& account, const Written& written,
@@ -204,55 +219,59 @@ bool Reconciler::in_place(const ServiceAccount& account, const Written& written,
   return true;
 }
 
-std::optional<Reconciler::TimePoint> Reconciler::provision_now(const ServiceAccount& account,
-                                                               const char* reason) {
+Reconciler::TimePoint Reconciler::provision_now(const ServiceAccount& account, WriteReason reason) {
   const Provisioned done = provision(parts_.api, parts_.quay_http, account, provision_, exchange_,
                                      parts_.clock, parts_.log);
+  counts_.exchange.observe(done.exchange_took);
+  count(counts_.writes, reason);
+  const auto expires_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                done.credential.expires_at.time_since_epoch())
+                                .count();
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       done.credential.valid_until - parts_.clock.monotonic());
   const Written written{.secret_name = done.secret_name,
                         .robot = done.credential.robot,
                         .account_uid = account.meta.uid,
                         .secret_sha256 = done.secret_sha256,
-                        .renew_at = renewal_time(left)};
+                        .renew_at = renewal_time(left),
+                        .expires_unix = expires_unix};
   {
     const std::lock_guard lock(mutex_);
     written_[key_of(account.meta)] = written;
     failures_.erase(key_of(account.meta));
   }
-  const std::string expires = rfc3339(std::chrono::duration_cast<std::chrono::seconds>(
-                                          done.credential.expires_at.time_since_epoch())
-                                          .count());
+  const std::string expires = rfc3339(expires_unix);
   const std::string message = "Secret " + done.secret_name + " holds a token for robot " +
                               done.credential.robot + ", valid until " + expires;
-  parts_.log.info("{}: {} ({})", who(account), message, reason);
-  parts_.events.record(account, EventType::kNormal, reason, message);
+  parts_.log.info("{}: {} ({})", who(account), message, event_reason(reason));
+  parts_.events.record(account, EventType::kNormal, event_reason(reason), message);
   return written.renew_at;
 }
 
-Reconciler::TimePoint Reconciler::retry_later(const ServiceAccount& account,
-                                              const std::string& reason,
+Reconciler::TimePoint Reconciler::retry_later(const ServiceAccount& account, FailureReason reason,
                                               const std::string& message) {
+  count(counts_.failures, reason);
   int failures = 0;
   {
     const std::lock_guard lock(mutex_);
     failures = ++failures_[key_of(account.meta)];
   }
   // Never sooner than base/2: full jitter alone may draw ~0 and spin on a broken Quay.
-  const auto delay = std::max(renewal_.retry_base / 2, backoff_delay(failures, renewal_.retry_base,
-                                                                     renewal_.retry_cap, uniform));
+  const auto delay =
+      std::max(renewal_.retry_base / 2,
+               backoff_delay(failures, renewal_.retry_base, renewal_.retry_cap, random_unit));
   const std::string retry = message + " (attempt " + std::to_string(failures) + "; again in " +
                             format_human(std::chrono::ceil<std::chrono::seconds>(delay)) +
                             "; a Secret already written is kept)";
   parts_.log.warn("{}", retry);
   if (!account.meta.uid.empty()) {
-    parts_.events.record(account, EventType::kWarning, reason, retry);
+    parts_.events.record(account, EventType::kWarning, kFailedReason, retry);
   }
   return parts_.clock.monotonic() + delay;
 }
 
 Reconciler::TimePoint Reconciler::renewal_time(std::chrono::milliseconds left) const {
-  return parts_.clock.monotonic() + renew_after(left, renewal_.renew_before, uniform());
+  return parts_.clock.monotonic() + renew_after(left, renewal_.renew_before, random_unit());
 }
 
 }  // namespace qcp::controller

@@ -1,7 +1,9 @@
 #include <algorithm>
 
 #include "controller/api_calls.hpp"
+#include "controller/reasons.hpp"
 #include "qcp/controller/provision.hpp"
+#include "qcp/controller/reconciler.hpp"
 #include "qcp/core/failure.hpp"
 
 namespace qcp::controller {
@@ -11,6 +13,11 @@ std::string delete_options(std::string_view resource_version) {
   // kube-api/05g: a precondition on the version read; a stale one is 409 and nothing goes.
   return R"({"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"resourceVersion":")" +
          std::string(resource_version) + R"("}})";
+}
+
+bool labelled(const Secret& secret, std::string_view account_name) {
+  const auto it = secret.meta.labels.find(kServiceAccountLabel);
+  return it != secret.meta.labels.end() && it->second == account_name;
 }
 
 bool managed(const Secret& secret) {
@@ -94,6 +101,41 @@ std::optional<ServiceAccount> withdraw(ApiClient& api, const Secret& secret,
   const std::string subject = who(secret.meta.namespace_name, account_name);
   delete_secret(api, secret, subject, settings);
   return drop_reference(api, secret.meta.namespace_name, account_name, secret.meta.name, settings);
+}
+
+// The annotation is gone (or the ServiceAccount): every Secret made for it goes too.
+std::optional<Reconciler::TimePoint> Reconciler::withdraw_all(const std::string& key) {
+  {
+    const std::lock_guard lock(mutex_);
+    written_.erase(key);
+    refused_.erase(key);
+  }
+  const auto slash = key.find('/');
+  const std::string account_name = key.substr(slash + 1);
+  for (const auto& secret : parts_.secrets(key.substr(0, slash))) {
+    if (!labelled(secret, account_name)) {
+      continue;
+    }
+    try {
+      const auto account = withdraw(parts_.api, secret, account_name, provision_);
+      parts_.log.info("{}: Secret {} removed: the ServiceAccount asks for no robot",
+                      who(secret.meta.namespace_name, account_name), secret.meta.name);
+      count(counts_.writes, WriteReason::kRemoved);
+      if (account) {
+        parts_.events.record(
+            *account, EventType::kNormal, event_reason(WriteReason::kRemoved),
+            "Secret " + secret.meta.name + " removed: the ServiceAccount no longer names a robot");
+      }
+    } catch (const Failure& failure) {
+      ServiceAccount subject;
+      subject.meta.name = account_name;
+      subject.meta.namespace_name = secret.meta.namespace_name;
+      return retry_later(subject, FailureReason::kApi, failure.what());
+    }
+  }
+  const std::lock_guard lock(mutex_);
+  failures_.erase(key);
+  return std::nullopt;
 }
 
 }  // namespace qcp::controller

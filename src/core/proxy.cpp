@@ -6,6 +6,7 @@
 
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
+#include "qcp/core/text.hpp"
 
 namespace qcp::core {
 namespace {
@@ -13,13 +14,6 @@ namespace {
 bool is_unreserved_or_sub_delim(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
          std::string_view("-._~!$&'()*+,;=%").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 }  // namespace
@@ -36,7 +30,7 @@ ProxyUrl parse_proxy_url(std::string_view text, std::string_view variable) {
   std::string_view rest = text;
   std::string scheme = "http";
   if (const auto colon_slashes = rest.find("://"); colon_slashes != std::string_view::npos) {
-    scheme = lower(rest.substr(0, colon_slashes));
+    scheme = ascii_lower(rest.substr(0, colon_slashes));
     const bool plain_scheme =
         !scheme.empty() && std::all_of(scheme.begin(), scheme.end(), [](char c) {
           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '-' ||

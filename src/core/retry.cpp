@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <random>
 #include <string>
 
 namespace qcp::core {
@@ -95,6 +96,11 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
   const auto now_ms = std::chrono::floor<milliseconds>(now.time_since_epoch());
   const auto at_ms = std::chrono::duration_cast<milliseconds>(at->time_since_epoch());
   return std::clamp(at_ms - now_ms, milliseconds{0}, kDay);
+}
+
+double random_unit() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 
 }  // namespace qcp::core

@@ -82,6 +82,9 @@ TEST_F(ControllerDeploy, TwoUnprivilegedReplicasElectALeaderAndProbeTheHealthPor
   EXPECT_EQ(at(pod, "containers.0.livenessProbe.httpGet.path").text, "/healthz");
   EXPECT_EQ(at(pod, "containers.0.readinessProbe.httpGet.path").text, "/readyz");
   EXPECT_EQ(at(pod, "containers.0.ports.0.containerPort").text, "8081");
+  EXPECT_THAT(args, Contains("--metrics-bind-address=:8080"));
+  EXPECT_EQ(at(pod, "containers.0.ports.1.name").text, "metrics");
+  EXPECT_EQ(at(pod, "containers.0.ports.1.containerPort").text, "8080");
   // The Lease's namespace and the replica's name come from the pod itself.
   std::map<std::string, std::string> from_pod;
   for (const auto& variable : at(pod, "containers.0.env").items) {
@@ -107,6 +110,16 @@ TEST_F(ControllerDeploy, TwoUnprivilegedReplicasElectALeaderAndProbeTheHealthPor
   };
   EXPECT_EQ(selector(at(*budget, "spec.selector.matchLabels")),
             selector(at(*deployment, "spec.selector.matchLabels")));
+
+  // A ServiceMonitor finds the replicas through this Service: same pods, the named port.
+  const auto* service = rendered.find("Service");
+  ASSERT_NE(service, nullptr);
+  EXPECT_EQ(selector(at(*service, "spec.selector")),
+            selector(at(*deployment, "spec.selector.matchLabels")));
+  EXPECT_EQ(at(*service, "spec.ports.0.name").text, "metrics");
+  EXPECT_EQ(at(*service, "spec.ports.0.targetPort").text, "metrics");
+  EXPECT_EQ(selector(at(*service, "metadata.labels")).at("app.kubernetes.io/component"),
+            "controller");
 }
 
 TEST_F(ControllerDeploy, ClusterRbacIsExactlyWhatTheControllerUses) {

@@ -3,9 +3,13 @@
 // (as a kubelet uses a pod's imagePullSecrets): renewed across several expiries of 6-second
 // Quay tokens with pulls still working, withdrawn with the annotation, written by one of two
 // replicas only, and the Lease released on SIGTERM.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <map>
@@ -31,6 +35,39 @@ constexpr const char* kLeaderToken = "leader-token-0123456789abcdef";
 constexpr const char* kStandbyToken = "standby-token-0123456789abcdef";
 constexpr const char* kRobotAnnotation = "quay.io/federated-robot-account";
 
+// A loopback port free now (bound and let go): where a replica's endpoints are asked for.
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// GET http://127.0.0.1:PORT/PATH as a probe or a scrape sends it: the whole answer, or "".
+std::string http_get(std::uint16_t port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: e2e\r\n\r\n";
+    static_cast<void>(::send(fd, request.data(), request.size(), MSG_NOSIGNAL));
+    std::array<char, 4096> buffer{};
+    for (ssize_t got; (got = ::recv(fd, buffer.data(), buffer.size(), 0)) > 0;) {
+      reply.append(buffer.data(), static_cast<std::size_t>(got));
+    }
+  }
+  ::close(fd);
+  return reply;
+}
+
 class ControllerE2e : public RealRegistry {
  protected:
   ControllerE2e() {
@@ -55,12 +92,14 @@ class ControllerE2e : public RealRegistry {
               "controller\n");
     return path.string();
   }
-  std::vector<std::string> controller_args(const char* token) {
+  std::vector<std::string> controller_args(const char* token, std::uint16_t metrics_port = 0,
+                                           std::uint16_t health_port = 0) {
     return {"controller", "--kubeconfig", kubeconfig(token), "--quay-host", quay_.host(),
             "--registry", registry_->host(), "--ca-file", ca_file_, "--renew-before", "2s",
             "--leader-elect", "--leader-election-namespace", "qcp-system", "--log-level", "debug",
-            // An ephemeral port: two replicas run on this one machine.
-            "--health-probe-bind-address=127.0.0.1:0"};
+            // Loopback ports: two replicas run on this one machine.
+            "--health-probe-bind-address=127.0.0.1:" + std::to_string(health_port),
+            "--metrics-bind-address=127.0.0.1:" + std::to_string(metrics_port)};
   }
   // The Secret's .dockerconfigjson, as the API server holds it (base64), or "".
   [[nodiscard]] std::string secret_data(const std::string& name = "puller-quay-pull") const {
@@ -86,6 +125,10 @@ class ControllerE2e : public RealRegistry {
 
 TEST_P(ControllerE2e, ItsSecretPullsAcrossSeveralExpiriesAndGoesWithTheAnnotation) {
   ASSERT_EQ(push().exit_code, 0) << registry_->log();
+  const std::uint16_t metrics_port = free_port();
+  const std::uint16_t health_port = free_port();
+  std::string metrics;
+  std::string ready;
   std::vector<std::string> seen;
   std::vector<int> pulls;
   std::string last_error;
@@ -106,6 +149,8 @@ TEST_P(ControllerE2e, ItsSecretPullsAcrossSeveralExpiriesAndGoesWithTheAnnotatio
           pulls.push_back(pulled.exit_code);
           last_error = pulled.exit_code == 0 ? last_error : pulled.err;
         }
+        metrics = http_get(metrics_port, "/metrics");
+        ready = http_get(health_port, "/readyz");
         api_.annotate("ci", "puller", kRobotAnnotation, std::nullopt);
         withdrawn = eventually([&] {
           const auto account = api_.service_account("ci", "puller");
@@ -116,7 +161,8 @@ TEST_P(ControllerE2e, ItsSecretPullsAcrossSeveralExpiriesAndGoesWithTheAnnotatio
     });
   };
   const auto controller =
-      run_process(kBinary, controller_args(kLeaderToken), {"PATH=/usr/bin:/bin"}, "", options);
+      run_process(kBinary, controller_args(kLeaderToken, metrics_port, health_port),
+                  {"PATH=/usr/bin:/bin"}, "", options);
   driver.join();
   EXPECT_EQ(pulls, (std::vector<int>{0, 0, 0})) << last_error << controller.err;
   ASSERT_EQ(seen.size(), 3U);
@@ -140,6 +186,16 @@ TEST_P(ControllerE2e, ItsSecretPullsAcrossSeveralExpiriesAndGoesWithTheAnnotatio
     expect_no_leak(event.dump(), tokens);
   }
   EXPECT_EQ(created, 1U);
+  // What a scrape and a probe saw, between the pulls and the withdrawal.
+  EXPECT_THAT(ready, ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(metrics, HasSubstr("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nquay_credential_provider_leader 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nquay_credential_provider_managed_secrets 1\n"));
+  EXPECT_THAT(metrics,
+              HasSubstr("\nquay_credential_provider_secret_writes_total{reason=\"created\"} 1\n"));
+  EXPECT_THAT(metrics,
+              ::testing::ContainsRegex("secret_writes_total\\{reason=\"refreshed\"\\} [1-9]"));
+  expect_no_leak(metrics, tokens);
 }
 
 // A controller process run on a thread of the test's: its pid once started, its result once
@@ -188,7 +244,7 @@ TEST_P(ControllerE2e, OfTwoReplicasOnlyTheLeaderWritesAndTheOtherTakesOverOnSigt
     return writes;
   };
   Replica leader(controller_args(kLeaderToken));
-  ASSERT_TRUE(eventually([&] { return !secret_data().empty(); }, 60s));
+  ASSERT_TRUE(eventually([&] { return !secret_data().empty(); }, 60s)) << leader.stop().err;
   Replica standby(controller_args(kStandbyToken));
   // The standby has listed and watched, and asked for the Lease a few times: it wrote nothing.
   ASSERT_TRUE(eventually([&] {
@@ -209,7 +265,12 @@ TEST_P(ControllerE2e, OfTwoReplicasOnlyTheLeaderWritesAndTheOtherTakesOverOnSigt
   quay_.add_robot("team+second", {{quay_.issuer_url(), "system:serviceaccount:ci:second", {}}});
   api_.add_service_account("ci", "second", {{kRobotAnnotation, "team+second"}});
   EXPECT_TRUE(eventually([&] { return !secret_data("second-quay-pull").empty(); }));
-  EXPECT_THAT(writes_by(standby_header), ::testing::Contains("POST /api/v1/namespaces/ci/secrets"));
+  // The fake records a request once it has answered it: the Secret can be read a moment before.
+  EXPECT_TRUE(eventually([&] {
+    const auto writes = writes_by(standby_header);
+    return std::find(writes.begin(), writes.end(), "POST /api/v1/namespaces/ci/secrets") !=
+           writes.end();
+  })) << ::testing::PrintToString(writes_by(standby_header));
   const auto& second = standby.stop();
   EXPECT_EQ(second.exit_code, 0) << second.err;
   EXPECT_THAT(second.err, HasSubstr("this replica"));  // "... leads"

@@ -9,8 +9,8 @@
 #include <set>
 #include <thread>
 
+#include "controller_fixture.hpp"
 #include "eventually.hpp"
-#include "kube_fixture.hpp"
 #include "no_leak.hpp"
 #include "qcp/controller/controller.hpp"
 #include "qcp/core/log.hpp"
@@ -23,82 +23,9 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-constexpr const char* kRobot = "team+puller";
-constexpr const char* kRobotKey = "quay.io/federated-robot-account";
-constexpr const char* kSecret = "puller-quay-pull";
-
-// Quay's tokens live 4 s here, so renewals come every ~2 s (half their life).
-FakeQuayOptions short_tokens() {
-  FakeQuayOptions options;
-  options.token_lifetime = 4s;
-  return options;
-}
-
-class ControllerLoop : public KubeFixture {
+class ControllerLoop : public ControllerFixture {
  protected:
-  explicit ControllerLoop(FakeQuayOptions options = {}) : KubeFixture(options) {
-    quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:team-a:puller", {}}});
-    api_.add_service_account("team-a", "puller", {{kRobotKey, kRobot}});
-    settings_.provision.quay_host = quay_.host();
-    settings_.exchange.trust = {
-        .ca_file = "", .ca_dir = "", .ca_pem = pki_.ca_pem(), .source = "test CA"};
-    settings_.renewal = {.renew_before = 1s, .retry_base = 200ms, .retry_cap = 1s};
-    settings_.instance = "qcp-controller-0";
-    settings_.workers = 2;
-  }
-  ~ControllerLoop() override { stop(); }
-
-  void start() {
-    stop_ = std::make_unique<StopFlag>();
-    controller_ =
-        std::make_unique<controller::Controller>(client_, quay_http_, settings_, clock_, *log_);
-    thread_ = std::thread([this] { controller_->run(*stop_, [] { return true; }); });
-  }
-  void stop() {
-    if (thread_.joinable()) {
-      stop_->request();
-      thread_.join();
-    }
-  }
-  // The robot token a Secret's data holds.
-  [[nodiscard]] std::string token_in(const std::string& data) const {
-    const auto config = json::parse(base64_decode(data).value());
-    const auto auth = base64_decode(config["auths"][quay_.host()]["auth"].get<std::string>());
-    return auth.value().substr(auth->find(':') + 1);
-  }
-  [[nodiscard]] std::string data() const {
-    const auto secret = api_.secret("team-a", kSecret);
-    return secret ? (*secret)["data"][".dockerconfigjson"].get<std::string>() : std::string();
-  }
-  [[nodiscard]] std::vector<std::string> reasons() const {
-    std::vector<std::string> out;
-    for (const auto& event : api_.events()) {
-      out.push_back(event["reason"].get<std::string>());
-    }
-    return out;
-  }
-  [[nodiscard]] std::size_t count(const std::string& reason) const {
-    const auto all = reasons();
-    return static_cast<std::size_t>(std::count(all.begin(), all.end(), reason));
-  }
-  [[nodiscard]] json pull_secrets() const {
-    return api_.service_account("team-a", "puller").value().value("imagePullSecrets", json());
-  }
-  std::size_t exchanges() const {
-    std::size_t n = 0;
-    for (const auto& request : quay_.requests()) {
-      n += request.path.starts_with("/oauth2/federation/robot/token") ? 1U : 0U;
-    }
-    return n;
-  }
-
-  net::CurlHttpClient quay_http_;
-  std::ostringstream log_text_;
-  std::unique_ptr<Log> log_ = make_logger(log_text_, LogLevel::kDebug);
-  controller::ControllerSettings settings_;
-  std::unique_ptr<StopFlag> stop_;
-  std::unique_ptr<controller::Controller> controller_;
-  std::thread thread_;
+  explicit ControllerLoop(FakeQuayOptions options = {}) : ControllerFixture(options) {}
 };
 
 TEST_F(ControllerLoop, ProvisionsEachAnnotatedServiceAccountAndTellsItInAnEvent) {

@@ -1,8 +1,8 @@
-// Issue 21: the controller's probe endpoints over a real loopback socket: /healthz and /readyz
-// answer 200 "ok" or 503 with the reason, anything else 404; a client that sends nothing, or
-// an endless request line, is cut off without holding the next probe; bad addresses are usage
-// errors naming the flag.
-#include "qcp/controller/health_server.hpp"
+// Issues 21 and 25: the controller's plain-HTTP endpoints over a real loopback socket: /healthz
+// and /readyz answer 200 "ok" or 503 with the reason, /metrics the text format whole however
+// large, anything else 404; a client that sends nothing, or an endless request line, is cut off
+// without holding the next request; bad addresses are usage errors naming their flag.
+#include "qcp/controller/endpoint_server.hpp"
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
@@ -55,12 +55,15 @@ std::string get(std::uint16_t port, const std::string& path) {
 class Health : public ::testing::Test {
  protected:
   Health()
-      : server_("127.0.0.1:0", {.alive = [] { return std::string(); },
-                                .ready =
-                                    [this] {
-                                      return synced_.load() ? std::string()
-                                                            : std::string("not listed yet");
-                                    }}) {
+      : server_("--health-probe-bind-address", "127.0.0.1:0",
+                {{"/healthz", [] { return controller::probe_reply(""); }},
+                 {"/readyz",
+                  [this] { return controller::probe_reply(synced_ ? "" : "not listed yet"); }},
+                 {"/big", [] {
+                    return controller::EndpointReply{.status = 200,
+                                                     .content_type = "text/plain; version=0.0.4",
+                                                     .body = std::string(kBig, 'm')};
+                  }}}) {
     thread_ = std::thread([this] { server_.run(stop_); });
   }
   ~Health() override {
@@ -72,8 +75,9 @@ class Health : public ::testing::Test {
   Health(Health&&) = delete;
   Health& operator=(Health&&) = delete;
 
+  static constexpr std::size_t kBig = 3 * 1024 * 1024;  // more than a socket buffer holds
   std::atomic<bool> synced_{false};
-  controller::HealthServer server_;
+  controller::EndpointServer server_;
   core::StopFlag stop_;
   std::thread thread_;
 };
@@ -89,7 +93,9 @@ TEST_F(Health, ProbesAnswerWhatTheChecksSay) {
   EXPECT_THAT(ready, StartsWith("HTTP/1.1 200 OK\r\n"));
   EXPECT_THAT(ready, HasSubstr("Content-Length: 3\r\n"));
   EXPECT_THAT(ready, HasSubstr("\r\n\r\nok\n"));
-  EXPECT_THAT(get(server_.port(), "/metrics"), StartsWith("HTTP/1.1 404 Not Found\r\n"));
+  const auto unknown = get(server_.port(), "/metrics");
+  EXPECT_THAT(unknown, StartsWith("HTTP/1.1 404 Not Found\r\n"));
+  EXPECT_THAT(unknown, HasSubstr("not found: /big or /healthz or /readyz\n"));
   EXPECT_THAT(round_trip(server_.port(), "POST /healthz HTTP/1.1\r\n\r\n"),
               StartsWith("HTTP/1.1 404"));
 }
@@ -105,24 +111,33 @@ TEST_F(Health, ASilentOrEndlessClientIsCutOffAndTheNextProbeIsServed) {
   });
   EXPECT_THAT(get(server_.port(), "/healthz"), StartsWith("HTTP/1.1 200 OK\r\n"));
   EXPECT_LT(std::chrono::steady_clock::now() - started,
-            2 * controller::HealthServer::kReadTimeout + 1s);
+            2 * controller::EndpointServer::kReadTimeout + 1s);
   endless.join();
   ::close(silent);
 }
 
-TEST(HealthAddress, WhatIsNoIpAndPortIsAUsageErrorNamingTheFlag) {
-  const controller::HealthChecks none{.alive = [] { return std::string(); },
-                                      .ready = [] { return std::string(); }};
-  for (const char* bad : {"8081", "localhost:8081", ":99999", ":80a", "[nope]:1", "1.2.3:4"}) {
-    try {
-      controller::HealthServer server(bad, none);
-      ADD_FAILURE() << bad;
-    } catch (const core::Failure& failure) {
-      EXPECT_EQ(failure.code(), core::ExitCode::kUsage);
-      EXPECT_THAT(failure.what(), HasSubstr("--health-probe-bind-address")) << bad;
+TEST_F(Health, AnAnswerLargerThanTheSocketBufferArrivesWhole) {
+  const auto reply = get(server_.port(), "/big");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(reply, HasSubstr("Content-Type: text/plain; version=0.0.4\r\n"));
+  const auto body = reply.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_EQ(reply.size() - body - 4, kBig);
+}
+
+TEST(EndpointAddress, WhatIsNoIpAndPortIsAUsageErrorNamingItsFlag) {
+  for (const char* flag : {"--health-probe-bind-address", "--metrics-bind-address"}) {
+    for (const char* bad : {"8081", "localhost:8081", ":99999", ":80a", "[nope]:1", "1.2.3:4"}) {
+      try {
+        controller::EndpointServer server(flag, bad, {});
+        ADD_FAILURE() << bad;
+      } catch (const core::Failure& failure) {
+        EXPECT_EQ(failure.code(), core::ExitCode::kUsage);
+        EXPECT_THAT(failure.what(), HasSubstr(flag)) << bad;
+      }
     }
   }
-  const controller::HealthServer any(":0", none);
+  const controller::EndpointServer any("--metrics-bind-address", ":0", {});
   EXPECT_NE(any.port(), 0);
 }
 

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "kube_handlers.hpp"
+#include "kube_pods.hpp"
 #include "kube_replies.hpp"
 #include "kube_store.hpp"
 
@@ -127,6 +128,10 @@ struct FakeKubeApi::Impl {
       const std::lock_guard lock(mutex);
       return h::token_request(store, target, request.body, signer);
     }
+    if (target.resource == "pods" && target.subresource == "eviction" && verb == "create") {
+      const std::lock_guard lock(mutex);
+      return kube_pods::evict(store, target, request.body, refused_evictions);
+    }
     const bool writes =
         verb == "update" || verb == "patch" || (verb == "create" && target.resource == "secrets");
     if (target.resource == "leases" && verb != "get" && lease_writes_fail_now()) {
@@ -169,6 +174,7 @@ struct FakeKubeApi::Impl {
   std::size_t shed = 0;
   int shed_seconds = 1;
   std::size_t conflicts = 0;
+  std::size_t refused_evictions = 0;
 };
 
 FakeKubeApi::FakeKubeApi(const TestPki& pki)
@@ -224,7 +230,10 @@ const std::vector<Grant>& controller_grants() {
                                             {"create", "secrets"},
                                             {"update", "secrets"},
                                             {"delete", "secrets"},
-                                            {"create", "events"}};
+                                            {"create", "events"},
+                                            {"list", "pods"},
+                                            {"watch", "pods"},
+                                            {"create", "pods/eviction"}};
   return grants;
 }
 
@@ -288,30 +297,26 @@ void FakeKubeApi::set_image_pull_secrets(const std::string& ns, const std::strin
 
 std::optional<json> FakeKubeApi::create_pod(const std::string& ns, const std::string& name,
                                             const std::string& service_account,
-                                            const std::vector<std::string>& own_pull_secrets) {
-  const auto account = impl_->store.get({"serviceaccounts", ns, service_account});
-  if (!account) {
-    return std::nullopt;  // the ServiceAccount admission plugin refuses the pod
-  }
-  json pod = {{"metadata", {{"name", name}, {"namespace", ns}}},
-              {"spec",
-               {{"serviceAccountName", service_account},
-                {"containers", {{{"name", "main"}, {"image", "quay.example.com/team/app:v1"}}}}}}};
-  // kube-api/07a-07c: the ServiceAccount's imagePullSecrets are copied only when the pod names
-  // none, duplicates and all, and only now: the pod never gets later ones.
-  json secrets = json::array();
-  for (const auto& secret : own_pull_secrets) {
-    secrets.push_back({{"name", secret}});
-  }
-  if (secrets.empty()) {
-    secrets = account->value("imagePullSecrets", json::array());
-  }
-  if (!secrets.empty()) {
-    pod["spec"]["imagePullSecrets"] = secrets;
-  }
-  json stored;
-  impl_->store.create({"pods", ns, name}, pod, stored);
-  return stored;
+                                            const std::vector<std::string>& own_pull_secrets,
+                                            const std::string& image, bool controlled) {
+  return kube_pods::create_pod(
+      impl_->store, ns, name, service_account,
+      {.own_pull_secrets = own_pull_secrets, .image = image, .controlled = controlled});
+}
+
+void FakeKubeApi::set_pull_failure(const std::string& ns, const std::string& name,
+                                   const std::string& reason) {
+  kube_pods::set_pull_failure(impl_->store, ns, name, reason);
+}
+
+void FakeKubeApi::set_pod_phase(const std::string& ns, const std::string& name,
+                                const std::string& phase) {
+  kube_pods::set_phase(impl_->store, ns, name, phase);
+}
+
+void FakeKubeApi::refuse_evictions(std::size_t evictions) {
+  const std::lock_guard lock(impl_->mutex);
+  impl_->refused_evictions = evictions;
 }
 
 std::optional<json> FakeKubeApi::pod(const std::string& ns, const std::string& name) const {

@@ -13,6 +13,9 @@
 //   POST /api/v1/namespaces/{ns}/serviceaccounts/{n}/token      TokenRequest (04a-04c, 04e)
 //   POST /api/v1/namespaces/{ns}/secrets, GET|PUT|DELETE .../{n} (05a-05g)
 //   POST /api/v1/namespaces/{ns}/events                         (08a)
+//   GET  /api/v1[/namespaces/{ns}]/pods?fieldSelector=status.phase=Pending  LIST or WATCH
+//        (10a: unsupported field labels 400; a watch sees objects enter and leave a selector)
+//   POST /api/v1/namespaces/{ns}/pods/{n}/eviction              (10c, 10d, 10f, 10g)
 //   POST|GET|PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases[/{n}]: MicroTime and
 //        resourceVersion checked (09a-09d)
 //   anything else                                               404 NotFound Status
@@ -86,10 +89,17 @@ class FakeKubeApi final : public LoopbackHttpsServer {
   void delete_service_account(const std::string& ns, const std::string& name);
   // A pod created as the ServiceAccount admission plugin admits it (kube-api/07a-07c): the
   // account's imagePullSecrets copied in when the pod names none of its own. nullopt (refused)
-  // when the ServiceAccount does not exist.
-  std::optional<nlohmann::json> create_pod(const std::string& ns, const std::string& name,
-                                           const std::string& service_account,
-                                           const std::vector<std::string>& own_pull_secrets = {});
+  // when the ServiceAccount does not exist. Pending, one container running `image`; owned by a
+  // ReplicaSet (ownerReferences, controller: true) unless !controlled.
+  std::optional<nlohmann::json> create_pod(
+      const std::string& ns, const std::string& name, const std::string& service_account,
+      const std::vector<std::string>& own_pull_secrets = {},
+      const std::string& image = "quay.example.com/team/app:v1", bool controlled = true);
+  // The kubelet's status for a pod whose image cannot be pulled (kube-api/10b): Pending, the
+  // container waiting with `reason` (ErrImagePull, ImagePullBackOff) and the runtime's message.
+  void set_pull_failure(const std::string& ns, const std::string& name,
+                        const std::string& reason = "ImagePullBackOff");
+  void set_pod_phase(const std::string& ns, const std::string& name, const std::string& phase);
   [[nodiscard]] std::optional<nlohmann::json> pod(const std::string& ns,
                                                   const std::string& name) const;
   [[nodiscard]] std::optional<nlohmann::json> service_account(const std::string& ns,
@@ -112,6 +122,8 @@ class FakeKubeApi final : public LoopbackHttpsServer {
   // While down, every request's connection is reset and open watches end (the API server
   // restarting, or out of reach); up again, it serves what it held.
   void go_down(bool down);
+  // The next `evictions` evictions get an exhausted PodDisruptionBudget's 429 (kube-api/10d).
+  void refuse_evictions(std::size_t evictions);
   // While set, every write to a Lease answers 500 (etcd timing out): a leader cannot renew.
   void fail_lease_writes(bool fail);
   // Every open watch ends now (the API server closing streams, a load balancer's idle cut).

@@ -5,6 +5,7 @@
 
 #include "http_text.hpp"
 #include "jwt.hpp"
+#include "kube_pods.hpp"
 #include "kube_replies.hpp"
 #include "kube_validation.hpp"
 
@@ -153,6 +154,16 @@ Reply list(const KubeStore& store, const Target& target, const Query& query) {
   auto [items, revision] = store.list(target.resource, target.namespace_name);
   const std::string selector = query.contains("labelSelector") ? query.at("labelSelector") : "";
   std::erase_if(items, [&](const json& item) { return !selected(item, selector); });
+  // kube-api/10a: a field selector filters too; a label the resource does not serve is 400.
+  const std::string fields = query.contains("fieldSelector") ? query.at("fieldSelector") : "";
+  if (std::string unsupported;
+      !kube_pods::field_selected(target.resource, json::object(), fields, unsupported)) {
+    return kube_pods::unsupported_field(unsupported);
+  }
+  std::erase_if(items, [&](const json& item) {
+    std::string unsupported;
+    return !kube_pods::field_selected(target.resource, item, fields, unsupported).value_or(false);
+  });
   std::string start;
   if (const auto it = query.find("continue"); it != query.end() && !it->second.empty()) {
     const auto decoded = base64url_decode(it->second);

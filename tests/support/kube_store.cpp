@@ -59,8 +59,9 @@ void KubeStore::replace(const Key& key, nlohmann::json object, nlohmann::json& s
   }
   if (object != current) {
     object["metadata"]["resourceVersion"] = std::to_string(++revision_);
+    nlohmann::json previous = std::move(current);
     current = object;
-    record(std::get<0>(key), "MODIFIED", object);
+    record(std::get<0>(key), "MODIFIED", object, std::move(previous));
   }
   stored = current;
 }
@@ -83,10 +84,10 @@ std::uint64_t KubeStore::revision() const {
   return revision_;
 }
 
-void KubeStore::record(const std::string& resource, std::string type,
-                       const nlohmann::json& object) {
+void KubeStore::record(const std::string& resource, std::string type, const nlohmann::json& object,
+                       nlohmann::json previous) {
   auto& changes = history_[resource];
-  changes.push_back({revision_, std::move(type), object});
+  changes.push_back({revision_, std::move(type), object, std::move(previous)});
   while (changes.size() > kHistory) {
     oldest_[resource] = changes.front().revision;
     changes.pop_front();

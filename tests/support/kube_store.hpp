@@ -23,6 +23,9 @@ struct StoredChange {
   std::uint64_t revision = 0;
   std::string type;  // ADDED, MODIFIED, DELETED
   nlohmann::json object;
+  // MODIFIED: the state before, so a watch with a selector can tell an object that starts or
+  // stops matching (ADDED or DELETED to that watch, as the watch cache does).
+  nlohmann::json previous;
 };
 
 class KubeStore {
@@ -52,7 +55,8 @@ class KubeStore {
   void forget_history();
 
  private:
-  void record(const std::string& resource, std::string type, const nlohmann::json& object);
+  void record(const std::string& resource, std::string type, const nlohmann::json& object,
+              nlohmann::json previous = nullptr);
   std::string next_uid();
 
   static constexpr std::size_t kHistory = 100;

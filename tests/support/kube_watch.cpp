@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "kube_handlers.hpp"
+#include "kube_pods.hpp"
 #include "kube_replies.hpp"
 
 namespace qcp::test::kube_handlers {
@@ -16,23 +17,41 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::seconds kDefaultTimeout{1800};  // --min-request-timeout's order
 
-bool selected(const json& object, const Target& target, const std::string& selector) {
-  return (target.namespace_name.empty() ||
-          object["metadata"].value("namespace", "") == target.namespace_name) &&
-         kube_handlers::selected(object, selector);
+struct WatchSpec {
+  Target target;
+  std::string selector;
+  std::string field_selector;
+  std::uint64_t from = 0;
+  bool bookmarks = false;
+  std::chrono::seconds timeout{kDefaultTimeout};
+};
+
+bool selected(const json& object, const WatchSpec& spec) {
+  std::string unsupported;
+  return (spec.target.namespace_name.empty() ||
+          object["metadata"].value("namespace", "") == spec.target.namespace_name) &&
+         kube_handlers::selected(object, spec.selector) &&
+         kube_pods::field_selected(spec.target.resource, object, spec.field_selector, unsupported)
+             .value_or(false);
+}
+
+// What one change is to a watch with selectors: an object that starts matching is ADDED to it,
+// one that stops is DELETED (with its new state), one that never matched is nothing.
+std::string type_for(const StoredChange& change, const WatchSpec& spec) {
+  const bool now = selected(change.object, spec);
+  if (change.type != "MODIFIED" || change.previous.is_null()) {
+    return now ? change.type : "";
+  }
+  const bool before = selected(change.previous, spec);
+  if (now) {
+    return before ? "MODIFIED" : "ADDED";
+  }
+  return before ? "DELETED" : "";
 }
 
 std::string line(const std::string& type, const json& object) {
   return json{{"type", type}, {"object", object}}.dump() + "\n";
 }
-
-struct WatchSpec {
-  Target target;
-  std::string selector;
-  std::uint64_t from = 0;
-  bool bookmarks = false;
-  std::chrono::seconds timeout{kDefaultTimeout};
-};
 
 void stream_changes(const KubeStore& store, const WatchSpec& spec,
                     const std::atomic<unsigned>& epoch, ChunkSink& sink) {
@@ -60,8 +79,8 @@ void stream_changes(const KubeStore& store, const WatchSpec& spec,
     }
     for (const auto& change : *changes) {
       at = change.revision;
-      if (selected(change.object, spec.target, spec.selector) &&
-          !sink.send(line(change.type, with_kind(change.object, spec.target.resource)))) {
+      const std::string type = type_for(change, spec);
+      if (!type.empty() && !sink.send(line(type, with_kind(change.object, spec.target.resource)))) {
         return;
       }
     }
@@ -83,10 +102,15 @@ Reply watch(const KubeStore& store, const Target& target, const Query& query,
             const std::atomic<unsigned>& epoch) {
   WatchSpec spec{.target = target,
                  .selector = query.contains("labelSelector") ? query.at("labelSelector") : "",
+                 .field_selector = query.contains("fieldSelector") ? query.at("fieldSelector") : "",
                  .from = 0,
                  .bookmarks = query.contains("allowWatchBookmarks") &&
                               query.at("allowWatchBookmarks") == "true",
                  .timeout = kDefaultTimeout};
+  if (std::string unsupported; !kube_pods::field_selected(target.resource, json::object(),
+                                                          spec.field_selector, unsupported)) {
+    return kube_pods::unsupported_field(unsupported);  // kube-api/10a
+  }
   if (const auto it = query.find("timeoutSeconds"); it != query.end()) {
     spec.timeout = std::chrono::seconds{std::stoll(it->second)};
   }
@@ -105,7 +129,7 @@ Reply watch(const KubeStore& store, const Target& target, const Query& query,
   reply.headers = {{"Cache-Control", "no-cache, private"}, {"Content-Type", "application/json"}};
   reply.stream = [&store, &epoch, spec, initial = std::move(initial)](ChunkSink& sink) {
     for (const auto& object : initial) {
-      if (selected(object, spec.target, spec.selector) &&
+      if (selected(object, spec) &&
           !sink.send(line("ADDED", with_kind(object, spec.target.resource)))) {
         return;
       }

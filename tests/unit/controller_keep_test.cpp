@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "qcp/controller/controller.hpp"
+#include "qcp/controller/evictor.hpp"
 
 // Issue 21: "only annotated service accounts are kept in memory, and only the fields used".
 TEST(ControllerKeeps, OnlyAnnotatedAccountsAndOnlyTheFieldsItReads) {
@@ -9,13 +10,14 @@ TEST(ControllerKeeps, OnlyAnnotatedAccountsAndOnlyTheFieldsItReads) {
   account.meta.name = "puller";
   account.meta.annotations = {{"kubectl.kubernetes.io/last-applied-configuration", "{...}"},
                               {"quay.io/federated-robot-account", "team+puller"},
-                              {"quay-credential-provider/secret-name", "pull"}};
+                              {"quay-credential-provider/secret-name", "pull"},
+                              {"quay-credential-provider/verify-image", "quay.example.com/t/a"}};
   account.meta.labels = {{"app", "x"}};
   qcp::kube::ServiceAccount plain = account;
   plain.meta.annotations.erase("quay.io/federated-robot-account");
   EXPECT_FALSE(qcp::controller::keep_service_account(plain));
   ASSERT_TRUE(qcp::controller::keep_service_account(account));
-  EXPECT_EQ(account.meta.annotations.size(), 2U);
+  EXPECT_EQ(account.meta.annotations.size(), 3U);
   EXPECT_FALSE(
       account.meta.annotations.contains("kubectl.kubernetes.io/last-applied-configuration"));
   EXPECT_TRUE(account.meta.labels.empty());
@@ -32,4 +34,23 @@ TEST(ControllerKeeps, OnlyAnnotatedAccountsAndOnlyTheFieldsItReads) {
   qcp::kube::Secret foreign;
   foreign.meta.labels = {{"app.kubernetes.io/managed-by", "quay-credential-provider"}};
   EXPECT_FALSE(qcp::controller::keep_secret(foreign));  // whose it is unknown: not ours to act on
+}
+
+// Issue 25: of pending pods, only those that run as a ServiceAccount and cannot pull, without
+// their labels and annotations.
+TEST(ControllerKeeps, OnlyPendingPodsThatCannotPull) {
+  qcp::kube::Pod pod;
+  pod.meta.name = "web-1";
+  pod.meta.labels = {{"app", "web"}};
+  pod.meta.annotations = {{"big", std::string(4096, 'x')}};
+  pod.service_account = "puller";
+  qcp::kube::Pod starting = pod;
+  EXPECT_FALSE(qcp::controller::keep_stuck_pod(starting));  // ContainerCreating: nothing failed
+  pod.failed_pulls = {{.image = "quay.example.com/team/app:v1", .reason = "ImagePullBackOff"}};
+  qcp::kube::Pod going = pod;
+  going.meta.deleting = true;
+  EXPECT_FALSE(qcp::controller::keep_stuck_pod(going));
+  ASSERT_TRUE(qcp::controller::keep_stuck_pod(pod));
+  EXPECT_TRUE(pod.meta.labels.empty());
+  EXPECT_TRUE(pod.meta.annotations.empty());
 }

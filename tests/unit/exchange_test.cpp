@@ -162,25 +162,33 @@ TEST(Exchange, DescribesAnswersWithoutQuaysJson) {
   HttpResponse html{.status = 500,
                     .content_type = "text/html",
                     .body = "<html><body>Internal</body></html>",
-                    .retry_after = std::nullopt};
+                    .retry_after = std::nullopt,
+                    .www_authenticate = std::nullopt};
   EXPECT_THAT(failure_for(html),
               HasSubstr("(HTTP 500) with an HTML page, not Quay's JSON - Quay failed "
                         "while verifying the token"));
   html.status = 405;
   EXPECT_THAT(failure_for(html), HasSubstr("needs Quay 3.13 or later"));
-  EXPECT_THAT(
-      failure_for(HttpResponse{.status = 404, .content_type = "", .body = "", .retry_after = {}}),
-      HasSubstr("(HTTP 404) with an empty body"));
-  EXPECT_THAT(
-      failure_for(HttpResponse{.status = 302, .content_type = "", .body = "", .retry_after = {}}),
-      HasSubstr("redirects are not followed"));
+  EXPECT_THAT(failure_for(HttpResponse{.status = 404,
+                                       .content_type = "",
+                                       .body = "",
+                                       .retry_after = {},
+                                       .www_authenticate = {}}),
+              HasSubstr("(HTTP 404) with an empty body"));
+  EXPECT_THAT(failure_for(HttpResponse{.status = 302,
+                                       .content_type = "",
+                                       .body = "",
+                                       .retry_after = {},
+                                       .www_authenticate = {}}),
+              HasSubstr("redirects are not followed"));
 }
 
 TEST(Exchange, RejectsSuccessfulAnswersWithoutAUsableToken) {
   EXPECT_THAT(failure_for(HttpResponse{.status = 200,
                                        .content_type = "text/html",
                                        .body = "<html>login</html>",
-                                       .retry_after = {}}),
+                                       .retry_after = {},
+                                       .www_authenticate = {}}),
               HasSubstr("answered HTTP 200 with an HTML page"));
   EXPECT_THAT(failure_for(test::json_response(200, {{"access_token", "x"}})),
               HasSubstr("without a \"token\""));

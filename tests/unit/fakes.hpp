@@ -67,7 +67,8 @@ inline HttpResponse json_response(long status, const nlohmann::json& body) {
   return HttpResponse{.status = status,
                       .content_type = "application/json",
                       .body = body.dump(),
-                      .retry_after = std::nullopt};
+                      .retry_after = std::nullopt,
+                      .www_authenticate = std::nullopt};
 }
 
 // A node with only the given files and directories.

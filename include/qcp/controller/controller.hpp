@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "qcp/controller/metrics.hpp"
 #include "qcp/controller/namespace.hpp"
 #include "qcp/controller/reconciler.hpp"
+#include "qcp/controller/verifier.hpp"
 #include "qcp/core/stop_flag.hpp"
 
 namespace qcp::controller {
@@ -21,9 +23,15 @@ struct ControllerSettings {
   ExchangeSettings exchange;
   RenewalSettings renewal;
   std::vector<std::string> namespaces;  // --namespace: empty for every namespace
-  int workers = 4;                      // --workers: provisionings at once (toward Quay too)
-  std::string instance;                 // this replica, for Events: the pod's name
+  bool evict = true;                    // --no-evict: pods stuck without the Secret are left
+  bool verify_only = false;             // --verify-only: no Secret written, the path verified
+  VerifySettings verify;
+  int workers = 4;       // --workers: provisionings at once (toward Quay too)
+  std::string instance;  // this replica, for Events: the pod's name
   std::chrono::seconds watch_timeout{300};
+  // One reconcile makes a handful of requests, each under its own deadline (30 s toward the API
+  // server by default, the exchange's total toward Quay): far longer than all of them is a hang.
+  std::chrono::milliseconds stuck_after{std::chrono::minutes{10}};
 };
 
 // What the informers keep: a ServiceAccount that names a robot, with only the annotations the
@@ -47,6 +55,14 @@ class Controller {
   void run(const StopFlag& stop, const std::function<bool()>& leading);
   // Every informer has listed once.
   [[nodiscard]] bool synced() const;
+  // "" while every informer's last LIST or watch was answered, else which is failing.
+  [[nodiscard]] std::string watch_problem() const;
+  // "" unless a worker has been in one reconcile for longer than every deadline in it allows
+  // (a hang no request timeout ends): what /healthz reports, so the kubelet restarts us.
+  [[nodiscard]] std::string stuck_worker() const;
+  // The controller's series: managed Secrets, writes and failures by reason, exchange
+  // latency, the earliest expiry, and each watched resource's LISTs and watches.
+  void write_metrics(PrometheusText& out) const;
 
  private:
   struct Impl;

@@ -1,13 +1,15 @@
 #pragma once
 
-// The controller's probe endpoints, plain HTTP as kubelet probes speak it: GET /healthz (the
-// process and its loops are running) and GET /readyz (every informer has listed once), each
-// "ok" with 200 or what is missing with 503. One connection at a time, each read bounded in
-// size and time, so a stuck or hostile client holds it for at most kReadTimeout.
+// The controller's plain-HTTP endpoints, as kubelet probes and Prometheus speak to them: a GET
+// of a known path gets what its handler answers, anything else 404. Used twice: the probes
+// (/healthz, /readyz on --health-probe-bind-address) and the metrics (/metrics on
+// --metrics-bind-address). One connection at a time, each read bounded in size and time, so a
+// stuck or hostile client holds it for at most kReadTimeout.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "qcp/controller/namespace.hpp"
@@ -16,18 +18,22 @@
 
 namespace qcp::controller {
 
-struct HealthChecks {
-  std::function<std::string()> alive;  // "" when healthy, else why not
-  std::function<std::string()> ready;
+struct EndpointReply {
+  int status = 200;  // 200 or 503
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
 };
 
-class HealthServer {
+// Path (without the query) -> what it answers, computed for each request.
+using EndpointRoutes = std::map<std::string, std::function<EndpointReply()>, std::less<>>;
+
+class EndpointServer {
  public:
   static constexpr std::chrono::milliseconds kReadTimeout{2000};
 
   // Binds `address` (":8081" for every interface, "127.0.0.1:8081", "[::1]:0"); throws Failure
-  // (kUsage) for an address that is no IP literal and port, or that cannot be bound.
-  HealthServer(const std::string& address, HealthChecks checks);
+  // (kUsage) naming `flag` for an address that is no IP literal and port, or cannot be bound.
+  EndpointServer(std::string_view flag, const std::string& address, EndpointRoutes routes);
   // Serves until `stop`.
   void run(const StopFlag& stop);
   [[nodiscard]] std::uint16_t port() const { return port_; }
@@ -37,7 +43,14 @@ class HealthServer {
 
   UniqueFd listener_;
   std::uint16_t port_ = 0;
-  HealthChecks checks_;
+  EndpointRoutes routes_;
 };
+
+// Throws Failure (kUsage) naming `flag` unless `address` is [IP]:PORT (checked with the flags,
+// before anything is sent; binding it may still fail later).
+void check_bind_address(std::string_view flag, const std::string& address);
+
+// "" (healthy) -> 200 "ok", else 503 with the reason: what a probe endpoint answers.
+EndpointReply probe_reply(const std::string& problem);
 
 }  // namespace qcp::controller

@@ -19,12 +19,14 @@
 #include "qcp/core/stop_flag.hpp"
 #include "qcp/kube/api_client.hpp"
 #include "qcp/kube/objects.hpp"
+#include "qcp/kube/pod.hpp"
 
 namespace qcp::controller {
 
 struct WatchedResource {
   std::string path;            // "/api/v1/serviceaccounts", "/api/v1/namespaces/NS/secrets"
   std::string label_selector;  // "" for every object
+  std::string field_selector;  // "status.phase=Pending" (kube-api/10a); "" for every object
   int page_size = 500;
   // How long the API server keeps one watch open (timeoutSeconds). client-go picks 5-10 min.
   std::chrono::seconds watch_timeout{300};
@@ -38,6 +40,8 @@ struct InformerCounts {
   std::atomic<unsigned> lists{0};    // complete LISTs (the first, and each relist)
   std::atomic<unsigned> watches{0};  // WATCH requests opened
   std::atomic<unsigned> failures{0};
+  // Failures since the API server last answered a LIST or sent a watch event: 0 while healthy.
+  std::atomic<unsigned> failing{0};
 };
 
 template <typename Object>
@@ -62,6 +66,7 @@ class Informer {
   // The kept objects whose key starts with `prefix` ("ns/"), copied.
   [[nodiscard]] std::vector<Object> objects(std::string_view prefix = {}) const;
   [[nodiscard]] const InformerCounts& counts() const { return counts_; }
+  [[nodiscard]] const std::string& path() const { return resource_.path; }
 
  private:
   enum class WatchEnd { kResume, kRelist, kFailed };
@@ -87,5 +92,6 @@ class Informer {
 
 extern template class Informer<ServiceAccount>;
 extern template class Informer<Secret>;
+extern template class Informer<Pod>;
 
 }  // namespace qcp::controller

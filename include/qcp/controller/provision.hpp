@@ -52,15 +52,38 @@ Wanted wanted_for(const ServiceAccount& account, const ProvisionSettings& settin
 
 struct Provisioned {
   std::string secret_name;
+  std::chrono::microseconds exchange_took{0};  // the exchange at Quay, retries included
   RobotCredential credential;  // its token is wiped: what is left says when it expires
   std::string secret_sha256;   // Secret::dockerconfigjson_sha256 of what was written
   bool secret_created = false;
   bool reference_added = false;
 };
 
+// A TokenRequest for the ServiceAccount itself (audience settings.audience, the least lifetime):
+// the identity Quay's federation binding trusts. Throws Failure naming the ServiceAccount.
+std::string service_account_token(ApiClient& api, const ServiceAccount& account,
+                                  const ProvisionSettings& settings);
+
+// Where a provisioning stopped, for metrics and Events: the API server's TokenRequest, Quay's
+// exchange, or a write of the Secret or the ServiceAccount.
+enum class ProvisionStep { kTokenRequest, kExchange, kWrite };
+
+class ProvisionFailure : public Failure {
+ public:
+  ProvisionFailure(const Failure& failure, ProvisionStep step, std::chrono::microseconds took)
+      : Failure(failure.code(), failure.what()), step_(step), exchange_took_(took) {}
+  [[nodiscard]] ProvisionStep step() const { return step_; }
+  // How long the exchange took before it failed (0 unless step() is kExchange).
+  [[nodiscard]] std::chrono::microseconds exchange_took() const { return exchange_took_; }
+
+ private:
+  ProvisionStep step_;
+  std::chrono::microseconds exchange_took_;
+};
+
 // TokenRequest -> exchange -> Secret created or updated -> imagePullSecrets. Every step under
 // `settings.api_timeout` or the exchange's own deadline; writes conditional on the version read
-// (409: read again, at most write_attempts times). Throws Failure with one line: the API
+// (409: read again, at most write_attempts times). Throws ProvisionFailure with one line: the API
 // server's or Quay's own words, never a token.
 Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccount& account,
                       const ProvisionSettings& settings, ExchangeSettings exchange,

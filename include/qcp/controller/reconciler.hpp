@@ -5,7 +5,10 @@
 // when the robot changes, withdrawn when the annotation goes. Called by the workers for one key
 // at a time (the work queue sees to that); answers when to look at the key again.
 
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -14,6 +17,8 @@
 #include <vector>
 
 #include "qcp/controller/events.hpp"
+#include "qcp/controller/evictor.hpp"
+#include "qcp/controller/metrics.hpp"
 #include "qcp/controller/namespace.hpp"
 #include "qcp/controller/provision.hpp"
 
@@ -27,9 +32,26 @@ struct RenewalSettings {
   std::chrono::milliseconds retry_cap{300000};
 };
 
+// Why a Secret was written (each has its Event reason), and why a reconcile failed.
+enum class WriteReason : std::uint8_t { kCreated, kRefreshed, kRestored, kReplaced, kRemoved };
+inline constexpr std::array<std::string_view, 5> kWriteReasonNames{
+    "created", "refreshed", "restored", "replaced", "removed"};
+enum class FailureReason : std::uint8_t { kTokenRequest, kExchange, kApi, kInvalidAnnotation };
+inline constexpr std::array<std::string_view, 4> kFailureReasonNames{"token_request", "exchange",
+                                                                     "api", "invalid_annotation"};
+
+// What the reconciler has done, for /metrics.
+struct ReconcilerCounts {
+  std::array<std::atomic<std::uint64_t>, kWriteReasonNames.size()> writes{};
+  std::array<std::atomic<std::uint64_t>, kFailureReasonNames.size()> failures{};
+  LatencyHistogram exchange;  // each exchange at Quay, failed ones too
+};
+
 class Reconciler {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
+  // The pending pods of a namespace that cannot pull (the pod informer's); empty: no eviction.
+  using StuckPods = std::function<std::vector<Pod>(const std::string& namespace_name)>;
   struct Parts {
     ApiClient& api;
     HttpClient& quay_http;
@@ -37,6 +59,7 @@ class Reconciler {
     // ServiceAccount by key, and the managed Secrets of a namespace.
     std::function<std::optional<ServiceAccount>(const std::string& key)> account;
     std::function<std::vector<Secret>(const std::string& namespace_name)> secrets;
+    StuckPods stuck_pods;
     EventRecorder& events;
     const Clock& clock;
     Log& log;
@@ -49,6 +72,13 @@ class Reconciler {
   // Forgets what this replica wrote: after another leader's term, what the Secrets say counts.
   void forget_written();
 
+  [[nodiscard]] const ReconcilerCounts& counts() const { return counts_; }
+  [[nodiscard]] const Evictor& evictor() const { return evictor_; }
+  // The Secrets this replica keeps renewed (wrote or adopted), and the earliest of their
+  // tokens' expiries (Unix seconds; nullopt when there are none).
+  [[nodiscard]] std::size_t managed() const;
+  [[nodiscard]] std::optional<std::int64_t> earliest_expiry() const;
+
  private:
   // What this replica wrote for a ServiceAccount (or adopted from a Secret it finds valid).
   struct Written {
@@ -57,15 +87,20 @@ class Reconciler {
     std::string account_uid;
     std::string secret_sha256;
     TimePoint renew_at;
+    std::int64_t expires_unix = 0;  // what the Secret's expires annotation says
   };
   std::optional<TimePoint> withdraw_all(const std::string& key);
   std::optional<TimePoint> make_right(const ServiceAccount& account, const Wanted& wanted);
+  // Once the Secret is in place: its ServiceAccount's pods that were created without it are
+  // evicted. The sooner of `renew_at` and when to try evicting again.
+  TimePoint evict_stuck(const ServiceAccount& account, const Wanted& wanted, TimePoint renew_at);
   std::optional<Written> adoptable(const ServiceAccount& account, const Wanted& wanted,
                                    const std::optional<Secret>& secret) const;
   [[nodiscard]] bool in_place(const ServiceAccount& account, const Written& written,
                               const std::optional<Secret>& cached);
-  std::optional<TimePoint> provision_now(const ServiceAccount& account, const char* reason);
-  TimePoint retry_later(const ServiceAccount& account, const std::string& reason,
+  TimePoint secret_in_place(const ServiceAccount& account, const Wanted& wanted);
+  TimePoint provision_now(const ServiceAccount& account, WriteReason reason);
+  TimePoint retry_later(const ServiceAccount& account, FailureReason reason,
                         const std::string& message);
   [[nodiscard]] TimePoint renewal_time(std::chrono::milliseconds left) const;
 
@@ -73,7 +108,9 @@ class Reconciler {
   ProvisionSettings provision_;
   ExchangeSettings exchange_;
   RenewalSettings renewal_;
-  std::mutex mutex_;  // guards the maps: workers reconcile different keys at once
+  ReconcilerCounts counts_;
+  Evictor evictor_;
+  mutable std::mutex mutex_;  // guards the maps: workers reconcile different keys at once
   std::map<std::string, Written, std::less<>> written_;
   std::map<std::string, int, std::less<>> failures_;
   std::map<std::string, std::string, std::less<>> refused_;  // the last annotation problem told

@@ -58,6 +58,8 @@ struct HttpResponse {
   std::string content_type;
   std::string body;
   std::optional<std::string> retry_after;
+  // A registry's challenge (`Bearer realm="...",service="..."`): where its token endpoint is.
+  std::optional<std::string> www_authenticate;
 };
 
 // A request that got no HTTP answer. A value, not an exception: callers decide what it means.

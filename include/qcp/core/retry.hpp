@@ -13,6 +13,9 @@ std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds b
                                         std::chrono::milliseconds cap,
                                         const std::function<double()>& uniform);
 
+// A uniform draw in [0, 1) from a per-thread engine seeded once: jitter, not cryptography.
+double random_unit();
+
 // Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, as a wait from `now`.
 // nullopt when malformed; a date in the past means "now".
 std::optional<std::chrono::milliseconds> parse_retry_after(

@@ -30,4 +30,33 @@ inline std::vector<std::string> split(std::string_view text, char separator) {
   return pieces;
 }
 
+// ASCII letters lowered; every other byte as it is (host names compare this way).
+inline std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  return out;
+}
+
+// A URL query value: RFC 3986's unreserved characters (and those in `also_kept`) as they are,
+// every other byte %XX.
+inline std::string percent_encoded(std::string_view text, std::string_view also_kept = {}) {
+  constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved || also_kept.find(c) != std::string_view::npos) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4U];
+      out += kHex[byte & 0xFU];
+    }
+  }
+  return out;
+}
+
 }  // namespace qcp::core
