@@ -199,7 +199,7 @@ std::optional<Reconciler::Written> Reconciler::adoptable(
                  .robot = wanted.identity.robot,
                  .account_uid = account.meta.uid,
                  .secret_sha256 = secret->dockerconfigjson_sha256,
-                 .renew_at = renewal_time(left),
+                 .renew_at = renewal_time(left, false),
                  .expires_unix = *expires};
 }
 
@@ -233,7 +233,7 @@ Reconciler::TimePoint Reconciler::provision_now(const ServiceAccount& account, W
                         .robot = done.credential.robot,
                         .account_uid = account.meta.uid,
                         .secret_sha256 = done.secret_sha256,
-                        .renew_at = renewal_time(left),
+                        .renew_at = renewal_time(left, reason == WriteReason::kCreated),
                         .expires_unix = expires_unix};
   {
     const std::lock_guard lock(mutex_);
@@ -270,8 +270,17 @@ Reconciler::TimePoint Reconciler::retry_later(const ServiceAccount& account, Fai
   return parts_.clock.monotonic() + delay;
 }
 
-Reconciler::TimePoint Reconciler::renewal_time(std::chrono::milliseconds left) const {
-  return parts_.clock.monotonic() + renew_after(left, renewal_.renew_before, random_unit());
+Reconciler::TimePoint Reconciler::renewal_time(std::chrono::milliseconds left, bool first) const {
+  auto wait = renew_after(left, renewal_.renew_before, random_unit());
+  if (first) {
+    // A first sync creates thousands of Secrets within minutes: drawing each one's first renewal
+    // from the last three quarters of the wait spreads the fleet over the whole cycle, where the
+    // usual 10% jitter alone would bring the same burst back every cycle.
+    constexpr double kEarliest = 0.25;
+    wait = std::chrono::milliseconds{static_cast<std::chrono::milliseconds::rep>(
+        static_cast<double>(wait.count()) * (kEarliest + (1.0 - kEarliest) * random_unit()))};
+  }
+  return parts_.clock.monotonic() + wait;
 }
 
 }  // namespace qcp::controller

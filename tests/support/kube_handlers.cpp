@@ -151,20 +151,15 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
 // kube-api/01a-01c, 01e: pages of `limit` after the continue token's start, every page at the
 // first page's resourceVersion.
 Reply list(const KubeStore& store, const Target& target, const Query& query) {
-  auto [items, revision] = store.list(target.resource, target.namespace_name);
   const std::string selector = query.contains("labelSelector") ? query.at("labelSelector") : "";
-  std::erase_if(items, [&](const json& item) { return !selected(item, selector); });
   // kube-api/10a: a field selector filters too; a label the resource does not serve is 400.
   const std::string fields = query.contains("fieldSelector") ? query.at("fieldSelector") : "";
   if (std::string unsupported;
       !kube_pods::field_selected(target.resource, json::object(), fields, unsupported)) {
     return kube_pods::unsupported_field(unsupported);
   }
-  std::erase_if(items, [&](const json& item) {
-    std::string unsupported;
-    return !kube_pods::field_selected(target.resource, item, fields, unsupported).value_or(false);
-  });
   std::string start;
+  std::optional<std::uint64_t> token_revision;
   if (const auto it = query.find("continue"); it != query.end() && !it->second.empty()) {
     const auto decoded = base64url_decode(it->second);
     const auto token = json::parse(decoded.value_or(""), nullptr, false);
@@ -172,25 +167,28 @@ Reply list(const KubeStore& store, const Target& target, const Query& query) {
       return r::status(400, "BadRequest", "invalid continue token: " + it->second);
     }
     start = token["start"].get<std::string>();
-    revision = token["rv"].get<std::uint64_t>();
+    token_revision = token["rv"].get<std::uint64_t>();
   }
-  std::erase_if(items, [&](const json& item) {
-    return item["metadata"].value("namespace", "") + "/" + item["metadata"].value("name", "") <
-           start;
-  });
-  json metadata = {{"resourceVersion", std::to_string(revision)}};
   const std::size_t limit =
       query.contains("limit") ? std::stoul(query.at("limit")) : std::size_t{0};
-  if (limit > 0 && items.size() > limit) {
-    metadata["continue"] = continue_token(revision, items[limit - 1]);
-    metadata["remainingItemCount"] = items.size() - limit;
-    items.resize(limit);
+  auto page =
+      store.list_page(target.resource, target.namespace_name, start, limit, [&](const json& item) {
+        std::string unsupported;
+        return selected(item, selector) &&
+               kube_pods::field_selected(target.resource, item, fields, unsupported)
+                   .value_or(false);
+      });
+  const std::uint64_t revision = token_revision.value_or(page.revision);
+  json metadata = {{"resourceVersion", std::to_string(revision)}};
+  if (page.remaining > 0) {
+    metadata["continue"] = continue_token(revision, page.items.back());
+    metadata["remainingItemCount"] = page.remaining;
   }
   json body = {{"kind", kind_of(target.resource) + "List"},
                {"apiVersion", "v1"},
                {"metadata", metadata},
                {"items", json::array()}};
-  for (auto& item : items) {
+  for (auto& item : page.items) {
     body["items"].push_back(without_kind(std::move(item)));
   }
   return r::object(200, body);

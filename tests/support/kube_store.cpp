@@ -1,5 +1,6 @@
 #include "kube_store.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "http_text.hpp"
@@ -26,6 +27,36 @@ std::pair<std::vector<nlohmann::json>, std::uint64_t> KubeStore::list(
     }
   }
   return {std::move(items), revision_};
+}
+
+KubeStore::Page KubeStore::list_page(const std::string& resource, const std::string& namespace_name,
+                                     const std::string& start, std::size_t limit,
+                                     const std::function<bool(const nlohmann::json&)>& keep) const {
+  const std::lock_guard lock(mutex_);
+  // Only keys are gathered and sorted: copying every object for every page of a 100,000-object
+  // list is what made paging slow, not the ordering.
+  std::vector<std::pair<std::string, const nlohmann::json*>> keys;
+  for (auto it = objects_.lower_bound({resource, "", ""});
+       it != objects_.end() && std::get<0>(it->first) == resource; ++it) {
+    if (!namespace_name.empty() && std::get<1>(it->first) != namespace_name) {
+      continue;
+    }
+    std::string key = std::get<1>(it->first) + "/" + std::get<2>(it->first);
+    if (key >= start && keep(it->second)) {
+      keys.emplace_back(std::move(key), &it->second);
+    }
+  }
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  Page page;
+  page.revision = revision_;
+  const std::size_t taken = limit == 0 ? keys.size() : std::min(limit, keys.size());
+  page.items.reserve(taken);
+  for (std::size_t i = 0; i < taken; ++i) {
+    page.items.push_back(*keys[i].second);
+  }
+  page.remaining = keys.size() - taken;
+  return page;
 }
 
 std::string KubeStore::next_uid() {

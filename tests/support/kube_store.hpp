@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -38,6 +39,17 @@ class KubeStore {
   // and name, as a LIST reads them; and the store's revision then.
   [[nodiscard]] std::pair<std::vector<nlohmann::json>, std::uint64_t> list(
       const std::string& resource, const std::string& namespace_name) const;
+  // One LIST page, as etcd orders keys ("namespace/name" as a string): the objects of
+  // `resource` in `namespace_name` ("" = all) whose key is not below `start` and that `keep`
+  // accepts, at most `limit` (0: all) copied; how many more there are; the store's revision.
+  struct Page {
+    std::vector<nlohmann::json> items;
+    std::size_t remaining = 0;
+    std::uint64_t revision = 0;
+  };
+  [[nodiscard]] Page list_page(const std::string& resource, const std::string& namespace_name,
+                               const std::string& start, std::size_t limit,
+                               const std::function<bool(const nlohmann::json&)>& keep) const;
   // Creates (metadata.uid, resourceVersion, creationTimestamp set); false when it exists.
   bool create(const Key& key, nlohmann::json object, nlohmann::json& stored);
   // Replaces: the new revision, or the same when nothing changed (kube-api/05e).

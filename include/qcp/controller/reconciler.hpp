@@ -102,7 +102,8 @@ class Reconciler {
   TimePoint provision_now(const ServiceAccount& account, WriteReason reason);
   TimePoint retry_later(const ServiceAccount& account, FailureReason reason,
                         const std::string& message);
-  [[nodiscard]] TimePoint renewal_time(std::chrono::milliseconds left) const;
+  // When to renew a token with `left` to live; `first` for a Secret just created.
+  [[nodiscard]] TimePoint renewal_time(std::chrono::milliseconds left, bool first) const;
 
   Parts parts_;
   ProvisionSettings provision_;
