@@ -67,6 +67,7 @@ mark_as_advanced(QCP_CARES_INCLUDE_DIR QCP_CARES_STATIC_LIBRARY)
 # OpenSSL is: the key below names everything that goes into the archive, so any change rebuilds it.
 # Two configures at once take turns.
 include(DebianSource)
+include(RunLogged)
 if(QCP_DEPS_CACHE_DIR)
   set(_qcp_curl_root "${QCP_DEPS_CACHE_DIR}/curl-${CMAKE_SYSTEM_PROCESSOR}")
   file(MAKE_DIRECTORY "${QCP_DEPS_CACHE_DIR}")
@@ -167,21 +168,8 @@ if(NOT EXISTS "${_qcp_curl_stamp}" OR NOT EXISTS "${QCP_CURL_LIBRARY}")
     else()
       set(_qcp_command "${CMAKE_COMMAND}" --build "${_qcp_curl_binary_dir}" -j ${_qcp_jobs})
     endif()
-    execute_process(
-      COMMAND ${_qcp_command}
-      RESULT_VARIABLE _qcp_rc
-      OUTPUT_FILE "${_qcp_curl_root}/${_qcp_step}.log"
-      ERROR_FILE "${_qcp_curl_root}/${_qcp_step}.log")
-    if(NOT _qcp_rc EQUAL 0)
-      file(READ "${_qcp_curl_root}/${_qcp_step}.log" _qcp_log)
-      string(LENGTH "${_qcp_log}" _qcp_length)
-      if(_qcp_length GREATER 4000)
-        math(EXPR _qcp_from "${_qcp_length} - 4000")
-        string(SUBSTRING "${_qcp_log}" ${_qcp_from} -1 _qcp_log)
-      endif()
-      message(FATAL_ERROR "StaticCurl: curl ${_qcp_step} failed (log: "
-                          "${_qcp_curl_root}/${_qcp_step}.log):\n${_qcp_log}")
-    endif()
+    qcp_run_logged("StaticCurl: curl ${_qcp_step}" "${_qcp_curl_root}/${_qcp_step}.log"
+                   COMMAND ${_qcp_command})
   endforeach()
   file(TOUCH "${_qcp_curl_stamp}")
 endif()

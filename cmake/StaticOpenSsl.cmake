@@ -23,6 +23,7 @@
 # Rebuilt only when the source version, the options or the compiler change.
 include_guard(GLOBAL)
 include(DebianSource)
+include(RunLogged)
 
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(_qcp_openssl_target linux-x86_64)
@@ -96,22 +97,9 @@ if(NOT EXISTS "${_qcp_openssl_stamp}")
     else()
       set(_qcp_command make install_dev "DESTDIR=${_qcp_openssl_stage}")
     endif()
-    execute_process(
-      COMMAND ${CMAKE_COMMAND} -E env ${_qcp_openssl_env} ${_qcp_command}
-      WORKING_DIRECTORY "${_qcp_openssl_root}/build"
-      RESULT_VARIABLE _qcp_rc
-      OUTPUT_FILE "${_qcp_openssl_root}/${_qcp_step}.log"
-      ERROR_FILE "${_qcp_openssl_root}/${_qcp_step}.log")
-    if(NOT _qcp_rc EQUAL 0)
-      file(READ "${_qcp_openssl_root}/${_qcp_step}.log" _qcp_log)
-      string(LENGTH "${_qcp_log}" _qcp_length)
-      if(_qcp_length GREATER 4000)
-        math(EXPR _qcp_from "${_qcp_length} - 4000")
-        string(SUBSTRING "${_qcp_log}" ${_qcp_from} -1 _qcp_log)
-      endif()
-      message(FATAL_ERROR "StaticOpenSsl: OpenSSL ${_qcp_step} failed (log: "
-                          "${_qcp_openssl_root}/${_qcp_step}.log):\n${_qcp_log}")
-    endif()
+    qcp_run_logged("StaticOpenSsl: OpenSSL ${_qcp_step}" "${_qcp_openssl_root}/${_qcp_step}.log"
+                   WORKING_DIRECTORY "${_qcp_openssl_root}/build"
+                   COMMAND ${CMAKE_COMMAND} -E env ${_qcp_openssl_env} ${_qcp_command})
   endforeach()
   file(TOUCH "${_qcp_openssl_stamp}")
 endif()
