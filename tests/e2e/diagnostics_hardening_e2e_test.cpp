@@ -9,7 +9,7 @@
 #include "subprocess.hpp"
 #include "temp_dir.hpp"
 
-namespace qcp::test {
+namespace qcp::test::diagnostics_hardening_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -97,4 +97,4 @@ TEST_F(CheckConfigHostile, GlobsWithManyStarsMatchInPolynomialTime) {
 }
 
 }  // namespace
-}  // namespace qcp::test
+}  // namespace qcp::test::diagnostics_hardening_test

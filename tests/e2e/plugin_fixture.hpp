@@ -16,7 +16,6 @@
 
 namespace qcp::test {
 
-inline constexpr const char* kRobot = "team+puller";
 inline constexpr const char* kV1 = "credentialprovider.kubelet.k8s.io/v1";
 
 // The kubelet's encoding: compact, kind and apiVersion first, then a newline (protocol §3).

@@ -23,7 +23,6 @@ namespace qcp::test {
 
 using namespace std::chrono_literals;
 
-inline constexpr const char* kRobot = "team+puller";
 inline constexpr const char* kRobotKey = "quay.io/federated-robot-account";
 inline constexpr const char* kSecret = "puller-quay-pull";
 

@@ -22,7 +22,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-constexpr const char* kRobot = "team+puller";
 constexpr const char* kStandbyToken = "standby-token-0123456789abcdef";
 
 // One replica: its own API clients (one for the Lease, one fenced for everything else), its

@@ -20,8 +20,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-constexpr const char* kRobot = "team+puller";
-
 class Provision : public KubeFixture {
  protected:
   Provision() {

@@ -19,8 +19,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using Json = nlohmann::json;
 
-constexpr const char* kRobot = kWorkloadRobot;
-
 class CredentialHelper : public WorkloadFixture {
  protected:
   Outcome helper(const std::vector<std::string>& args, const std::string& input,
@@ -41,7 +39,7 @@ class CredentialHelper : public WorkloadFixture {
     return outcome;
   }
   std::map<std::string, std::string> from_environment() const {
-    return {{"QUAY_CREDENTIAL_PROVIDER_ROBOT", kRobot},
+    return {{"QUAY_CREDENTIAL_PROVIDER_ROBOT", kWorkloadRobot},
             {"QUAY_CREDENTIAL_PROVIDER_TOKEN_FILE", token_file_}};
   }
   void write_config(const std::string& text) {
@@ -50,7 +48,7 @@ class CredentialHelper : public WorkloadFixture {
   }
   void expect_answer(const Json& answer, const std::string& server_url) {
     EXPECT_EQ(answer["ServerURL"], server_url);
-    EXPECT_EQ(answer["Username"], kRobot);
+    EXPECT_EQ(answer["Username"], kWorkloadRobot);
     expect_robot_token(answer["Secret"].get<std::string>());
   }
 };
@@ -67,7 +65,7 @@ TEST_F(CredentialHelper, GetMintsARobotTokenForWhateverFormTheServerUrlTakes) {
 }
 
 TEST_F(CredentialHelper, HelperYamlMapsRegistriesAndOthersAreNotFound) {
-  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kRobot +
+  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kWorkloadRobot +
                "\n    tokenFile: " + token_file_ + "\n  quay.other.example:8443:\n" +
                "    robot: other+bot\n    tokenCommand: \"print-token --audience quay\"\n");
   auto outcome = helper({"get"}, quay_.host(), {});
@@ -84,7 +82,7 @@ TEST_F(CredentialHelper, HelperYamlMapsRegistriesAndOthersAreNotFound) {
   outcome = helper({"list"}, "", {});
   EXPECT_EQ(outcome.exit_code, 0);
   EXPECT_EQ(Json::parse(outcome.out),
-            (Json{{quay_.host(), kRobot}, {"quay.other.example:8443", "other+bot"}}));
+            (Json{{quay_.host(), kWorkloadRobot}, {"quay.other.example:8443", "other+bot"}}));
 }
 
 TEST_F(CredentialHelper, NoConfigurationAtAllIsNotFound) {
@@ -117,7 +115,7 @@ TEST_F(CredentialHelper, ErrorsAreOneLineOnStdoutWithQuaysOwnWords) {
   EXPECT_THAT(outcome.out, HasSubstr("Could not find robot with specified username"));
   expect_no_leak(outcome.out, {token_});
 
-  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kRobot +
+  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kWorkloadRobot +
                "\n    tokenFile: " + token_file_ + "\n    tokenFiel: typo\n");
   outcome = helper({"get"}, quay_.host(), {});
   EXPECT_EQ(outcome.exit_code, 1);
@@ -151,7 +149,7 @@ TEST_F(CredentialHelper, MessagesNameItsVariablesNotThePluginsFlags) {
   outcome = helper({"get"}, quay_.host(), variables);
   EXPECT_THAT(outcome.out, HasSubstr("QUAY_CREDENTIAL_PROVIDER_TOKEN_FILE " + missing +
                                      ": cannot read " + missing));
-  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kRobot +
+  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kWorkloadRobot +
                "\n    tokenFile: " + missing + "\n");
   outcome = helper({"get"}, quay_.host(), {});
   EXPECT_THAT(outcome.out, HasSubstr("registries." + quay_.host() + ".tokenFile " + missing));
@@ -164,8 +162,8 @@ TEST_F(CredentialHelper, SpeaksItsOwnProtocolsLanguageNotTheKubelets) {
   EXPECT_EQ(outcome.exit_code, 1);  // the protocol's one failure code
   EXPECT_THAT(outcome.out,
               HasSubstr("stdin held more than 65536 bytes: tools write one server URL"));
-  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kRobot + "\n  " +
-               quay_.host() + ":\n    robot: " + kRobot + "\n");
+  write_config("registries:\n  " + quay_.host() + ":\n    robot: " + kWorkloadRobot + "\n  " +
+               quay_.host() + ":\n    robot: " + kWorkloadRobot + "\n");
   outcome = helper({"get"}, quay_.host(), {});
   EXPECT_EQ(outcome.exit_code, 1);
   EXPECT_THAT(outcome.out, HasSubstr("duplicate key"));

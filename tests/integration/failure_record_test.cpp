@@ -11,7 +11,7 @@
 #include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
-namespace qcp::install {
+namespace qcp::install::failure_record_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -98,4 +98,4 @@ TEST_F(FailureRecordFile, ARecordThatCannotBeWrittenStopsTheInstallBeforeAnyRest
 }
 
 }  // namespace
-}  // namespace qcp::install
+}  // namespace qcp::install::failure_record_test

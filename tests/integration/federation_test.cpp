@@ -14,8 +14,6 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
-constexpr const char* kRobot = "team+puller";
-
 ServiceAccountTokenSpec token_spec(const std::string& issuer,
                                    const std::string& service_account = "puller") {
   ServiceAccountTokenSpec spec;

@@ -13,7 +13,7 @@
 #include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
-namespace qcp::install {
+namespace qcp::install::installer_crash_test {
 namespace {
 
 constexpr const char* kConfig = "/etc/kubernetes/credential-provider-config.yaml";
@@ -147,4 +147,4 @@ TEST_F(Killed, AnUninstallKilledAtAnyChangeIsFinishedByTheNext) {
 }
 
 }  // namespace
-}  // namespace qcp::install
+}  // namespace qcp::install::installer_crash_test

@@ -13,7 +13,7 @@
 #include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
-namespace qcp::install {
+namespace qcp::install::installer_record_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -181,4 +181,4 @@ TEST_F(InstallRecord, AStateDirectoryThatIsASymlinkIsNotLocked) {
 }
 
 }  // namespace
-}  // namespace qcp::install
+}  // namespace qcp::install::installer_record_test

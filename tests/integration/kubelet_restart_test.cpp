@@ -21,7 +21,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/install/failure_record.hpp"
 
-namespace qcp::install {
+namespace qcp::install::kubelet_restart_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -224,4 +224,4 @@ TEST(HealthzUrl, NothingListeningIsUnhealthyAtOnce) {
 }
 
 }  // namespace
-}  // namespace qcp::install
+}  // namespace qcp::install::kubelet_restart_test

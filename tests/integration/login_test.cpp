@@ -22,8 +22,6 @@ namespace {
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-constexpr const char* kRobot = kWorkloadRobot;
-
 // Standard base64 (RFC 4648 §4), through the test support's url-safe decoder.
 std::optional<std::string> decode_base64(std::string text) {
   std::replace(text.begin(), text.end(), '+', '-');
@@ -33,7 +31,7 @@ std::optional<std::string> decode_base64(std::string text) {
 
 class Login : public WorkloadFixture {
  protected:
-  Outcome login(std::vector<std::string> extra, const std::string& robot = kRobot) {
+  Outcome login(std::vector<std::string> extra, const std::string& robot = kWorkloadRobot) {
     std::vector<std::string> args = {"login",      "--robot",     robot,
                                      "--registry", quay_.host(),  "--ca-file",
                                      ca_file_,     "--log-level", "debug"};
@@ -53,8 +51,8 @@ class Login : public WorkloadFixture {
     ASSERT_TRUE(auth.is_string());
     const auto pair = decode_base64(auth.get<std::string>());
     ASSERT_TRUE(pair);
-    ASSERT_TRUE(pair->starts_with(std::string(kRobot) + ":"));
-    expect_robot_token(pair->substr(std::string(kRobot).size() + 1));
+    ASSERT_TRUE(pair->starts_with(std::string(kWorkloadRobot) + ":"));
+    expect_robot_token(pair->substr(std::string(kWorkloadRobot).size() + 1));
   }
 };
 
@@ -77,7 +75,7 @@ TEST_F(Login, MergesTheCredentialIntoAnAuthFileKeepingOtherEntries) {
   ASSERT_EQ(::stat(authfile.c_str(), &status), 0);
   EXPECT_EQ(status.st_mode & 07777U, 0600U);
   ASSERT_EQ(quay_.request_count(), 1U);
-  EXPECT_EQ(quay_.requests().front().basic_user, kRobot);
+  EXPECT_EQ(quay_.requests().front().basic_user, kWorkloadRobot);
   EXPECT_EQ(quay_.requests().front().basic_password, token_);
 }
 
@@ -177,12 +175,13 @@ TEST(LoginWithSkew, ANodeTwoHoursAheadOfQuayLogsInAndPrintsTheTokensOwnExp) {
   FakeQuayOptions options;
   options.clock_offset = std::chrono::hours{-2};
   FakeQuay quay(pki, options);
-  quay.add_robot(kRobot, {{quay.issuer_url(), "system:serviceaccount:ci:builder", {"quay"}}});
+  quay.add_robot(kWorkloadRobot,
+                 {{quay.issuer_url(), "system:serviceaccount:ci:builder", {"quay"}}});
   const auto token_file = (dir.path() / "token").string();
   std::ofstream(token_file) << quay.mint_service_account_token("ci", "builder") << "\n";
   const auto outcome =
-      run_plugin("", {"login", "--robot", kRobot, "--registry", quay.host(), "--ca-file", ca_file,
-                      "--token-file", token_file, "--format", "eso"});
+      run_plugin("", {"login", "--robot", kWorkloadRobot, "--registry", quay.host(), "--ca-file",
+                      ca_file, "--token-file", token_file, "--format", "eso"});
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_THAT(outcome.err, HasSubstr("looks expired by this machine's clock"));
   const auto expiry = std::stoll(Json::parse(outcome.out)["expiry"].get<std::string>());

@@ -11,9 +11,8 @@ namespace {
 
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
-constexpr const char* kRobot = "team+puller";
 constexpr std::size_t k64MiB = std::size_t{64} << 20;
 
 class Network : public ::testing::Test {
@@ -31,12 +30,12 @@ class Network : public ::testing::Test {
   Timed lookup(std::vector<std::string> extra_args = {}) {
     std::vector<std::string> args = {"--ca-file", ca_file_, "--log-level", "trace"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
-    const auto started = Clock::now();
+    const auto started = Steady::now();
     auto outcome = run_plugin(make_request(quay_.host() + "/team/app", token_,
                                            {{"quay.io/federated-robot-account", kRobot}}),
                               args);
     const auto elapsed =
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+        std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - started);
     expect_no_leak(outcome.err, {token_});
     if (outcome.exit_code != 0) {
       EXPECT_EQ(outcome.out, "");
@@ -218,7 +217,7 @@ TEST_F(Network, ConnectionRefusedIsRetriedThenReported) {
     closed_port = gone.port();
   }
   const auto image = "127.0.0.1:" + std::to_string(closed_port) + "/team/app";
-  const auto started = Clock::now();
+  const auto started = Steady::now();
   const auto outcome =
       run_plugin(make_request(image, token_, {{"quay.io/federated-robot-account", kRobot}}),
                  {"--ca-file", ca_file_, "--retries", "2"});
@@ -226,7 +225,7 @@ TEST_F(Network, ConnectionRefusedIsRetriedThenReported) {
   EXPECT_THAT(outcome.err,
               HasSubstr("cannot connect to Quay at 127.0.0.1:" + std::to_string(closed_port)));
   EXPECT_THAT(outcome.err, HasSubstr("(after 3 attempts)"));
-  EXPECT_LT(Clock::now() - started, 5s);
+  EXPECT_LT(Steady::now() - started, 5s);
 }
 
 }  // namespace

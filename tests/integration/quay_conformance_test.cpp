@@ -12,7 +12,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
 
-constexpr const char* kRobot = "team+puller";
 constexpr const char* kSubject = "system:serviceaccount:app:puller";
 
 class QuayConformance : public ::testing::Test {

@@ -12,8 +12,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr const char* kRobot = "team+puller";
-
 class TlsFailures : public ::testing::Test {
  protected:
   TlsFailures() : ca_file_(pki_.write_ca(dir_.path()).string()) {}

@@ -14,8 +14,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr const char* kRobot = "team+puller";
-
 // CAs unrelated to the server, each with its own subject, as in a distribution's bundle.
 std::string other_cas(int count) {
   std::string pem;

@@ -48,6 +48,9 @@
 
 namespace qcp::test {
 
+// The robot most tests federate as (a test that means another names it).
+inline constexpr const char* kRobot = "team+puller";
+
 struct FederationBinding {
   FederationBinding(std::string issuer_url, std::string subject_name,
                     std::vector<std::string> audience_list = {})

@@ -89,8 +89,6 @@ TEST_P(RunFailure, PrintsOneLineAndNothingOnStdout) {
   }
 }
 
-const HttpResult kOk = test::json_response(200, {{"token", kQuayToken}});
-
 INSTANTIATE_TEST_SUITE_P(
     EveryPath, RunFailure,
     ::testing::Values(

@@ -7,7 +7,7 @@
 #include "layers.hpp"
 #include "qcp/core/failure.hpp"
 
-namespace qcp {
+namespace qcp::exchange_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -222,4 +222,4 @@ TEST(Exchange, TransportFailuresSayWhatAndWhere) {
 }
 
 }  // namespace
-}  // namespace qcp
+}  // namespace qcp::exchange_test

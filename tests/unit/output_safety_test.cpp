@@ -13,8 +13,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace test;  // NOLINT(google-build-using-namespace): the run() fixture
 
-const HttpResult kOk = json_response(200, {{"token", kQuayToken}});
-
 long lines(const std::string& text) {
   return std::count(text.begin(), text.end(), '\n');
 }

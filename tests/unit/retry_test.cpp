@@ -8,7 +8,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/quay/exchange.hpp"
 
-namespace qcp {
+namespace qcp::retry_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -254,4 +254,4 @@ TEST(Retries, ProxySettingsReachTheRequest) {
 }
 
 }  // namespace
-}  // namespace qcp
+}  // namespace qcp::retry_test

@@ -24,6 +24,8 @@ inline const std::string kSaToken = test::make_jwt({{"iss", "https://oidc.exampl
 inline const std::string kQuaySignature = "UVVBWS1zaWduYXR1cmUtbmV2ZXItcHJpbnRlZA";
 inline const std::string kQuayToken = test::make_jwt(
     {{"iss", "quay"}, {"sub", "team+puller"}, {"exp", test::kNow + 3600}}, kQuaySignature);
+// Quay's answer to a good exchange.
+inline const HttpResult kOk = test::json_response(200, {{"token", kQuayToken}});
 
 inline std::string request(const std::string& image = "quay.example.com:8443/team/app",
                            const std::string& token = kSaToken,
