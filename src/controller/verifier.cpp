@@ -113,7 +113,8 @@ Verifier::Outcome Verifier::walk(const ServiceAccount& account) const {
                        " names \"" + one_line(image) + "\", not an image on " +
                        credential.registry};
   }
-  const PullCheck pull = check_pull(parts_.quay_http, credential, repository, exchange);
+  const PullCheck pull =
+      check_pull(parts_.quay_http, credential, repository, exchange, parts_.clock);
   if (!pull.granted) {
     return {.result = VerifyResult::kRegistry, .message = who(account) + ": " + pull.problem};
   }

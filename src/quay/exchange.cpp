@@ -108,6 +108,18 @@ Failure no_time_to_wait(const Failure& failure, bool asked, std::chrono::millise
 
 }  // namespace
 
+std::chrono::milliseconds deadline_left(std::chrono::steady_clock::time_point deadline,
+                                        const Clock& clock) {
+  return std::max(std::chrono::milliseconds{0},
+                  std::chrono::floor<std::chrono::milliseconds>(deadline - clock.monotonic()));
+}
+
+void bound_attempt(HttpRequest& request, const ExchangeSettings& settings,
+                   std::chrono::milliseconds left) {
+  request.total_timeout = std::min(settings.attempt_timeout, left);
+  request.connect_timeout = std::min(settings.connect_timeout, request.total_timeout);
+}
+
 QuayToken exchange_token(HttpClient& http, const Identity& identity,
                          const std::string& service_account_token, const ExchangeSettings& settings,
                          const Clock& clock) {
@@ -118,11 +130,7 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
   add_exchange_secrets(redactor, service_account_token, settings);
   const std::function<double()> uniform = jitter_source(settings);
   const auto deadline = settings.deadline.value_or(clock.monotonic() + settings.total_timeout);
-  // Whole milliseconds left, rounded down: an attempt never gets more time than is left, and
-  // under 1 ms counts as none (libcurl reads a timeout of 0 as "no timeout at all").
-  const auto remaining = [&] {
-    return std::chrono::floor<milliseconds>(deadline - clock.monotonic());
-  };
+  const auto remaining = [&] { return deadline_left(deadline, clock); };
   std::optional<Failure> last_failure;
   int server_errors = 0;  // HTTP 500 answers so far
   for (int attempt = 1;; ++attempt) {
@@ -132,8 +140,7 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
           last_failure ? std::string(last_failure->what()) : "no time left for a first attempt";
       throw with_attempts(deadline_failure(identity, settings, detail), attempt - 1);
     }
-    request.total_timeout = std::min(settings.attempt_timeout, left);
-    request.connect_timeout = std::min(settings.connect_timeout, request.total_timeout);
+    bound_attempt(request, settings, left);
     const auto sent_at = clock.monotonic();
     Judgement judged =
         judge(http.send(request), identity, settings, redactor, clock, server_errors);

@@ -40,11 +40,39 @@ HttpRequest request_for(const std::string& url, const ExchangeSettings& settings
   request.trust = settings.trust;
   request.proxy = settings.proxy;
   request.no_proxy = settings.no_proxy;
-  request.connect_timeout = settings.connect_timeout;
-  request.total_timeout = settings.attempt_timeout;
   request.max_body_bytes = std::size_t{64} << 10;
   return request;
 }
+
+// The check's two requests share the settings' one deadline (the exchange's, when the caller
+// gives it): each gets its attempt timeout, cut to what is left. Nothing is sent without time.
+class Asker {
+ public:
+  Asker(HttpClient& http, const ExchangeSettings& settings, const Clock& clock)
+      : http_(http),
+        settings_(settings),
+        clock_(clock),
+        deadline_(settings.deadline.value_or(clock.monotonic() + settings.total_timeout)) {}
+  std::optional<HttpResult> send(HttpRequest request) const {
+    const auto left = deadline_left(deadline_, clock_);
+    if (left < std::chrono::milliseconds{1}) {
+      return std::nullopt;
+    }
+    bound_attempt(request, settings_, left);
+    return http_.send(request);
+  }
+  [[nodiscard]] PullCheck out_of_time(const std::string& url) const {
+    return {.granted = false,
+            .problem = "no time left within the " + settings_.names(Setting::kTimeout) +
+                       " deadline to ask " + url};
+  }
+
+ private:
+  HttpClient& http_;
+  const ExchangeSettings& settings_;
+  const Clock& clock_;
+  std::chrono::steady_clock::time_point deadline_;
+};
 
 // The registry's own words in an error answer: distribution's errors[0].message, else the
 // status alone (an HTML page says nothing a line can hold).
@@ -112,6 +140,35 @@ std::string transport_problem(const std::string& what, const TransportError& err
   return "cannot reach " + what + ": " + redactor.scrub(one_line(error.detail), 200);
 }
 
+// The registry's token endpoint, from its challenge to an anonymous GET /v2/; or why not.
+std::variant<Challenge, PullCheck> find_challenge(const Asker& asker, const std::string& registry,
+                                                  const ExchangeSettings& settings,
+                                                  const Redactor& redactor) {
+  const std::string base = "https://" + registry;
+  const auto probe = asker.send(request_for(base + "/v2/", settings));
+  if (!probe) {
+    return asker.out_of_time(base + "/v2/");
+  }
+  if (const auto* error = std::get_if<TransportError>(&*probe)) {
+    return PullCheck{.granted = false,
+                     .problem = transport_problem(base + "/v2/", *error, redactor)};
+  }
+  const auto challenge = challenge_of(std::get<HttpResponse>(*probe));
+  if (!challenge) {
+    return PullCheck{.granted = false,
+                     .problem = "the registry at " + registry +
+                                " asked for no bearer token at /v2/ (HTTP " +
+                                std::to_string(std::get<HttpResponse>(*probe).status) +
+                                "): it is not Quay, or not its registry"};
+  }
+  if (!challenge->realm.starts_with(base + "/")) {
+    return PullCheck{.granted = false,
+                     .problem = "the registry's token endpoint \"" + one_line(challenge->realm) +
+                                "\" is not on " + base + ": the robot token is not sent there"};
+  }
+  return *challenge;
+}
+
 }  // namespace
 
 std::string repository_of_image(std::string_view image) {
@@ -131,41 +188,32 @@ std::string repository_of_image(std::string_view image) {
 }
 
 PullCheck check_pull(HttpClient& http, const RobotCredential& credential,
-                     std::string_view repository, const ExchangeSettings& settings) {
+                     std::string_view repository, const ExchangeSettings& settings,
+                     const Clock& clock) {
   Redactor redactor;
   redactor.add_secret(credential.token);
-  const std::string base = "https://" + credential.registry;
-  const HttpResult probe = http.send(request_for(base + "/v2/", settings));
-  if (const auto* error = std::get_if<TransportError>(&probe)) {
-    return {.granted = false, .problem = transport_problem(base + "/v2/", *error, redactor)};
+  const Asker asker(http, settings, clock);
+  const auto found = find_challenge(asker, credential.registry, settings, redactor);
+  if (const auto* refused = std::get_if<PullCheck>(&found)) {
+    return *refused;
   }
-  const auto challenge = challenge_of(std::get<HttpResponse>(probe));
-  if (!challenge) {
-    return {.granted = false,
-            .problem = "the registry at " + credential.registry +
-                       " asked for no bearer token at /v2/ (HTTP " +
-                       std::to_string(std::get<HttpResponse>(probe).status) +
-                       "): it is not Quay, or not its registry"};
-  }
-  if (!challenge->realm.starts_with(base + "/")) {
-    return {.granted = false,
-            .problem = "the registry's token endpoint \"" + one_line(challenge->realm) +
-                       "\" is not on https://" + credential.registry +
-                       ": the robot token is not sent there"};
-  }
+  const auto& challenge = std::get<Challenge>(found);
   HttpRequest ask = request_for(
-      challenge->realm + (challenge->realm.find('?') == std::string::npos ? "?" : "&") +
-          "service=" + percent_encoded(challenge->service) +
+      challenge.realm + (challenge.realm.find('?') == std::string::npos ? "?" : "&") +
+          "service=" + percent_encoded(challenge.service) +
           "&scope=" + percent_encoded("repository:" + std::string(repository) + ":pull"),
       settings);
   ask.basic_user = credential.robot;
   ask.basic_password = credential.token;
   const WipeOnExit wipe(ask.basic_password);
-  const HttpResult answer = http.send(ask);
-  if (const auto* error = std::get_if<TransportError>(&answer)) {
-    return {.granted = false, .problem = transport_problem(challenge->realm, *error, redactor)};
+  const auto answer = asker.send(ask);
+  if (!answer) {
+    return asker.out_of_time(challenge.realm);
   }
-  const auto& response = std::get<HttpResponse>(answer);
+  if (const auto* error = std::get_if<TransportError>(&*answer)) {
+    return {.granted = false, .problem = transport_problem(challenge.realm, *error, redactor)};
+  }
+  const auto& response = std::get<HttpResponse>(*answer);
   if (response.status != 200) {
     return {.granted = false,
             .problem = "the registry refused robot " + credential.robot + " for " +

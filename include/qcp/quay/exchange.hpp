@@ -49,6 +49,14 @@ struct QuayToken {
   bool expiry_assumed = false;  // the token had no exp: Quay's fixed one-hour lifetime was assumed
 };
 
+// What is left of `deadline` in whole milliseconds, rounded down: an attempt never gets more time
+// than is left, and under 1 ms counts as none (libcurl reads a timeout of 0 as "no timeout").
+std::chrono::milliseconds deadline_left(std::chrono::steady_clock::time_point deadline,
+                                        const Clock& clock);
+// The attempt's timeouts on `request`: the settings' attempt and connect timeouts, cut to `left`.
+void bound_attempt(HttpRequest& request, const ExchangeSettings& settings,
+                   std::chrono::milliseconds left);
+
 // GET https://<quay_host>/oauth2/federation/robot/token with Basic robot:<service-account JWT>.
 // Every refusal becomes a Failure whose message carries Quay's own words and a hint.
 QuayToken exchange_token(HttpClient& http, const Identity& identity,

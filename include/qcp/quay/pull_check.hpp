@@ -24,11 +24,14 @@ struct PullCheck {
 };
 
 // `repository` is the image's path without registry, tag or digest ("team/app"). Never throws
-// for what the registry answers; a transport failure is a problem too.
+// for what the registry answers; a transport failure is a problem too. Both requests end by the
+// settings' deadline (default: now + total_timeout), so a caller that just exchanged the token
+// under that deadline gets one bound for the whole walk.
 PullCheck check_pull(HttpClient& http, const RobotCredential& credential,
-                     std::string_view repository, const ExchangeSettings& settings);
+                     std::string_view repository, const ExchangeSettings& settings,
+                     const Clock& clock);
 
-// "quay.example.com/team/app:v1" -> "team/app"; "" for a reference without a path.
+// "quay.example.com/team/app:v1" -> "team/app"; "" for a registry with an empty path.
 std::string repository_of_image(std::string_view image);
 
 }  // namespace qcp::quay
