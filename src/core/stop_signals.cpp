@@ -34,4 +34,11 @@ std::string StopSignals::wait(std::chrono::milliseconds duration) const {
   }
 }
 
+bool StopSignals::pending() const {
+  sigset_t waiting;
+  sigemptyset(&waiting);
+  return ::sigpending(&waiting) == 0 &&
+         (sigismember(&waiting, SIGTERM) == 1 || sigismember(&waiting, SIGINT) == 1);
+}
+
 }  // namespace qcp::core

@@ -197,8 +197,9 @@ Failure unreachable(const TransportError& error, const Identity& identity,
       return failed("cannot connect to " + where + ": " + detail);
     case TransportError::Kind::kTooLarge:
       return failed(where + " sent an oversized answer (" + detail + "); is this host Quay?");
+    case TransportError::Kind::kAborted:  // a long-running command is stopping
+      return failed("gave up waiting for " + where + ": this process is stopping");
     case TransportError::Kind::kProtocol:
-    case TransportError::Kind::kAborted:  // the exchange sets neither a sink nor keep_going
     case TransportError::Kind::kOther:
       break;
   }

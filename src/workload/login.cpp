@@ -138,6 +138,9 @@ int refresh(const LoginRequest& request, const Options& options, const Environme
             HttpClient& http, const Clock& clock, Log& log) {
   const StopSignals stop;
   std::string stopped_by;
+  // A pod's SIGTERM ends an exchange in flight: a stalled Quay must not hold the sidecar until
+  // its grace period runs out and it is killed.
+  StoppableHttp stoppable(http, [&stop] { return !stop.pending(); });
   std::chrono::system_clock::time_point until;
   std::chrono::steady_clock::time_point valid_until;
   // The ready file goes when what it vouches for expires, whatever the refresh is doing then.
@@ -149,7 +152,7 @@ int refresh(const LoginRequest& request, const Options& options, const Environme
   workload::RefreshSteps steps{
       .obtain =
           [&] {
-            return workload::obtain_credential(request.target, options, env, http, clock, log);
+            return workload::obtain_credential(request.target, options, env, stoppable, clock, log);
           },
       .publish =
           [&](const workload::RobotCredential& credential) {

@@ -136,7 +136,8 @@ std::string auth_in(const std::filesystem::path& authfile, const std::string& re
 
 TEST_F(WorkloadBinary, TheReadyFileGoesWhenTheCredentialExpiresEvenWhileQuayStalls) {
   // Issue 22, item 12: after the first exchange Quay hangs; the refresh attempt waits on it,
-  // but the ready file must not outlive the credential it vouches for.
+  // but the ready file must not outlive the credential it vouches for. And SIGTERM, sent then,
+  // ends the stalled exchange: the sidecar stops within its pod's grace period.
   FakeQuayOptions short_lived;
   short_lived.token_lifetime = std::chrono::seconds{4};
   FakeQuay quay(pki_, short_lived);
@@ -152,6 +153,7 @@ TEST_F(WorkloadBinary, TheReadyFileGoesWhenTheCredentialExpiresEvenWhileQuayStal
   const auto ready = dir_ / "ready";
   std::optional<std::chrono::steady_clock::time_point> appeared;
   std::optional<std::chrono::steady_clock::time_point> gone;
+  std::chrono::steady_clock::time_point signalled;
   std::thread watcher;
   ProcessOptions options;
   options.deadline = std::chrono::seconds{40};
@@ -167,6 +169,7 @@ TEST_F(WorkloadBinary, TheReadyFileGoesWhenTheCredentialExpiresEvenWhileQuayStal
         }
         std::this_thread::sleep_for(std::chrono::milliseconds{20});
       }
+      signalled = std::chrono::steady_clock::now();
       ::kill(pid, SIGTERM);
     });
   };
@@ -176,7 +179,14 @@ TEST_F(WorkloadBinary, TheReadyFileGoesWhenTheCredentialExpiresEvenWhileQuayStal
        token_file_, "--authfile", (dir_ / "auth.json").string(), "--ready-file", ready.string(),
        "--cache-margin", "1s", "--timeout", "25s", "--ca-file", ca_file_},
       {"PATH=/usr/bin:/bin"}, "", options);
+  const auto ended = std::chrono::steady_clock::now();
   watcher.join();
+  // The exchange in flight is given up within about a second (libcurl asks once a second),
+  // not after its 25 s timeout.
+  EXPECT_LT(ended - signalled, std::chrono::seconds{3}) << result.err;
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("this process is stopping"));
+  EXPECT_THAT(result.err, HasSubstr("stopping on SIGTERM"));
   ASSERT_TRUE(appeared) << result.err;
   ASSERT_TRUE(gone) << "the ready file outlived the credential: " << result.err;
   // The token lives 4 s from the exchange, which came just before the file appeared.

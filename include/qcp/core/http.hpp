@@ -100,4 +100,24 @@ class HttpClient {
   virtual HttpResult send(const HttpRequest& request) = 0;
 };
 
+// Gives each request that has no keep_going of its own the caller's: a long-running command's
+// stop signal ends a request in flight (kAborted) instead of waiting out its timeout.
+class StoppableHttp final : public HttpClient {
+ public:
+  StoppableHttp(HttpClient& inner, std::function<bool()> keep_going)
+      : inner_(inner), keep_going_(std::move(keep_going)) {}
+  HttpResult send(const HttpRequest& request) override {
+    if (request.keep_going) {
+      return inner_.send(request);
+    }
+    HttpRequest stoppable = request;
+    stoppable.keep_going = keep_going_;
+    return inner_.send(stoppable);
+  }
+
+ private:
+  HttpClient& inner_;
+  std::function<bool()> keep_going_;
+};
+
 }  // namespace qcp::core

@@ -15,6 +15,8 @@ class StopSignals {
   StopSignals();
   // Waits up to `duration`: the signal's name when one came ("SIGTERM"), "" when time ran out.
   [[nodiscard]] std::string wait(std::chrono::milliseconds duration) const;
+  // Whether one is waiting to be taken, without taking it: for work that should end early.
+  [[nodiscard]] bool pending() const;
 
  private:
   sigset_t set_{};
