@@ -149,6 +149,9 @@ std::unique_ptr<EndpointServer> metrics_server(const ControllerFlags& flags,
                         "1 while this replica writes (leads, or runs unelected).");
              out.sample("quay_credential_provider_leader", leading() ? 1 : 0);
              controller.write_metrics(out);
+             if (const auto stats = read_process_stats()) {
+               write_process_metrics(out, *stats);
+             }
              return EndpointReply{.status = 200,
                                   .content_type = std::string(kMetricsContentType),
                                   .body = out.text()};

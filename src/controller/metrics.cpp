@@ -74,4 +74,21 @@ void LatencyHistogram::write(PrometheusText& out, std::string_view name,
   out.sample(std::string(name) + "_count", static_cast<double>(cumulative));
 }
 
+void write_process_metrics(PrometheusText& out, const ProcessStats& stats) {
+  out.family("process_cpu_seconds_total", "counter", "CPU time used, user and system, in seconds.");
+  out.sample("process_cpu_seconds_total", stats.cpu_seconds);
+  out.family("process_resident_memory_bytes", "gauge", "Resident set size in bytes.");
+  out.sample("process_resident_memory_bytes", static_cast<double>(stats.resident_bytes));
+  out.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+  out.sample("process_virtual_memory_bytes", static_cast<double>(stats.virtual_bytes));
+  out.family("process_start_time_seconds", "gauge", "When the process started, Unix time.");
+  out.sample("process_start_time_seconds", stats.start_time_seconds);
+  out.family("process_open_fds", "gauge", "File descriptors open.");
+  out.sample("process_open_fds", static_cast<double>(stats.open_fds));
+  if (stats.max_fds > 0) {
+    out.family("process_max_fds", "gauge", "The open-file limit (soft).");
+    out.sample("process_max_fds", static_cast<double>(stats.max_fds));
+  }
+}
+
 }  // namespace qcp::controller

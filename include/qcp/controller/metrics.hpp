@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "qcp/controller/namespace.hpp"
+#include "qcp/core/process_stats.hpp"
 
 namespace qcp::controller {
 
@@ -46,5 +47,9 @@ class LatencyHistogram {
   std::array<std::atomic<std::uint64_t>, kBounds.size() + 1> counts_{};
   std::atomic<std::uint64_t> sum_microseconds_{0};
 };
+
+// The process_* series under the names every Prometheus client library gives them, so the
+// dashboards and alerts written for any exporter's memory, CPU and descriptors fit this one.
+void write_process_metrics(PrometheusText& out, const ProcessStats& stats);
 
 }  // namespace qcp::controller
