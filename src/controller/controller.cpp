@@ -2,12 +2,17 @@
 #include <thread>
 
 #include "controller/controller_impl.hpp"
+#include "qcp/core/memory.hpp"
 
 namespace qcp::controller {
 namespace {
 
 // How often a paused worker (not the leader, or not yet synced) looks again.
 constexpr std::chrono::milliseconds kPausedCheck{200};
+// How often freed heap pages go back to the kernel: renewals decode and encode JSON all the
+// time, and glibc would keep what they freed (the scale benchmark, resident in steady state:
+// 44.5 MiB without, 42.8 MiB with this and after each LIST; every 10 s did no better).
+constexpr std::chrono::seconds kReleaseMemoryEvery{60};
 // A pod is several KiB of JSON (kube-api/10a): smaller pages keep a LIST's peak memory down.
 constexpr int kPodPageSize = 100;
 
@@ -194,6 +199,11 @@ void Controller::run(const StopFlag& stop, const std::function<bool()>& leading)
   for (std::size_t i = 0; i < impl_->busy_since.size(); ++i) {
     threads.emplace_back([&, i] { impl_->work(i, stop, leading_now); });
   }
+  threads.emplace_back([&stop] {
+    while (!stop.wait_for(kReleaseMemoryEvery)) {
+      release_free_memory();
+    }
+  });
 }
 
 }  // namespace qcp::controller

@@ -1,6 +1,7 @@
 #include "qcp/controller/informer.hpp"
 
 #include "controller/object_codecs.hpp"
+#include "qcp/core/memory.hpp"
 #include "qcp/core/retry.hpp"
 #include "qcp/core/text.hpp"
 
@@ -132,6 +133,8 @@ bool Informer<Object>::list(const StopFlag& stop) {
   for (const auto& gone : *fresh) {
     on_change_(gone.second, false);
   }
+  fresh.reset();
+  release_free_memory();  // the pages' decoded objects, mostly not kept: megabytes at scale
   return true;
 }
 
