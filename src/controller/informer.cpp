@@ -11,6 +11,20 @@ namespace {
 // An empty watch that ends sooner than this is a failure to back off from, not a resume.
 constexpr std::chrono::seconds kShortestWatch{1};
 
+// Puts `packed` in `store` in place of any object with its key.
+void put(PackedStore& store, std::string packed) {
+  auto it = store.find(KeyOnly{packed_key(packed)});
+  if (it != store.end()) {
+    it = store.erase(it);
+  }
+  store.insert(it, std::move(packed));
+}
+
+template <typename Object>
+Object unpacked(std::string_view packed) {
+  return unpack(std::type_identity<Object>{}, packed);
+}
+
 }  // namespace
 
 template <typename Object>
@@ -65,9 +79,8 @@ std::string Informer<Object>::query(bool watching, std::string_view continue_tok
 }
 
 template <typename Object>
-std::optional<std::map<std::string, Object, std::less<>>> Informer<Object>::list_pages(
-    const StopFlag& stop) {
-  std::map<std::string, Object, std::less<>> fresh;
+std::optional<PackedStore> Informer<Object>::list_pages(const StopFlag& stop) {
+  PackedStore fresh;
   std::string continue_token;
   while (!stop.requested()) {
     const ApiResponse answer = api_.call({.method = "GET",
@@ -93,7 +106,7 @@ std::optional<std::map<std::string, Object, std::less<>>> Informer<Object>::list
     }
     for (auto& item : page->items) {
       if (keep_(item)) {
-        fresh.insert_or_assign(key_of(item.meta), std::move(item));
+        put(fresh, pack(item));
       }
     }
     if (page->continue_token.empty()) {
@@ -118,20 +131,19 @@ bool Informer<Object>::list(const StopFlag& stop) {
     objects_.swap(*fresh);  // `fresh` now holds what was known before
   }
   synced_ = true;
-  // Told only of what changed while no watch was looking (or everything, the first time).
-  const auto now = objects();
-  for (const auto& object : now) {
-    const auto before = fresh->find(key_of(object.meta));
-    if (before == fresh->end() ||
-        before->second.meta.resource_version != object.meta.resource_version) {
-      on_change_(object, true);
+  // Told only of what changed while no watch was looking (or everything, the first time). Only
+  // this thread writes `objects_`, so it reads them here without the lock.
+  for (const auto& packed : objects_) {
+    const auto before = fresh->find(KeyOnly{packed_key(packed)});
+    if (before == fresh->end() || *before != packed) {
+      on_change_(unpacked<Object>(packed), true);
     }
     if (before != fresh->end()) {
       fresh->erase(before);
     }
   }
   for (const auto& gone : *fresh) {
-    on_change_(gone.second, false);
+    on_change_(unpacked<Object>(gone), false);
   }
   fresh.reset();
   release_free_memory();  // the pages' decoded objects, mostly not kept: megabytes at scale
@@ -221,7 +233,7 @@ template <typename Object>
 void Informer<Object>::store(const Object& object) {
   {
     const std::lock_guard lock(mutex_);
-    objects_.insert_or_assign(key_of(object.meta), object);
+    put(objects_, pack(object));
   }
   on_change_(object, true);
 }
@@ -230,9 +242,11 @@ template <typename Object>
 void Informer<Object>::forget(const Object& object) {
   {
     const std::lock_guard lock(mutex_);
-    if (objects_.erase(key_of(object.meta)) == 0) {
+    const auto it = objects_.find(KeyOnly{key_of(object.meta)});
+    if (it == objects_.end()) {
       return;  // never kept: nothing to tell
     }
+    objects_.erase(it);
   }
   on_change_(object, false);
 }
@@ -240,17 +254,17 @@ void Informer<Object>::forget(const Object& object) {
 template <typename Object>
 std::optional<Object> Informer<Object>::get(const std::string& key) const {
   const std::lock_guard lock(mutex_);
-  const auto it = objects_.find(key);
-  return it == objects_.end() ? std::nullopt : std::optional<Object>(it->second);
+  const auto it = objects_.find(KeyOnly{key});
+  return it == objects_.end() ? std::nullopt : std::optional<Object>(unpacked<Object>(*it));
 }
 
 template <typename Object>
 std::vector<Object> Informer<Object>::objects(std::string_view prefix) const {
   const std::lock_guard lock(mutex_);
   std::vector<Object> found;
-  for (auto it = objects_.lower_bound(prefix);
-       it != objects_.end() && std::string_view(it->first).starts_with(prefix); ++it) {
-    found.push_back(it->second);
+  for (auto it = objects_.lower_bound(KeyOnly{prefix});
+       it != objects_.end() && packed_key(*it).starts_with(prefix); ++it) {
+    found.push_back(unpacked<Object>(*it));
   }
   return found;
 }

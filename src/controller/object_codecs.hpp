@@ -1,7 +1,7 @@
 #pragma once
 
 // Each kind an Informer watches, decoded by overload on std::type_identity<Kind>: the one place
-// that maps a kind to its LIST page and WATCH line decoders.
+// that maps a kind to its LIST page and WATCH line decoders, and to how a packed one unpacks.
 
 #include <optional>
 #include <string_view>
@@ -9,6 +9,7 @@
 
 #include "qcp/controller/namespace.hpp"
 #include "qcp/kube/objects.hpp"
+#include "qcp/kube/packed_objects.hpp"
 #include "qcp/kube/pod.hpp"
 
 namespace qcp::controller {
@@ -37,6 +38,16 @@ inline std::optional<ListPage<Pod>> decode_page(std::type_identity<Pod> /*kind*/
 inline std::optional<WatchEvent<Pod>> decode_event(std::type_identity<Pod> /*kind*/,
                                                    std::string_view line) {
   return decode_pod_event(line);
+}
+
+inline ServiceAccount unpack(std::type_identity<ServiceAccount> /*kind*/, std::string_view packed) {
+  return unpack_service_account(packed);
+}
+inline Secret unpack(std::type_identity<Secret> /*kind*/, std::string_view packed) {
+  return unpack_secret(packed);
+}
+inline Pod unpack(std::type_identity<Pod> /*kind*/, std::string_view packed) {
+  return unpack_pod(packed);
 }
 
 }  // namespace qcp::controller
