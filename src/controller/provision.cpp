@@ -60,30 +60,47 @@ SecretSpec secret_spec(const ServiceAccount& account, const std::string& name,
           .resource_version = ""};
 }
 
-// Creates the Secret, or replaces it from the version just read; true when created.
+// What a write of the Secret goes from: whether it exists, and its version.
+struct Known {
+  bool exists = false;
+  std::string resource_version;
+};
+
+// The Secret as the API server has it now. One that is not ours is refused, never overwritten.
+Known read_known(ApiClient& api, const ServiceAccount& account, const std::string& name,
+                 const ProvisionSettings& settings) {
+  const ApiResponse current =
+      read(api, secret_path(account.meta.namespace_name, name), settings.api_timeout, who(account));
+  const auto secret = current.status == 200 ? decode_secret(current.body) : std::nullopt;
+  if (secret && secret->meta.labels.find(kManagedByLabel) == secret->meta.labels.end()) {
+    throw Failure(ExitCode::kUsage,
+                  who(account) + ": Secret " + name +
+                      " exists and is not managed by quay-credential-provider; it is left "
+                      "alone: name another with the annotation " +
+                      std::string(kSecretNameAnnotation));
+  }
+  return {.exists = current.status == 200,
+          .resource_version = secret ? secret->meta.resource_version : ""};
+}
+
+// Creates the Secret, or replaces it conditional on its version; true when created. The first
+// write goes from what the informer holds (`cached`, ours by its label, or none), so a renewal
+// reads nothing. Only when that was stale (409: written or created since; 404: deleted since) is
+// the Secret read and the write tried again from what the API server says (kube-api/05b, 05d).
 bool write_secret(ApiClient& api, const ServiceAccount& account, SecretSpec spec,
-                  const ProvisionSettings& settings) {
+                  const std::optional<Secret>& cached, const ProvisionSettings& settings) {
   const WipeOnExit wipe_config(spec.dockerconfigjson);
+  Known known{.exists = cached.has_value(),
+              .resource_version = cached ? cached->meta.resource_version : ""};
   for (int attempt = 1;; ++attempt) {
-    const ApiResponse current = read(api, secret_path(account.meta.namespace_name, spec.name),
-                                     settings.api_timeout, who(account));
-    const bool exists = current.status == 200;
-    const auto read = exists ? decode_secret(current.body) : std::nullopt;
-    if (exists && read && (read->meta.labels.find(kManagedByLabel) == read->meta.labels.end())) {
-      throw Failure(ExitCode::kUsage,
-                    who(account) + ": Secret " + spec.name +
-                        " exists and is not managed by quay-credential-provider; it is left "
-                        "alone: name another with the annotation " +
-                        std::string(kSecretNameAnnotation));
-    }
-    spec.resource_version = read ? read->meta.resource_version : "";
+    spec.resource_version = known.resource_version;
     std::string body = encode_secret(spec);
     const WipeOnExit wipe_body(body);
     const ApiResponse written =
         checked(api,
-                {.method = exists ? "PUT" : "POST",
-                 .path = exists ? secret_path(account.meta.namespace_name, spec.name)
-                                : secret_path(account.meta.namespace_name),
+                {.method = known.exists ? "PUT" : "POST",
+                 .path = known.exists ? secret_path(account.meta.namespace_name, spec.name)
+                                      : secret_path(account.meta.namespace_name),
                  .body = body,
                  .content_type = "application/json",
                  .timeout = settings.api_timeout},
@@ -96,6 +113,7 @@ bool write_secret(ApiClient& api, const ServiceAccount& account, SecretSpec spec
                     who(account) + ": Secret " + spec.name +
                         " kept changing while it was written: " + api.refused(written).what());
     }
+    known = read_known(api, account, spec.name, settings);
   }
 }
 
@@ -183,8 +201,8 @@ Wanted wanted_for(const ServiceAccount& account, const ProvisionSettings& settin
 }
 
 Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccount& account,
-                      const ProvisionSettings& settings, ExchangeSettings exchange,
-                      const Clock& clock, Log& log) {
+                      const std::optional<Secret>& cached, const ProvisionSettings& settings,
+                      ExchangeSettings exchange, const Clock& clock, Log& log) {
   const Wanted wanted = wanted_for(account, settings);
   std::string token;
   try {
@@ -213,7 +231,7 @@ Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccoun
   SecretSpec spec = secret_spec(account, wanted.secret_name, credential);
   done.secret_sha256 = dockerconfigjson_digest(spec.dockerconfigjson);
   try {
-    done.secret_created = write_secret(api, account, std::move(spec), settings);
+    done.secret_created = write_secret(api, account, std::move(spec), cached, settings);
     done.reference_added = ensure_reference(api, account, wanted.secret_name, settings);
   } catch (const Failure& failure) {
     throw ProvisionFailure(failure, ProvisionStep::kWrite, {});

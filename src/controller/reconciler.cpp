@@ -156,7 +156,7 @@ Reconciler::TimePoint Reconciler::secret_in_place(const ServiceAccount& account,
   if (written &&
       (written->robot != wanted.identity.robot || written->secret_name != wanted.secret_name ||
        written->account_uid != account.meta.uid)) {
-    return provision_now(account, WriteReason::kReplaced);
+    return provision_now(account, WriteReason::kReplaced, cached);
   }
   if (!written && (written = adoptable(account, wanted, cached))) {
     parts_.log.info("{}: Secret {} is valid until its renewal; kept", who(account),
@@ -167,13 +167,14 @@ Reconciler::TimePoint Reconciler::secret_in_place(const ServiceAccount& account,
   if (!written) {
     const bool other_robot =
         cached && text_of(cached->meta.annotations, kRobotKey) != wanted.identity.robot;
-    return provision_now(account, other_robot ? WriteReason::kReplaced : WriteReason::kCreated);
+    return provision_now(account, other_robot ? WriteReason::kReplaced : WriteReason::kCreated,
+                         cached);
   }
   if (parts_.clock.monotonic() >= written->renew_at) {
-    return provision_now(account, WriteReason::kRefreshed);
+    return provision_now(account, WriteReason::kRefreshed, cached);
   }
   if (!in_place(account, *written, cached)) {
-    return provision_now(account, WriteReason::kRestored);
+    return provision_now(account, WriteReason::kRestored, cached);
   }
   return written->renew_at;
 }
@@ -219,9 +220,10 @@ bool Reconciler::in_place(const ServiceAccount& account, const Written& written,
   return true;
 }
 
-Reconciler::TimePoint Reconciler::provision_now(const ServiceAccount& account, WriteReason reason) {
-  const Provisioned done = provision(parts_.api, parts_.quay_http, account, provision_, exchange_,
-                                     parts_.clock, parts_.log);
+Reconciler::TimePoint Reconciler::provision_now(const ServiceAccount& account, WriteReason reason,
+                                                const std::optional<Secret>& cached) {
+  const Provisioned done = provision(parts_.api, parts_.quay_http, account, cached, provision_,
+                                     exchange_, parts_.clock, parts_.log);
   counts_.exchange.observe(done.exchange_took);
   count(counts_.writes, reason);
   const auto expires_unix = std::chrono::duration_cast<std::chrono::seconds>(

@@ -33,8 +33,24 @@ class Provision : public KubeFixture {
   ServiceAccount account(const std::string& name = "puller") {
     return decode_service_account(api_.service_account("team-a", name).value().dump()).value();
   }
-  Provisioned provision(const ServiceAccount& which) {
-    return controller::provision(client_, quay_http_, which, settings_, exchange_, clock_, *log_);
+  Provisioned provision(const ServiceAccount& which,
+                        const std::optional<Secret>& cached = std::nullopt) {
+    return controller::provision(client_, quay_http_, which, cached, settings_, exchange_, clock_,
+                                 *log_);
+  }
+  // The Secret as an informer would hold it now.
+  std::optional<Secret> cached_secret() {
+    return decode_secret(api_.secret("team-a", "puller-quay-pull").value().dump());
+  }
+  // The requests since clear_requests() for the Secret, as "METHOD last-path-segment".
+  std::vector<std::string> secret_requests() {
+    std::vector<std::string> seen;
+    for (const auto& request : api_.requests()) {
+      if (request.path.find("/secrets") != std::string::npos) {
+        seen.push_back(request.method + " " + request.path.substr(request.path.rfind('/') + 1));
+      }
+    }
+    return seen;
   }
   std::string failure_of(const ServiceAccount& which) {
     try {
@@ -93,6 +109,74 @@ TEST_F(Provision, RenewingReplacesTheSecretAndKeepsTheReferenceOnceBesideOthers)
   }));
   EXPECT_EQ(api_.service_account("team-a", "puller").value()["imagePullSecrets"],
             json::parse(R"([{"name":"other"},{"name":"puller-quay-pull"}])"));
+}
+
+// A renewal goes from the informer's copy: one conditional PUT, no read (issue 25: one Secret
+// write per renewal).
+TEST_F(Provision, ARenewalFromTheCachedSecretWritesWithoutReadingIt) {
+  ASSERT_TRUE(provision(account()).secret_created);
+  const auto cached = cached_secret();
+  api_.clear_requests();
+  EXPECT_FALSE(provision(account(), cached).secret_created);
+  EXPECT_EQ(secret_requests(), std::vector<std::string>{"PUT puller-quay-pull"});
+  // Conditional on the cached version (kube-api/05e), never an unconditional update.
+  const auto requests = api_.requests();
+  const auto put =
+      std::find_if(requests.begin(), requests.end(),
+                   [](const RecordedRequest& request) { return request.method == "PUT"; });
+  ASSERT_NE(put, requests.end());
+  EXPECT_EQ(json::parse(put->body)["metadata"]["resourceVersion"], cached->meta.resource_version);
+}
+
+// kube-api/05d: the cache had not seen a later write; the PUT meets 409, and the Secret is read
+// and written again from its current version.
+TEST_F(Provision, AStaleCachedVersionIsReadAgainAfterTheConflict) {
+  ASSERT_TRUE(provision(account()).secret_created);
+  const auto stale = cached_secret();
+  // Changed since, by someone else: the cached version is stale.
+  auto changed = api_.secret("team-a", "puller-quay-pull").value();
+  changed["metadata"]["labels"]["team"] = "a";
+  ASSERT_EQ(client_
+                .call({.method = "PUT",
+                       .path = "/api/v1/namespaces/team-a/secrets/puller-quay-pull",
+                       .body = changed.dump(),
+                       .content_type = "application/json",
+                       .timeout = 10s})
+                .status,
+            200);
+  api_.clear_requests();
+  EXPECT_FALSE(provision(account(), stale).secret_created);
+  EXPECT_EQ(secret_requests(),
+            (std::vector<std::string>{"PUT puller-quay-pull", "GET puller-quay-pull",
+                                      "PUT puller-quay-pull"}));
+}
+
+// Deleted since the cache saw it: the PUT is 404, the read says so, and it is created.
+TEST_F(Provision, ACachedSecretDeletedSinceIsCreatedAgain) {
+  ASSERT_TRUE(provision(account()).secret_created);
+  const auto cached = cached_secret();
+  ASSERT_EQ(client_
+                .call({.method = "DELETE",
+                       .path = "/api/v1/namespaces/team-a/secrets/puller-quay-pull",
+                       .body = {},
+                       .content_type = {},
+                       .timeout = 10s})
+                .status,
+            200);
+  api_.clear_requests();
+  EXPECT_TRUE(provision(account(), cached).secret_created);
+  EXPECT_EQ(secret_requests(), (std::vector<std::string>{"PUT puller-quay-pull",
+                                                         "GET puller-quay-pull", "POST secrets"}));
+}
+
+// kube-api/05b: not in the cache yet but there (written by a replica before this one): the
+// create is 409 AlreadyExists, and it is replaced from the version read.
+TEST_F(Provision, ASecretTheCacheHasNotSeenIsReadAfterTheCreateMeetsIt) {
+  ASSERT_TRUE(provision(account()).secret_created);
+  api_.clear_requests();
+  EXPECT_FALSE(provision(account()).secret_created);
+  EXPECT_EQ(secret_requests(), (std::vector<std::string>{"POST secrets", "GET puller-quay-pull",
+                                                         "PUT puller-quay-pull"}));
 }
 
 // kube-api/05d, 06a: writes under a version read; 409 means read again.

@@ -82,12 +82,13 @@ class ProvisionFailure : public Failure {
 };
 
 // TokenRequest -> exchange -> Secret created or updated -> imagePullSecrets. Every step under
-// `settings.api_timeout` or the exchange's own deadline; writes conditional on the version read
-// (409: read again, at most write_attempts times). Throws ProvisionFailure with one line: the API
-// server's or Quay's own words, never a token.
+// `settings.api_timeout` or the exchange's own deadline. The Secret's write is conditional on
+// the version the informer holds (`cached`: the Secret as last seen, nullopt when there was
+// none), without a read; 409 or 404: read, and written again, at most write_attempts times.
+// Throws ProvisionFailure with one line: the API server's or Quay's own words, never a token.
 Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccount& account,
-                      const ProvisionSettings& settings, ExchangeSettings exchange,
-                      const Clock& clock, Log& log);
+                      const std::optional<Secret>& cached, const ProvisionSettings& settings,
+                      ExchangeSettings exchange, const Clock& clock, Log& log);
 
 // Adds `secret_name` to the ServiceAccount's imagePullSecrets unless it is there, keeping every
 // other entry where it is (conditional on the version read; 409: read again). True when added.

@@ -99,7 +99,9 @@ class Reconciler {
   [[nodiscard]] bool in_place(const ServiceAccount& account, const Written& written,
                               const std::optional<Secret>& cached);
   TimePoint secret_in_place(const ServiceAccount& account, const Wanted& wanted);
-  TimePoint provision_now(const ServiceAccount& account, WriteReason reason);
+  // `cached`: the Secret as the informer holds it, which the write goes from.
+  TimePoint provision_now(const ServiceAccount& account, WriteReason reason,
+                          const std::optional<Secret>& cached);
   TimePoint retry_later(const ServiceAccount& account, FailureReason reason,
                         const std::string& message);
   // When to renew a token with `left` to live; `first` for a Secret just created.
