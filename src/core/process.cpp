@@ -1,9 +1,11 @@
 #include "qcp/core/process.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +82,26 @@ struct StartError {
   int error = 0;
 };
 
+// The program gets its three streams and nothing else of ours: libraries open descriptors
+// without O_CLOEXEC (libcurl's kept-alive connections to the API server and Quay). Marked, not
+// closed: the status pipe must outlive a failed execve. Only async-signal-safe calls (a forked
+// child of a threaded process); kernels before 5.11 refuse the flag, so one by one there.
+void mark_inherited_close_on_exec() {
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
+    return;
+  }
+  rlimit limit{};
+  const rlim_t last = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < (rlim_t{1} << 20)
+                          ? limit.rlim_cur
+                          : rlim_t{1} << 20;
+  for (rlim_t fd = 3; fd < last; ++fd) {
+    const int flags = ::fcntl(static_cast<int>(fd), F_GETFD);
+    if (flags >= 0) {
+      ::fcntl(static_cast<int>(fd), F_SETFD, flags | FD_CLOEXEC);
+    }
+  }
+}
+
 [[noreturn]] void start_child(const ProcessSpec& spec, const std::vector<std::string>& paths,
                               int ns, int stdin_fd, const Pipe& out, const Pipe& err,
                               const Pipe& status) {
@@ -93,6 +115,7 @@ struct StartError {
   ::dup2(stdin_fd, STDIN_FILENO);
   ::dup2(out.write.get(), STDOUT_FILENO);
   ::dup2(err.write.get(), STDERR_FILENO);
+  mark_inherited_close_on_exec();
   StartError why{};
   if (ns >= 0 && ::setns(ns, CLONE_NEWNS) != 0) {
     why = {1, errno};

@@ -2,9 +2,11 @@
 // output, and nothing left running after the deadline.
 #include "qcp/core/process.hpp"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -44,6 +46,18 @@ TEST(RunProcess, FindsTheProgramOnTheSearchPathAndPassesArgumentsAsTheyAre) {
 
 TEST(RunProcess, TheChildSeesOnlyTheEnvironmentItIsGiven) {
   EXPECT_EQ(run_process(spec({"env"})).out, "PATH=/usr/bin:/bin\nONLY=this\n");
+}
+
+// A descriptor this process opened without O_CLOEXEC (libcurl's kept-alive connections to the
+// API server and Quay are such) never reaches the program.
+TEST(RunProcess, TheChildGetsNoDescriptorButItsThreeStreams) {
+  const int kept = ::open("/dev/null", O_RDONLY);  // NOLINT: without O_CLOEXEC on purpose
+  ASSERT_GE(kept, 3);
+  const auto fd = std::to_string(kept);
+  const auto result = run_process(
+      spec({"sh", "-c", "[ -e /proc/self/fd/" + fd + " ] && echo open || echo closed"}));
+  ::close(kept);
+  EXPECT_EQ(result.out, "closed\n");
 }
 
 TEST(RunProcess, ReportsExitStatusSignalAndStderr) {
