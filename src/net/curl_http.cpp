@@ -24,6 +24,18 @@ struct EasyDeleter {
 };
 using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
 
+// Idle handles kept per trust: one per thread that sends at once is enough to reuse them all.
+constexpr std::size_t kIdleHandlesPerTrust = 8;
+
+// What a connection was verified against. libcurl reuses a connection for a request to the same
+// host and port with the same TLS options of its own, but the CA bundle is installed by our TLS
+// callback, which it does not compare: a handle (with its connections and TLS sessions) serves
+// only requests that trust the same.
+std::string trust_key(const HttpRequest& request, const CaBundle* bundle) {
+  return std::to_string(reinterpret_cast<std::uintptr_t>(bundle)) + '\n' + request.trust.ca_dir +
+         '\n' + request.client_certificate_pem;
+}
+
 // A distribution's bundle is ~220 KiB; anything past this is not a CA bundle.
 constexpr std::size_t kMaxBundleBytes = std::size_t{16} << 20U;
 
@@ -79,14 +91,71 @@ TransportError failed_transfer(CURL* handle, CURLcode code, const Transfer& tran
 
 }  // namespace
 
+// A renewal sends a TokenRequest, an exchange and a Secret write: with a new handle each, every
+// request paid a TCP and a TLS handshake, and libcurl's per-handle set-up (resolver, TLS
+// context): most of the controller's CPU. Between requests a handle waits here with its
+// connections open, to be reset and reused by the next request that trusts the same.
+struct CurlHttpClient::IdleHandles {
+  std::mutex mutex;
+  std::map<std::string, std::vector<EasyHandle>, std::less<>> by_trust;
+
+  EasyHandle take(const std::string& key) {
+    {
+      const std::lock_guard lock(mutex);
+      if (auto found = by_trust.find(key); found != by_trust.end() && !found->second.empty()) {
+        EasyHandle handle = std::move(found->second.back());
+        found->second.pop_back();
+        return handle;
+      }
+    }
+    return EasyHandle(curl_easy_init());
+  }
+  void give_back(const std::string& key, EasyHandle handle) {
+    // Options only, none of which may point at the finished request's buffers while it waits:
+    // its connections and TLS sessions stay.
+    curl_easy_reset(handle.get());
+    const std::lock_guard lock(mutex);
+    auto& idle = by_trust[key];
+    if (idle.size() < kIdleHandlesPerTrust) {
+      idle.push_back(std::move(handle));
+    }
+  }
+};
+
+// Holds a handle for one request and gives it back after, whatever the request's outcome
+// (libcurl itself closes a connection a failed transfer leaves unusable).
+class CurlHttpClient::Lease {
+ public:
+  Lease(IdleHandles& idle, std::string key) : idle_(idle), key_(std::move(key)) {
+    handle_ = idle_.take(key_);
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  Lease(Lease&&) = delete;
+  Lease& operator=(Lease&&) = delete;
+  ~Lease() {
+    if (handle_) {
+      idle_.give_back(key_, std::move(handle_));
+    }
+  }
+  [[nodiscard]] CURL* get() const { return handle_.get(); }
+
+ private:
+  IdleHandles& idle_;
+  std::string key_;
+  EasyHandle handle_;
+};
+
 CurlHttpClient::CurlHttpClient() {
   defer_openssl_error_strings();
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     throw std::runtime_error("libcurl could not be initialised");
   }
+  idle_ = std::make_unique<IdleHandles>();
 }
 
 CurlHttpClient::~CurlHttpClient() {
+  idle_.reset();  // every handle cleaned up before libcurl is
   curl_global_cleanup();
 }
 
@@ -127,8 +196,8 @@ HttpResult CurlHttpClient::send(const HttpRequest& request) {
       return TransportError{TransportError::Kind::kCertificate, problem};
     }
   }
-  EasyHandle handle(curl_easy_init());
-  if (!handle) {
+  const Lease handle(*idle_, trust_key(request, bundle));
+  if (handle.get() == nullptr) {
     return TransportError{TransportError::Kind::kOther, "libcurl could not create a handle"};
   }
   HeaderList headers;

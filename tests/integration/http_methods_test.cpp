@@ -124,5 +124,41 @@ TEST_F(HttpMethods, KeepGoingEndsASilentRequestLongBeforeItsDeadline) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 60s);
 }
 
+// A controller's renewal sends three requests: they share one connection (and one TLS
+// handshake) when they trust the same.
+TEST_F(HttpMethods, RequestsThatTrustTheSameShareAConnection) {
+  answer_with(Reply::json(200, {{"kind", "Status"}}));
+  for (int i = 0; i < 3; ++i) {
+    const auto result = http_.send(request("GET", "/version"));
+    ASSERT_TRUE(std::holds_alternative<HttpResponse>(result));
+  }
+  const auto seen = server_.requests();
+  ASSERT_EQ(seen.size(), 3U);
+  EXPECT_EQ(seen[0].connection, seen[1].connection);
+  EXPECT_EQ(seen[1].connection, seen[2].connection);
+}
+
+// libcurl would reuse a connection by host and port; the CA bundle is ours, so a request that
+// does not trust the server must not ride on a connection another request verified.
+TEST_F(HttpMethods, AConnectionVerifiedUnderOneBundleServesNoRequestThatTrustsAnother) {
+  answer_with(Reply::json(200, {{"kind", "Status"}}));
+  ASSERT_TRUE(std::holds_alternative<HttpResponse>(http_.send(request("GET", "/version"))));
+  const TestPki other;
+  HttpRequest distrusting = request("GET", "/version");
+  distrusting.trust.ca_pem = other.ca_pem();
+  const auto refused = http_.send(distrusting);
+  ASSERT_TRUE(std::holds_alternative<TransportError>(refused));
+  EXPECT_EQ(std::get<TransportError>(refused).kind, TransportError::Kind::kCertificate);
+  EXPECT_EQ(server_.requests().size(), 1U);
+  // Nor a client certificate's connection a request without it.
+  HttpRequest with_identity = request("GET", "/version");
+  with_identity.client_certificate_pem = pki_.server_cert_pem();
+  with_identity.client_key_pem = pki_.server_key_pem();
+  ASSERT_TRUE(std::holds_alternative<HttpResponse>(http_.send(with_identity)));
+  const auto seen = server_.requests();
+  ASSERT_EQ(seen.size(), 2U);
+  EXPECT_NE(seen[0].connection, seen[1].connection);
+}
+
 }  // namespace
 }  // namespace qcp::test

@@ -32,6 +32,10 @@ class CurlHttpClient final : public HttpClient {
   // and workers share one client); a process has one or two trust settings.
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<CaBundle>, std::less<>> bundles_;  // by file or PEM
+  // libcurl handles between requests, with their open connections (curl_http.cpp says why).
+  struct IdleHandles;
+  class Lease;
+  std::unique_ptr<IdleHandles> idle_;
 };
 
 }  // namespace qcp::net
