@@ -27,6 +27,15 @@ class HttpMethods : public ::testing::Test {
     r.total_timeout = 20s;
     return r;
   }
+  // A request trusting a CA that did not sign the server fails as a certificate failure.
+  void expect_refused_under_another_bundle() {
+    const TestPki other;
+    HttpRequest r = request("GET", "/version");
+    r.trust.ca_pem = other.ca_pem();
+    const auto result = http_.send(r);
+    ASSERT_TRUE(std::holds_alternative<TransportError>(result));
+    EXPECT_EQ(std::get<TransportError>(result).kind, TransportError::Kind::kCertificate);
+  }
   void answer_with(Reply reply) {
     server_.set_handler([reply](const RecordedRequest&) { return std::optional<Reply>(reply); });
   }
@@ -57,12 +66,7 @@ TEST_F(HttpMethods, EachMethodSendsItsBodyAsGivenAndReadsTheAnswer) {
 }
 
 TEST_F(HttpMethods, AnInlineBundleThatDidNotSignTheServerIsACertificateFailure) {
-  const TestPki other;
-  HttpRequest r = request("GET", "/version");
-  r.trust.ca_pem = other.ca_pem();
-  const auto result = http_.send(r);
-  ASSERT_TRUE(std::holds_alternative<TransportError>(result));
-  EXPECT_EQ(std::get<TransportError>(result).kind, TransportError::Kind::kCertificate);
+  expect_refused_under_another_bundle();
 }
 
 TEST_F(HttpMethods, AStreamedAnswerReachesTheSinkWhole_PastTheCollectingBound) {
@@ -143,12 +147,7 @@ TEST_F(HttpMethods, RequestsThatTrustTheSameShareAConnection) {
 TEST_F(HttpMethods, AConnectionVerifiedUnderOneBundleServesNoRequestThatTrustsAnother) {
   answer_with(Reply::json(200, {{"kind", "Status"}}));
   ASSERT_TRUE(std::holds_alternative<HttpResponse>(http_.send(request("GET", "/version"))));
-  const TestPki other;
-  HttpRequest distrusting = request("GET", "/version");
-  distrusting.trust.ca_pem = other.ca_pem();
-  const auto refused = http_.send(distrusting);
-  ASSERT_TRUE(std::holds_alternative<TransportError>(refused));
-  EXPECT_EQ(std::get<TransportError>(refused).kind, TransportError::Kind::kCertificate);
+  expect_refused_under_another_bundle();
   EXPECT_EQ(server_.requests().size(), 1U);
   // Nor a client certificate's connection a request without it.
   HttpRequest with_identity = request("GET", "/version");
