@@ -250,39 +250,4 @@ Reconciler::TimePoint Reconciler::provision_now(const ServiceAccount& account, W
   return written.renew_at;
 }
 
-Reconciler::TimePoint Reconciler::retry_later(const ServiceAccount& account, FailureReason reason,
-                                              const std::string& message) {
-  count(counts_.failures, reason);
-  int failures = 0;
-  {
-    const std::lock_guard lock(mutex_);
-    failures = ++failures_[key_of(account.meta)];
-  }
-  // Never sooner than base/2: full jitter alone may draw ~0 and spin on a broken Quay.
-  const auto delay =
-      std::max(renewal_.retry_base / 2,
-               backoff_delay(failures, renewal_.retry_base, renewal_.retry_cap, random_unit));
-  const std::string retry = message + " (attempt " + std::to_string(failures) + "; again in " +
-                            format_human(std::chrono::ceil<std::chrono::seconds>(delay)) +
-                            "; a Secret already written is kept)";
-  parts_.log.warn("{}", retry);
-  if (!account.meta.uid.empty()) {
-    parts_.events.record(account, EventType::kWarning, kFailedReason, retry);
-  }
-  return parts_.clock.monotonic() + delay;
-}
-
-Reconciler::TimePoint Reconciler::renewal_time(std::chrono::milliseconds left, bool first) const {
-  auto wait = renew_after(left, renewal_.renew_before, random_unit());
-  if (first) {
-    // A first sync creates thousands of Secrets within minutes: drawing each one's first renewal
-    // from the last three quarters of the wait spreads the fleet over the whole cycle, where the
-    // usual 10% jitter alone would bring the same burst back every cycle.
-    constexpr double kEarliest = 0.25;
-    wait = std::chrono::milliseconds{static_cast<std::chrono::milliseconds::rep>(
-        static_cast<double>(wait.count()) * (kEarliest + (1.0 - kEarliest) * random_unit()))};
-  }
-  return parts_.clock.monotonic() + wait;
-}
-
 }  // namespace qcp::controller

@@ -183,6 +183,34 @@ TEST_F(ShortTokens, RenewsFromTheTokensOwnLifetimeAcrossSeveralExpiries) {
   expect_no_leak(json(api_.events()).dump(), tokens);
 }
 
+// 10 s tokens renewed 5 s before they expire: room for a failed renewal and its retry.
+class TenSecondTokens : public ControllerLoop {
+ protected:
+  static FakeQuayOptions ten_seconds() {
+    FakeQuayOptions options;
+    options.token_lifetime = 10s;
+    return options;
+  }
+  TenSecondTokens() : ControllerLoop(ten_seconds()) {
+    settings_.renewal = {.renew_before = 5s, .retry_base = 30s, .retry_cap = 60s};
+  }
+};
+
+// The backoff may reach minutes (the first retry here would come 15 to 30 s later); a token
+// running out is retried before it expires anyway.
+TEST_F(TenSecondTokens, ARetryComesBeforeTheTokenExpiresHoweverLongTheBackoff) {
+  start();
+  ASSERT_TRUE(eventually([&] { return !data().empty(); }));
+  const std::string before = data();
+  const auto expires = decode_jwt_unverified(token_in(before)).value().payload["exp"].get<long>();
+  // The next renewal fails whole (every attempt of its exchange), the one after succeeds.
+  quay_.script(std::vector<Reply>(4, Reply::html(503, "<html>Service Unavailable</html>")));
+  ASSERT_TRUE(eventually([&] { return count("PullSecretFailed") >= 1; }));
+  EXPECT_TRUE(eventually([&] { return data() != before; }, 10s));
+  EXPECT_LT(std::chrono::system_clock::now(),
+            std::chrono::system_clock::time_point(std::chrono::seconds(expires)));
+}
+
 TEST_F(ShortTokens, AFailedRenewalKeepsTheSecretItHadAndSaysWhyInAWarningEvent) {
   start();
   ASSERT_TRUE(eventually([&] { return !data().empty(); }));

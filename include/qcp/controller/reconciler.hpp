@@ -104,6 +104,8 @@ class Reconciler {
                           const std::optional<Secret>& cached);
   TimePoint retry_later(const ServiceAccount& account, FailureReason reason,
                         const std::string& message);
+  // The longest a retry may wait for a Secret whose token expires at `expires_unix`.
+  [[nodiscard]] std::chrono::milliseconds before_expiry(std::int64_t expires_unix) const;
   // When to renew a token with `left` to live; `first` for a Secret just created.
   [[nodiscard]] TimePoint renewal_time(std::chrono::milliseconds left, bool first) const;
 
