@@ -168,18 +168,6 @@ bool Controller::synced() const {
 }
 
 void Controller::run(const StopFlag& stop, const std::function<bool()>& leading) {
-  // Each time this replica becomes the leader, it looks at every key again (it may not have
-  // written them, or may have missed what the last leader did).
-  std::atomic<bool> was_leading{false};
-  const auto leading_now = [&] {
-    const bool now = leading();
-    if (now && !was_leading.exchange(true)) {
-      impl_->everything_again();
-    } else if (!now) {
-      was_leading = false;
-    }
-    return now;
-  };
   // Declared after what they use: joined (at the end of this scope) before it goes.
   std::vector<std::jthread> threads;
   for (auto& scope : impl_->scopes) {
@@ -197,8 +185,21 @@ void Controller::run(const StopFlag& stop, const std::function<bool()>& leading)
   impl_->log.info("synced: {} ServiceAccounts and Secrets to look at; {} workers",
                   impl_->queue.waiting(), impl_->settings.workers);
   for (std::size_t i = 0; i < impl_->busy_since.size(); ++i) {
-    threads.emplace_back([&, i] { impl_->work(i, stop, leading_now); });
+    threads.emplace_back([&, i] { impl_->work(i, stop, leading); });
   }
+  // Each time this replica becomes the leader, it looks at every key again (it may not have
+  // written them, or may have missed what the last leader did, or its own writes were refused
+  // while it did not lead). Watched on a thread of its own: the workers may all be waiting for a
+  // renewal minutes away when the lease comes back.
+  threads.emplace_back([&] {
+    for (bool was_leading = false; !stop.requested(); stop.wait_for(kPausedCheck)) {
+      const bool now = leading();
+      if (now && !was_leading) {
+        impl_->everything_again();
+      }
+      was_leading = now;
+    }
+  });
   threads.emplace_back([&stop] {
     while (!stop.wait_for(kReleaseMemoryEvery)) {
       release_free_memory();
