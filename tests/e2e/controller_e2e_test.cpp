@@ -3,12 +3,9 @@
 // (as a kubelet uses a pod's imagePullSecrets): renewed across several expiries of 6-second
 // Quay tokens with pulls still working, withdrawn with the annotation, written by one of two
 // replicas only, and the Lease released on SIGTERM.
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "controller_process.hpp"
 #include "eventually.hpp"
 #include "fake_kube_api.hpp"
 #include "no_leak.hpp"
@@ -35,39 +33,6 @@ constexpr const char* kLeaderToken = "leader-token-0123456789abcdef";
 constexpr const char* kStandbyToken = "standby-token-0123456789abcdef";
 constexpr const char* kRobotAnnotation = "quay.io/federated-robot-account";
 
-// A loopback port free now (bound and let go): where a replica's endpoints are asked for.
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-// GET http://127.0.0.1:PORT/PATH as a probe or a scrape sends it: the whole answer, or "".
-std::string http_get(std::uint16_t port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string reply;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: e2e\r\n\r\n";
-    static_cast<void>(::send(fd, request.data(), request.size(), MSG_NOSIGNAL));
-    std::array<char, 4096> buffer{};
-    for (ssize_t got; (got = ::recv(fd, buffer.data(), buffer.size(), 0)) > 0;) {
-      reply.append(buffer.data(), static_cast<std::size_t>(got));
-    }
-  }
-  ::close(fd);
-  return reply;
-}
-
 class ControllerE2e : public RealRegistry {
  protected:
   ControllerE2e() {
@@ -81,16 +46,8 @@ class ControllerE2e : public RealRegistry {
 
   // A kubeconfig for the fake API server: its CA inline, a bearer token.
   std::string kubeconfig(const char* token) {
-    const auto path = dir_ / (std::string(token).substr(0, 6) + ".kubeconfig");
-    write(path,
-          "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake\n"
-          "  cluster:\n    server: " +
-              api_.base_url() +
-              "\n    certificate-authority-data: " + base64_encode(pki_.ca_pem()) +
-              "\nusers:\n- name: controller\n  user:\n    token: " + token +
-              "\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: "
-              "controller\n");
-    return path.string();
+    return write_kubeconfig(dir_ / (std::string(token).substr(0, 6) + ".kubeconfig"), api_, pki_,
+                            token);
   }
   std::vector<std::string> controller_args(const char* token, std::uint16_t metrics_port = 0,
                                            std::uint16_t health_port = 0) {
@@ -204,40 +161,6 @@ TEST_P(ControllerE2e, ItsSecretPullsAcrossSeveralExpiriesAndGoesWithTheAnnotatio
   EXPECT_THAT(metrics, ::testing::ContainsRegex("\nprocess_start_time_seconds 1[0-9]{9}"));
   expect_no_leak(metrics, tokens);
 }
-
-// A controller process run on a thread of the test's: its pid once started, its result once
-// stopped.
-class Replica {
- public:
-  explicit Replica(std::vector<std::string> args)
-      : thread_([this, args = std::move(args)] {
-          ProcessOptions options;
-          options.deadline = 120s;
-          options.on_spawn = [this](pid_t pid) { pid_ = pid; };
-          result_ = run_process(kBinary, args, {"PATH=/usr/bin:/bin"}, "", options);
-        }) {
-    while (pid_.load() == 0) {
-      std::this_thread::sleep_for(10ms);
-    }
-  }
-  ~Replica() { stop(); }
-  Replica(const Replica&) = delete;
-  Replica& operator=(const Replica&) = delete;
-  Replica(Replica&&) = delete;
-  Replica& operator=(Replica&&) = delete;
-  const ProcessResult& stop() {
-    if (thread_.joinable()) {
-      ::kill(pid_.load(), SIGTERM);
-      thread_.join();
-    }
-    return result_;
-  }
-
- private:
-  std::atomic<pid_t> pid_{0};
-  ProcessResult result_;
-  std::thread thread_;
-};
 
 TEST_P(ControllerE2e, OfTwoReplicasOnlyTheLeaderWritesAndTheOtherTakesOverOnSigterm) {
   const std::string standby_header = "Bearer " + std::string(kStandbyToken);

@@ -133,7 +133,8 @@ struct FakeKubeApi::Impl {
       return kube_pods::evict(store, target, request.body, refused_evictions);
     }
     const bool writes =
-        verb == "update" || verb == "patch" || (verb == "create" && target.resource == "secrets");
+        (target.resource == "secrets" || target.resource == "serviceaccounts") &&
+        (verb == "update" || verb == "patch" || (verb == "create" && target.resource == "secrets"));
     if (target.resource == "leases" && verb != "get" && lease_writes_fail_now()) {
       // What the API server answers when etcd does not (a lost quorum).
       return r::status(500, "InternalError",

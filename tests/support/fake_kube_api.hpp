@@ -117,7 +117,8 @@ class FakeKubeApi final : public LoopbackHttpsServer {
   // --- faults --------------------------------------------------------------------------------
   // The next `requests` requests get APF's 429 with Retry-After: seconds (kube-api/11d).
   void shed_next(std::size_t requests, int retry_after_seconds);
-  // The next `writes` writes (PUT, PATCH, POST of a Secret) are 409 Conflict (05d, 06a).
+  // The next `writes` writes of Secrets and ServiceAccounts (PUT, PATCH, POST of a Secret) are
+  // 409 Conflict (05d, 06a).
   void conflict_next(std::size_t writes);
   // While down, every request's connection is reset and open watches end (the API server
   // restarting, or out of reach); up again, it serves what it held.
