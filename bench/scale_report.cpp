@@ -258,6 +258,11 @@ void print_report(const Run& run, const Recorder& recorder) {
       "renewals per minute of one-hour tokens (%.0f s here): mean %.1f, most %zu = %.2fx "
       "the mean (target <= 2x)\n",
       minute, mean, most, mean > 0 ? static_cast<double>(most) / mean : 0);
+  std::printf("  each minute:");
+  for (const auto in_minute : per_minute) {
+    std::printf(" %zu", in_minute);
+  }
+  std::printf("\n");
 }
 
 }  // namespace qcp::bench
