@@ -182,5 +182,32 @@ TEST_F(Leader, OfTwoControllersOnlyTheLeaderWritesAndTheStandbyTakesOver) {
   EXPECT_THAT(log_b_.str(), HasSubstr("Secret puller-quay-pull is valid until its renewal; kept"));
 }
 
+// The workers all wait for a renewal an hour away when the lease is lost and won back: every key
+// is still looked at again (the Secrets may have changed hands meanwhile).
+TEST_F(Leader, ALeaseLostAndWonBackLooksAtEveryKeyAgain) {
+  quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:team-a:puller", {}}});
+  api_.add_service_account("team-a", "puller", {{"quay.io/federated-robot-account", kRobot}});
+  controller::ControllerSettings settings;
+  settings.provision.quay_host = quay_.host();
+  settings.exchange.trust = {
+      .ca_file = "", .ca_dir = "", .ca_pem = pki_.ca_pem(), .source = "test CA"};
+  settings.renewal = {.renew_before = 60s, .retry_base = 200ms, .retry_cap = 1s};
+  net::CurlHttpClient quay_http;
+  Replica a(http_, server_of(api_, pki_), clock_, "pod-a_1", log_a_);
+  a.start();
+  ASSERT_TRUE(eventually([&] { return a.elector.leading(); }));
+  a.start_controller(quay_http, settings, clock_);
+  ASSERT_TRUE(eventually([&] { return api_.secret("team-a", "puller-quay-pull").has_value(); }));
+  api_.fail_lease_writes(true);
+  ASSERT_TRUE(
+      eventually([&] { return log_a_.str().find("stopped writing") != std::string::npos; }));
+  api_.fail_lease_writes(false);
+  ASSERT_TRUE(eventually([&] { return a.elector.leading(); }));
+  EXPECT_TRUE(eventually([&] {
+    return log_a_.str().find("Secret puller-quay-pull is valid until its renewal; kept") !=
+           std::string::npos;
+  }));
+}
+
 }  // namespace
 }  // namespace qcp::test
