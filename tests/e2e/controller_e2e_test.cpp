@@ -76,6 +76,25 @@ class ControllerE2e : public RealRegistry {
     return auth.substr(auth.find(':') + 1);
   }
 
+  // Whether an Event with `reason` is about the object of that kind and name.
+  [[nodiscard]] bool has_event(const std::string& kind, const std::string& name,
+                               const std::string& reason) const {
+    const auto events = api_.events();
+    return std::any_of(events.begin(), events.end(), [&](const Json& event) {
+      return event["involvedObject"]["kind"] == kind && event["involvedObject"]["name"] == name &&
+             event["reason"] == reason;
+    });
+  }
+  // The message of the first Event with `reason`, or "".
+  [[nodiscard]] std::string event_message(const std::string& reason) const {
+    for (const auto& event : api_.events()) {
+      if (event["reason"] == reason) {
+        return event["message"].get<std::string>();
+      }
+    }
+    return {};
+  }
+
   FakeKubeApi api_{pki_};
   int authfiles_ = 0;
 };
@@ -204,6 +223,61 @@ TEST_P(ControllerE2e, OfTwoReplicasOnlyTheLeaderWritesAndTheOtherTakesOverOnSigt
   const auto& second = standby.stop();
   EXPECT_EQ(second.exit_code, 0) << second.err;
   EXPECT_THAT(second.err, HasSubstr("this replica"));  // "... leads"
+}
+
+// Issue 25: a pod created before its ServiceAccount's Secret, stuck in ImagePullBackOff, is
+// evicted through the Eviction API; its replacement is admitted with the Secret, which pulls.
+TEST_P(ControllerE2e, APodStuckBeforeItsSecretIsEvictedAndItsReplacementPulls) {
+  ASSERT_EQ(push().exit_code, 0) << registry_->log();
+  ASSERT_TRUE(api_.create_pod("ci", "web-1", "puller", {}, image_ + ":v1"));
+  api_.set_pull_failure("ci", "web-1");
+  const std::uint16_t metrics_port = free_port();
+  Replica controller(controller_args(kLeaderToken, metrics_port));
+  ASSERT_TRUE(eventually([&] { return !api_.pod("ci", "web-1").has_value(); }, 60s))
+      << controller.stop().err;
+  ASSERT_TRUE(eventually([&] { return has_event("Pod", "web-1", "PullSecretEviction"); }));
+  EXPECT_TRUE(eventually([&] { return has_event("ServiceAccount", "puller", "PodEvicted"); }));
+  EXPECT_TRUE(eventually([&] {
+    return http_get(metrics_port, "/metrics")
+               .find("\nquay_credential_provider_pod_evictions_total{result=\"evicted\"} 1\n") !=
+           std::string::npos;
+  }));
+  const auto replacement = api_.create_pod("ci", "web-2", "puller", {}, image_ + ":v1").value();
+  EXPECT_EQ(replacement["spec"]["imagePullSecrets"],
+            Json::parse(R"([{"name":"puller-quay-pull"}])"));
+  const std::string data = secret_data();
+  const auto pulled = pull_with(data);
+  EXPECT_EQ(pulled.exit_code, 0) << pulled.err;
+  const auto& result = controller.stop();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  expect_no_leak(result.err + Json(api_.events()).dump(), {kLeaderToken, robot_token(data)});
+}
+
+// Issue 25: --verify-only walks the federation to Quay's registry token endpoint (the docker
+// registry here sends its clients to a token endpoint on another host, where a robot token is
+// never sent), writes no Secret, and warns once the robot's binding is gone.
+TEST_P(ControllerE2e, VerifyOnlyWalksToTheRegistryWritesNothingAndWarnsWhenTheBindingGoes) {
+  const std::uint16_t metrics_port = free_port();
+  Replica controller({"controller", "--kubeconfig", kubeconfig(kLeaderToken), "--quay-host",
+                      quay_.host(), "--ca-file", ca_file_, "--verify-only", "--verify-image",
+                      quay_.host() + "/team/app:v1", "--health-probe-bind-address=127.0.0.1:0",
+                      "--metrics-bind-address=127.0.0.1:" + std::to_string(metrics_port)});
+  ASSERT_TRUE(
+      eventually([&] { return has_event("ServiceAccount", "puller", "FederationVerified"); }, 60s))
+      << controller.stop().err;
+  EXPECT_THAT(event_message("FederationVerified"), HasSubstr("which can pull team/app"));
+  quay_.remove_robot(kPuller);
+  api_.annotate("ci", "puller", "example.com/touched", "1");  // a change: verified again now
+  ASSERT_TRUE(eventually([&] { return has_event("ServiceAccount", "puller", "FederationFailed"); }))
+      << controller.stop().err;
+  const std::string scrape = http_get(metrics_port, "/metrics");
+  EXPECT_THAT(scrape, HasSubstr("\nquay_credential_provider_verify_failing 1\n"));
+  EXPECT_THAT(scrape, ::testing::ContainsRegex("verifications_total\\{result=\"ok\"\\} [1-9]"));
+  const auto& result = controller.stop();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_FALSE(api_.secret("ci", "puller-quay-pull").has_value());
+  EXPECT_FALSE(api_.service_account("ci", "puller").value().contains("imagePullSecrets"));
+  expect_no_leak(result.err + Json(api_.events()).dump(), {kLeaderToken});
 }
 
 INSTANTIATE_TEST_SUITE_P(Clients, ControllerE2e, ::testing::Values(Tool::kSkopeo),

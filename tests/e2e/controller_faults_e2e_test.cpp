@@ -155,10 +155,16 @@ class ControllerFaults : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (!kEmulator.empty()) {
-      // The controller's logic is the same on every architecture; under qemu-user its timings
-      // are not, and these tests are about timing against compressed token lifetimes.
-      GTEST_SKIP() << "the fault suite runs on the native binary only";
+#ifdef QCP_SANITIZED_BINARY
+    const bool slowed = true;
+#else
+    const bool slowed = !kEmulator.empty();
+#endif
+    if (slowed) {
+      // The controller's logic is the same in every build; under qemu-user or a sanitizer its
+      // timings are not, and these tests time faults against compressed token lifetimes. Their
+      // paths run under ASan in the integration tests (ShortTokens, Leader, Provision).
+      GTEST_SKIP() << "the fault suite runs on the native, unsanitized binary only";
     }
   }
 
@@ -178,6 +184,16 @@ class ControllerFaults : public ::testing::Test {
             "qcp-system",
             "--health-probe-bind-address=127.0.0.1:0",
             "--metrics-bind-address=127.0.0.1:" + std::to_string(metrics_port)};
+  }
+  // Waits for the next renewal, then `then` more: a fault started now covers the renewal after.
+  void after_a_renewal(std::chrono::seconds then) {
+    const auto data = [&] {
+      const auto secret = api_.secret("ci", kSecretName);
+      return secret ? (*secret)["data"].dump() : std::string();
+    };
+    const std::string before = data();
+    EXPECT_TRUE(eventually([&] { return data() != before; }, 30s));
+    std::this_thread::sleep_for(then);
   }
   [[nodiscard]] std::size_t accepted_secret_writes() const {
     std::size_t writes = 0;
@@ -202,7 +218,7 @@ class ControllerFaults : public ::testing::Test {
   // more, and checks what every fault must leave: a Secret that never expired while reachable,
   // no token written twice, memory bounded, a clean exit.
   Figures run_through(const std::string& fault, const std::function<void(ExpiryWatch&)>& inject,
-                      std::chrono::seconds after = 12s) {
+                      std::chrono::seconds after = 6s) {
     const std::uint16_t metrics_port = free_port();
     Replica controller(args(kFirstToken, metrics_port), 180s);
     ExpiryWatch watch(api_, quay_.host());
@@ -247,8 +263,8 @@ class ControllerFaults : public ::testing::Test {
 };
 
 TEST_F(ControllerFaults, WatchesCutEveryTwoSecondsAreResumedWithoutARelist) {
-  const auto figures = run_through("watches cut every 2 s for 16 s", [&](ExpiryWatch&) {
-    for (int i = 0; i < 8; ++i) {
+  const auto figures = run_through("watches cut every 2 s for 12 s", [&](ExpiryWatch&) {
+    for (int i = 0; i < 6; ++i) {
       api_.end_watches();
       std::this_thread::sleep_for(2s);
     }
@@ -261,15 +277,15 @@ TEST_F(ControllerFaults, AWatchHistoryLostMidWatchIsARelistAndNothingMore) {
     for (int i = 0; i < 3; ++i) {
       api_.forget_watch_history();
       api_.end_watches();
-      std::this_thread::sleep_for(5s);
+      std::this_thread::sleep_for(4s);
     }
   });
   EXPECT_GE(figures.relists, 3);
 }
 
 TEST_F(ControllerFaults, ConflictStormsOnWritesAreReadAndWrittenAgain) {
-  run_through("409 on 3 writes in every 2 s, 20 s", [&](ExpiryWatch&) {
-    for (int i = 0; i < 10; ++i) {
+  run_through("409 on 3 writes in every 2 s, 14 s", [&](ExpiryWatch&) {
+    for (int i = 0; i < 7; ++i) {
       api_.conflict_next(3);
       std::this_thread::sleep_for(2s);
     }
@@ -279,29 +295,27 @@ TEST_F(ControllerFaults, ConflictStormsOnWritesAreReadAndWrittenAgain) {
 TEST_F(ControllerFaults, ThrottlingWithRetryAfterIsWaitedOut) {
   // At this controller's few requests, 4 in every 2 s is all of them: 8 s of it is an outage
   // shorter than the renewal margin (10 s) and the renew deadline (10 s).
-  run_through("429 Retry-After 1 s, 4 in every 2 s, 8 s, twice", [&](ExpiryWatch&) {
-    for (int round = 0; round < 2; ++round) {
-      for (int i = 0; i < 4; ++i) {
-        api_.shed_next(4, 1);
-        std::this_thread::sleep_for(2s);
-      }
-      std::this_thread::sleep_for(8s);
+  run_through("429 Retry-After 1 s, 4 in every 2 s, 8 s", [&](ExpiryWatch&) {
+    after_a_renewal(5s);  // the next one is due in about 4 s
+    for (int i = 0; i < 4; ++i) {
+      api_.shed_next(4, 1);
+      std::this_thread::sleep_for(2s);
     }
+    std::this_thread::sleep_for(4s);
   });
 }
 
-// Down for 6 s of the 10 s the token has left when its renewal comes: it must be renewed in the
-// 4 s after the API server is back.
+// Down for 6 s from 3 s before a renewal is due, of the 10 s the token has left then: it must be
+// renewed in the 4 s after the API server is back.
 TEST_F(ControllerFaults, TheApiServerDownForMostOfARenewalMarginIsRiddenOut) {
-  run_through("API server down 6 s, twice", [&](ExpiryWatch& watch) {
-    for (int i = 0; i < 2; ++i) {
-      watch.reachable(false);
-      api_.go_down(true);
-      std::this_thread::sleep_for(6s);
-      api_.go_down(false);
-      watch.reachable(true);
-      std::this_thread::sleep_for(8s);
-    }
+  run_through("API server down 6 s", [&](ExpiryWatch& watch) {
+    after_a_renewal(6s);  // the next one is due in about 3 s
+    watch.reachable(false);
+    api_.go_down(true);
+    std::this_thread::sleep_for(6s);
+    api_.go_down(false);
+    watch.reachable(true);
+    std::this_thread::sleep_for(4s);
   });
 }
 
@@ -342,18 +356,10 @@ TEST_F(LeaderFaults, ALeaderKilledIsReplacedWithinTheLeaseDurationAndNoSecretHas
   EXPECT_EQ(leader.stop(SIGKILL).signal, SIGKILL);
   ASSERT_TRUE(eventually([&] { return holder() != first_holder && !holder().empty(); }, 30s));
   const auto takeover = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at);
-  // The standby writes the Secret at its next renewal (the one it finds is valid, and kept).
-  EXPECT_TRUE(eventually(
-      [&] {
-        for (const auto& request : api_.requests()) {
-          if (request.method == "PUT" && request.path.find("/secrets/") != std::string::npos &&
-              request.header("Authorization") == "Bearer " + std::string(kSecondToken)) {
-            return true;
-          }
-        }
-        return false;
-      },
-      60s));
+  // The new leader serves what comes next at once.
+  quay_.add_robot("team+second", {{quay_.issuer_url(), "system:serviceaccount:ci:second", {}}});
+  api_.add_service_account("ci", "second", {{"quay.io/federated-robot-account", "team+second"}});
+  EXPECT_TRUE(eventually([&] { return api_.secret("ci", "second-quay-pull").has_value(); }, 30s));
   const auto by_leader = writes_by(kFirstToken);
   const auto by_standby = writes_by(kSecondToken);
   ASSERT_FALSE(by_leader.empty());
