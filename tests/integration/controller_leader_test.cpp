@@ -76,6 +76,15 @@ struct Replica {
 class Leader : public KubeFixture {
  protected:
   Leader() { api_.add_user(kStandbyToken, kController); }
+  // A controller for the fake Quay, renewing an hour's tokens a minute before they expire.
+  [[nodiscard]] controller::ControllerSettings controller_settings() const {
+    controller::ControllerSettings settings;
+    settings.provision.quay_host = quay_.host();
+    settings.exchange.trust = {
+        .ca_file = "", .ca_dir = "", .ca_pem = pki_.ca_pem(), .source = "test CA"};
+    settings.renewal = {.renew_before = 60s, .retry_base = 200ms, .retry_cap = 1s};
+    return settings;
+  }
   kube::ApiServer standby_server() const {
     auto server = server_of(api_, pki_);
     server.token = kStandbyToken;
@@ -152,11 +161,7 @@ TEST_F(Leader, OfTwoControllersOnlyTheLeaderWritesAndTheStandbyTakesOver) {
   quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:team-a:puller", {}},
                            {quay_.issuer_url(), "system:serviceaccount:team-a:second", {}}});
   api_.add_service_account("team-a", "puller", {{"quay.io/federated-robot-account", kRobot}});
-  controller::ControllerSettings settings;
-  settings.provision.quay_host = quay_.host();
-  settings.exchange.trust = {
-      .ca_file = "", .ca_dir = "", .ca_pem = pki_.ca_pem(), .source = "test CA"};
-  settings.renewal = {.renew_before = 60s, .retry_base = 200ms, .retry_cap = 1s};
+  const auto settings = controller_settings();
   net::CurlHttpClient quay_http;
   Replica a(http_, server_of(api_, pki_), clock_, "pod-a_1", log_a_);
   a.start();
@@ -187,11 +192,7 @@ TEST_F(Leader, OfTwoControllersOnlyTheLeaderWritesAndTheStandbyTakesOver) {
 TEST_F(Leader, ALeaseLostAndWonBackLooksAtEveryKeyAgain) {
   quay_.add_robot(kRobot, {{quay_.issuer_url(), "system:serviceaccount:team-a:puller", {}}});
   api_.add_service_account("team-a", "puller", {{"quay.io/federated-robot-account", kRobot}});
-  controller::ControllerSettings settings;
-  settings.provision.quay_host = quay_.host();
-  settings.exchange.trust = {
-      .ca_file = "", .ca_dir = "", .ca_pem = pki_.ca_pem(), .source = "test CA"};
-  settings.renewal = {.renew_before = 60s, .retry_base = 200ms, .retry_cap = 1s};
+  const auto settings = controller_settings();
   net::CurlHttpClient quay_http;
   Replica a(http_, server_of(api_, pki_), clock_, "pod-a_1", log_a_);
   a.start();
