@@ -25,18 +25,20 @@ Controller::Impl::Impl(ApiClient& api_in, HttpClient& quay_http, ControllerSetti
       clock(clock_in),
       log(log_in),
       events(api, settings.instance, clock, log),
-      reconciler({.api = api,
-                  .quay_http = quay_http,
-                  .account = [this](const std::string& key) { return account(key); },
-                  .secrets = [this](const std::string& ns) { return secrets_of(ns); },
-                  .stuck_pods = settings.evict && !settings.verify_only
-                                    ? Reconciler::StuckPods(
-                                          [this](const std::string& ns) { return stuck_pods(ns); })
-                                    : Reconciler::StuckPods(),
-                  .events = events,
-                  .clock = clock,
-                  .log = log},
-                 settings.provision, settings.exchange, settings.renewal),
+      reconciler(
+          {.api = api,
+           .quay_http = quay_http,
+           .account = [this](const std::string& key) { return account(key); },
+           .secrets = [this](const std::string& ns) { return secrets_of(ns); },
+           .stuck_pods =
+               settings.evict && !settings.verify_only
+                   ? Reconciler::StuckPods([this](const std::string& ns) { return stuck_pods(ns); })
+                   : Reconciler::StuckPods(),
+           .events = events,
+           .clock = clock,
+           .log = log,
+           .again_now = [this](const std::string& key) { queue.add(key, clock.monotonic()); }},
+          settings.provision, settings.exchange, settings.renewal),
       busy_since(static_cast<std::size_t>(std::max(1, settings.workers))) {
   if (settings.verify_only) {
     verifier = std::make_unique<Verifier>(

@@ -126,6 +126,11 @@ void Controller::write_metrics(PrometheusText& out) const {
     out.sample(prefix + "failures_total", static_cast<double>(counts.failures.at(i).load()),
                {{"reason", kFailureReasonNames.at(i)}});
   }
+  out.family(prefix + "waiting_for_quay", "gauge",
+             "ServiceAccounts whose last exchange found Quay unreachable, failing or overloaded "
+             "(tried again together once an exchange succeeds).");
+  out.sample(prefix + "waiting_for_quay",
+             static_cast<double>(impl_->reconciler.waiting_for_quay()));
   counts.exchange.write(out, prefix + "exchange_duration_seconds",
                         "The federation exchange at Quay, retries included.");
   out.family(

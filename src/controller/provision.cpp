@@ -8,6 +8,7 @@
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/quay/credential_formats.hpp"
+#include "qcp/quay/exchange.hpp"
 
 namespace qcp::controller {
 namespace {
@@ -217,10 +218,17 @@ Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccoun
   try {
     credential = mint_credential(quay_http, wanted.identity, token, exchange, clock, log);
   } catch (const Failure& failure) {
+    const auto* exchange_failure = dynamic_cast<const ExchangeFailure*>(&failure);
     throw ProvisionFailure(Failure(failure.code(), who(account) + ": " + failure.what()),
-                           ProvisionStep::kExchange, took_since(started, clock));
+                           ProvisionStep::kExchange, took_since(started, clock),
+                           exchange_failure != nullptr && exchange_failure->quay_unavailable());
   }
   const WipeOnExit wipe_credential(credential.token);
+  // The expiry as the API server's clock tells it (ServerClock): the one every replica and
+  // every restart reads it back on, whatever this node's wall clock does meanwhile.
+  credential.expires_at =
+      api.server_now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                             credential.valid_until - clock.monotonic());
   Provisioned done{.secret_name = wanted.secret_name,
                    .exchange_took = took_since(started, clock),
                    .credential = credential,

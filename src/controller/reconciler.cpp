@@ -7,10 +7,15 @@
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/retry.hpp"
+#include "qcp/quay/exchange.hpp"
 #include "qcp/quay/renewal.hpp"
 
 namespace qcp::controller {
 namespace {
+
+// Quay's robot tokens live an hour; a minute more for a writer whose clock ran a little ahead.
+constexpr std::chrono::milliseconds kLongestTokenLife =
+    kQuayTokenLifetime + std::chrono::minutes{1};
 
 FailureReason failure_reason(const Failure& failure) {
   const auto* provisioning = dynamic_cast<const ProvisionFailure*>(&failure);
@@ -49,7 +54,8 @@ Reconciler::Reconciler(Parts parts, ProvisionSettings provision, ExchangeSetting
       exchange_(std::move(exchange)),
       renewal_(renewal),
       evictor_(parts_.api, parts_.events, parts_.clock, parts_.log,
-               {.api_timeout = provision_.api_timeout, .retry_after = renewal_.retry_cap / 10}) {}
+               {.api_timeout = provision_.api_timeout, .retry_after = renewal_.retry_cap / 10}),
+      outage_(QuayOutage::probe_interval(renewal_.renew_before), parts_.clock.monotonic()) {}
 
 std::optional<Reconciler::TimePoint> Reconciler::reconcile(const std::string& key) {
   const auto account = parts_.account(key);
@@ -110,11 +116,15 @@ std::optional<Reconciler::TimePoint> Reconciler::make_right(const ServiceAccount
   try {
     renew_at = secret_in_place(account, wanted);
   } catch (const Failure& failure) {
-    if (const auto* provisioning = dynamic_cast<const ProvisionFailure*>(&failure);
-        provisioning != nullptr && provisioning->step() == ProvisionStep::kExchange) {
+    const auto* provisioning = dynamic_cast<const ProvisionFailure*>(&failure);
+    const auto step = provisioning ? std::optional(provisioning->step()) : std::nullopt;
+    if (step == ProvisionStep::kExchange) {
       counts_.exchange.observe(provisioning->exchange_took());
+    } else if (step == ProvisionStep::kWrite) {
+      quay_answered(key_of(account.meta));  // the exchange before the write succeeded
     }
-    return retry_later(account, failure_reason(failure), failure.what());
+    return retry_later(account, failure_reason(failure), failure.what(),
+                       provisioning != nullptr && provisioning->quay_unavailable());
   }
   return evict_stuck(account, wanted, renew_at);
 }
@@ -191,9 +201,11 @@ std::optional<Reconciler::Written> Reconciler::adoptable(
   if (!expires) {
     return std::nullopt;
   }
+  // Stamped and read on the API server's clock (ServerClock). A token that claims more than
+  // Quay's lifetime left was not stamped by us, or on a clock far ahead: minted again.
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      from_unix_seconds(*expires) - parts_.clock.now());
-  if (left <= renewal_.renew_before) {
+      from_unix_seconds(*expires) - parts_.api.server_now());
+  if (left <= renewal_.renew_before || left > kLongestTokenLife) {
     return std::nullopt;
   }
   return Written{.secret_name = wanted.secret_name,
@@ -201,6 +213,7 @@ std::optional<Reconciler::Written> Reconciler::adoptable(
                  .account_uid = account.meta.uid,
                  .secret_sha256 = secret->dockerconfigjson_sha256,
                  .renew_at = renewal_time(left, false),
+                 .valid_until = parts_.clock.monotonic() + left,
                  .expires_unix = *expires};
 }
 
@@ -231,17 +244,27 @@ Reconciler::TimePoint Reconciler::provision_now(const ServiceAccount& account, W
                                 .count();
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       done.credential.valid_until - parts_.clock.monotonic());
-  const Written written{.secret_name = done.secret_name,
-                        .robot = done.credential.robot,
-                        .account_uid = account.meta.uid,
-                        .secret_sha256 = done.secret_sha256,
-                        .renew_at = renewal_time(left, reason == WriteReason::kCreated),
-                        .expires_unix = expires_unix};
+  const std::string key = key_of(account.meta);
+  Written written{.secret_name = done.secret_name,
+                  .robot = done.credential.robot,
+                  .account_uid = account.meta.uid,
+                  .secret_sha256 = done.secret_sha256,
+                  .renew_at = {},
+                  .valid_until = done.credential.valid_until,
+                  .expires_unix = expires_unix};
   {
     const std::lock_guard lock(mutex_);
-    written_[key_of(account.meta)] = written;
-    failures_.erase(key_of(account.meta));
+    const auto before = written_.find(key);
+    // A Secret written after its token had expired came back from an outage with all the
+    // others: its next renewal is spread as a first one's, or they would come back together.
+    const bool spread =
+        reason == WriteReason::kCreated ||
+        (before != written_.end() && before->second.valid_until <= parts_.clock.monotonic());
+    written.renew_at = renewal_time(left, spread);
+    written_[key] = written;
+    failures_.erase(key);
   }
+  quay_answered(key);
   const std::string expires = rfc3339(expires_unix);
   const std::string message = "Secret " + done.secret_name + " holds a token for robot " +
                               done.credential.robot + ", valid until " + expires;

@@ -110,6 +110,7 @@ std::optional<Reconciler::TimePoint> Reconciler::withdraw_all(const std::string&
     written_.erase(key);
     refused_.erase(key);
   }
+  outage_.forget(key);
   const auto slash = key.find('/');
   const std::string account_name = key.substr(slash + 1);
   for (const auto& secret : parts_.secrets(key.substr(0, slash))) {
@@ -130,7 +131,7 @@ std::optional<Reconciler::TimePoint> Reconciler::withdraw_all(const std::string&
       ServiceAccount subject;
       subject.meta.name = account_name;
       subject.meta.namespace_name = secret.meta.namespace_name;
-      return retry_later(subject, FailureReason::kApi, failure.what());
+      return retry_later(subject, FailureReason::kApi, failure.what(), false);
     }
   }
   const std::lock_guard lock(mutex_);

@@ -21,9 +21,10 @@ int digits(std::string_view text, std::size_t at, std::size_t count) {
   return value;
 }
 
-// IMF-fixdate (RFC 9110 §5.6.7), the only HTTP date form a server may send, e.g.
-// "Sun, 06 Nov 1994 08:49:37 GMT". Parsed by hand: exact, and no locale-dependent strptime.
-std::optional<std::chrono::sys_seconds> parse_imf_fixdate(std::string_view text) {
+}  // namespace
+
+// Parsed by hand: exact, and no locale-dependent strptime.
+std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text) {
   constexpr std::array<std::string_view, 7> kDays = {"Mon", "Tue", "Wed", "Thu",
                                                      "Fri", "Sat", "Sun"};
   constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -55,8 +56,6 @@ std::optional<std::chrono::sys_seconds> parse_imf_fixdate(std::string_view text)
          std::chrono::seconds{second};
 }
 
-}  // namespace
-
 std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds base,
                                         std::chrono::milliseconds cap,
                                         const std::function<double()>& uniform) {
@@ -85,7 +84,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
     }
     return std::chrono::seconds(std::stoll(std::string(value)));
   }
-  const auto at = parse_imf_fixdate(value);
+  const auto at = parse_http_date(value);
   if (!at) {
     return std::nullopt;
   }

@@ -156,6 +156,7 @@ ApiResponse ApiClient::call(const ApiRequest& request) {
       throw unreachable(*error, request.timeout);
     }
     auto& response = std::get<HttpResponse>(result);
+    server_clock_.observe(response.date, clock_.now());
     // A request the API server shed is worth another try if the wait fits the deadline.
     const auto wait = retry_after(response);
     if (wait && clock_.monotonic() + *wait < deadline) {

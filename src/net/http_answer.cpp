@@ -48,6 +48,8 @@ bool AnswerCollector::add_header_line(std::string_view line) {
     response_.content_type = std::string(trimmed(line.substr(13)));
   } else if (is_field(line, "Retry-After")) {
     response_.retry_after = std::string(trimmed(line.substr(12)));
+  } else if (is_field(line, "Date")) {
+    response_.date = std::string(trimmed(line.substr(5)));
   } else if (is_field(line, "WWW-Authenticate")) {
     response_.www_authenticate = std::string(trimmed(line.substr(17)));
   }

@@ -18,12 +18,14 @@
 namespace qcp::quay {
 namespace {
 
-Failure with_attempts(const Failure& failure, int attempts) {
+// `unavailable`: the attempts ended on what only retries cure (no answer, 5xx, 429).
+ExchangeFailure with_attempts(const Failure& failure, int attempts, bool unavailable) {
   if (attempts <= 1) {
-    return failure;
+    return {failure, unavailable};
   }
-  return {failure.code(),
-          std::string(failure.what()) + " (after " + std::to_string(attempts) + " attempts)"};
+  return {Failure(failure.code(), std::string(failure.what()) + " (after " +
+                                      std::to_string(attempts) + " attempts)"),
+          unavailable};
 }
 
 // GET https://<quay>/oauth2/federation/robot/token, Basic robot:<service-account JWT>.
@@ -138,7 +140,7 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
     if (left < milliseconds{1}) {
       const std::string detail =
           last_failure ? std::string(last_failure->what()) : "no time left for a first attempt";
-      throw with_attempts(deadline_failure(identity, settings, detail), attempt - 1);
+      throw with_attempts(deadline_failure(identity, settings, detail), attempt - 1, true);
     }
     bound_attempt(request, settings, left);
     const auto sent_at = clock.monotonic();
@@ -149,20 +151,21 @@ QuayToken exchange_token(HttpClient& http, const Identity& identity,
       return std::move(*judged.token);
     }
     if (judged.final) {
-      throw with_attempts(*judged.failure, attempt);
+      throw with_attempts(*judged.failure, attempt, false);
     }
     if (judged.transport_detail && remaining() < milliseconds{1}) {
-      throw with_attempts(deadline_failure(identity, settings, *judged.transport_detail), attempt);
+      throw with_attempts(deadline_failure(identity, settings, *judged.transport_detail), attempt,
+                          true);
     }
     if (attempt > settings.retries) {
-      throw with_attempts(*judged.failure, attempt);
+      throw with_attempts(*judged.failure, attempt, true);
     }
     const milliseconds wait = judged.asked_wait.value_or(
         backoff_delay(attempt, settings.backoff_base, settings.backoff_cap, uniform));
     if (wait >= remaining()) {
       throw with_attempts(no_time_to_wait(*judged.failure, judged.asked_wait.has_value(), wait,
                                           settings.names(Setting::kTimeout)),
-                          attempt);
+                          attempt, true);
     }
     if (settings.on_retry) {
       settings.on_retry("attempt " + std::to_string(attempt) + " failed (" +

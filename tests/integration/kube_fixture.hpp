@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fake_clock.hpp"
 #include "fake_kube_api.hpp"
 #include "fake_quay.hpp"
 #include "layers.hpp"
@@ -35,7 +36,7 @@ class KubeFixture : public ::testing::Test {
   FakeQuay quay_;
   FakeKubeApi api_{pki_};
   net::CurlHttpClient http_;
-  SystemClock clock_;
+  SteppedClock clock_;  // the system's clocks, until a test steps the wall clock
   kube::ApiClient client_{http_, server_of(api_, pki_), Environment{}, clock_, "controller"};
 };
 

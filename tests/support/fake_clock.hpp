@@ -1,13 +1,15 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 #include "layers.hpp"
 #include "qcp/core/environment.hpp"
 
-// The one fake clock of the tests.
+// The fake clocks of the tests: FixedClock, which stands still, and SteppedClock, which runs.
 namespace qcp::test {
 
 inline constexpr std::int64_t kNow = 1'767'222'000;  // 2025-12-31T23:00:00Z
@@ -45,6 +47,25 @@ class FixedClock final : public Clock {
   std::chrono::system_clock::time_point now_;
   bool real_monotonic_;
   mutable std::chrono::microseconds slept_{0};
+};
+
+// The real clocks, with a wall clock that the test may step (an NTP correction, an operator's
+// `date -s`) while monotonic time and sleeps go on as they are: for code that runs for real.
+class SteppedClock final : public Clock {
+ public:
+  [[nodiscard]] std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::now() + std::chrono::seconds(offset_.load());
+  }
+  [[nodiscard]] std::chrono::steady_clock::time_point monotonic() const override {
+    return std::chrono::steady_clock::now();
+  }
+  void sleep_for(std::chrono::milliseconds duration) const override {
+    std::this_thread::sleep_for(duration);
+  }
+  void step_wall(std::chrono::seconds by) { offset_ += by.count(); }
+
+ private:
+  std::atomic<std::int64_t> offset_{0};  // seconds the wall clock was stepped by, in all
 };
 
 }  // namespace qcp::test

@@ -351,6 +351,14 @@ void FakeKubeApi::edit_secret_data(const std::string& ns, const std::string& nam
   impl_->store.replace({"secrets", ns, name}, secret, stored);
 }
 
+void FakeKubeApi::annotate_secret(const std::string& ns, const std::string& name,
+                                  const std::string& key, const std::string& value) {
+  auto secret = impl_->store.get({"secrets", ns, name}).value();
+  secret["metadata"]["annotations"][key] = value;
+  json stored;
+  impl_->store.replace({"secrets", ns, name}, secret, stored);
+}
+
 void FakeKubeApi::delete_secret(const std::string& ns, const std::string& name) {
   impl_->store.remove({"secrets", ns, name});
 }

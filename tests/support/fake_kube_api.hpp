@@ -109,6 +109,9 @@ class FakeKubeApi final : public LoopbackHttpsServer {
   // Replaces a Secret's data as `kubectl edit` would.
   void edit_secret_data(const std::string& ns, const std::string& name,
                         const std::string& dockerconfigjson);
+  // Sets one annotation of a Secret, as `kubectl annotate --overwrite` would.
+  void annotate_secret(const std::string& ns, const std::string& name, const std::string& key,
+                       const std::string& value);
   void delete_secret(const std::string& ns, const std::string& name);
   [[nodiscard]] std::vector<nlohmann::json> events() const;
   [[nodiscard]] std::optional<nlohmann::json> lease(const std::string& ns,

@@ -163,7 +163,8 @@ TEST(Exchange, DescribesAnswersWithoutQuaysJson) {
                     .content_type = "text/html",
                     .body = "<html><body>Internal</body></html>",
                     .retry_after = std::nullopt,
-                    .www_authenticate = std::nullopt};
+                    .www_authenticate = std::nullopt,
+                    .date = std::nullopt};
   EXPECT_THAT(failure_for(html),
               HasSubstr("(HTTP 500) with an HTML page, not Quay's JSON - Quay failed "
                         "while verifying the token"));
@@ -173,13 +174,15 @@ TEST(Exchange, DescribesAnswersWithoutQuaysJson) {
                                        .content_type = "",
                                        .body = "",
                                        .retry_after = {},
-                                       .www_authenticate = {}}),
+                                       .www_authenticate = {},
+                                       .date = {}}),
               HasSubstr("(HTTP 404) with an empty body"));
   EXPECT_THAT(failure_for(HttpResponse{.status = 302,
                                        .content_type = "",
                                        .body = "",
                                        .retry_after = {},
-                                       .www_authenticate = {}}),
+                                       .www_authenticate = {},
+                                       .date = {}}),
               HasSubstr("redirects are not followed"));
 }
 
@@ -188,7 +191,8 @@ TEST(Exchange, RejectsSuccessfulAnswersWithoutAUsableToken) {
                                        .content_type = "text/html",
                                        .body = "<html>login</html>",
                                        .retry_after = {},
-                                       .www_authenticate = {}}),
+                                       .www_authenticate = {},
+                                       .date = {}}),
               HasSubstr("answered HTTP 200 with an HTML page"));
   EXPECT_THAT(failure_for(test::json_response(200, {{"access_token", "x"}})),
               HasSubstr("without a \"token\""));

@@ -68,7 +68,8 @@ inline HttpResponse json_response(long status, const nlohmann::json& body) {
                       .content_type = "application/json",
                       .body = body.dump(),
                       .retry_after = std::nullopt,
-                      .www_authenticate = std::nullopt};
+                      .www_authenticate = std::nullopt,
+                      .date = std::nullopt};
 }
 
 // A node with only the given files and directories.

@@ -8,7 +8,7 @@
 #include "fakes.hpp"
 #include "layers.hpp"
 
-namespace qcp {
+namespace qcp::inspect_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -166,4 +166,4 @@ TEST(Inspect, ClaimsCannotBreakTheReport) {
 }
 
 }  // namespace
-}  // namespace qcp
+}  // namespace qcp::inspect_test

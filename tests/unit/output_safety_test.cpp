@@ -40,7 +40,7 @@ TEST(OutputSafety, DebugLogsCannotBeForgedByTheImageOrTheTokensClaims) {
   const std::string forged = "\n2026-01-01T00:00:00.000Z info credential for robot x";
   const std::string token = make_jwt({{"iss", "https://oidc.example.com" + forged},
                                       {"sub", std::string("sub\0\x1b[2J\r", 8) + "\xe2\x80\xae"},
-                                      {"exp", kNow + 3600}});
+                                      {"exp", test::kNow + 3600}});
   const auto outcome =
       run_with(request("quay.example.com/team/app\r\x1b[31m\xc2\x9b" + forged, token), kOk,
                {"--log-level=debug"});

@@ -70,15 +70,22 @@ enum class ProvisionStep { kTokenRequest, kExchange, kWrite };
 
 class ProvisionFailure : public Failure {
  public:
-  ProvisionFailure(const Failure& failure, ProvisionStep step, std::chrono::microseconds took)
-      : Failure(failure.code(), failure.what()), step_(step), exchange_took_(took) {}
+  ProvisionFailure(const Failure& failure, ProvisionStep step, std::chrono::microseconds took,
+                   bool quay_unavailable = false)
+      : Failure(failure.code(), failure.what()),
+        step_(step),
+        exchange_took_(took),
+        quay_unavailable_(quay_unavailable) {}
   [[nodiscard]] ProvisionStep step() const { return step_; }
   // How long the exchange took before it failed (0 unless step() is kExchange).
   [[nodiscard]] std::chrono::microseconds exchange_took() const { return exchange_took_; }
+  // The exchange failed because Quay was unavailable (ExchangeFailure::quay_unavailable).
+  [[nodiscard]] bool quay_unavailable() const { return quay_unavailable_; }
 
  private:
   ProvisionStep step_;
   std::chrono::microseconds exchange_took_;
+  bool quay_unavailable_;
 };
 
 // TokenRequest -> exchange -> Secret created or updated -> imagePullSecrets. Every step under

@@ -21,6 +21,7 @@
 #include "qcp/controller/metrics.hpp"
 #include "qcp/controller/namespace.hpp"
 #include "qcp/controller/provision.hpp"
+#include "qcp/controller/quay_outage.hpp"
 
 namespace qcp::controller {
 
@@ -63,6 +64,8 @@ class Reconciler {
     EventRecorder& events;
     const Clock& clock;
     Log& log;
+    // Look at `key` again at once: the ServiceAccounts that waited for Quay, once it is back.
+    std::function<void(const std::string& key)> again_now;
   };
   Reconciler(Parts parts, ProvisionSettings provision, ExchangeSettings exchange,
              RenewalSettings renewal);
@@ -78,6 +81,8 @@ class Reconciler {
   // tokens' expiries (Unix seconds; nullopt when there are none).
   [[nodiscard]] std::size_t managed() const;
   [[nodiscard]] std::optional<std::int64_t> earliest_expiry() const;
+  // The ServiceAccounts whose last exchange found Quay unavailable.
+  [[nodiscard]] std::size_t waiting_for_quay() const { return outage_.waiting(); }
 
  private:
   // What this replica wrote for a ServiceAccount (or adopted from a Secret it finds valid).
@@ -87,7 +92,10 @@ class Reconciler {
     std::string account_uid;
     std::string secret_sha256;
     TimePoint renew_at;
-    std::int64_t expires_unix = 0;  // what the Secret's expires annotation says
+    // When the token expires: on the monotonic clock, which every decision uses (the wall clock
+    // may step), and as the Secret's expires annotation says it, for metrics.
+    TimePoint valid_until;
+    std::int64_t expires_unix = 0;
   };
   std::optional<TimePoint> withdraw_all(const std::string& key);
   std::optional<TimePoint> make_right(const ServiceAccount& account, const Wanted& wanted);
@@ -102,10 +110,13 @@ class Reconciler {
   // `cached`: the Secret as the informer holds it, which the write goes from.
   TimePoint provision_now(const ServiceAccount& account, WriteReason reason,
                           const std::optional<Secret>& cached);
+  // `quay_unavailable`: the exchange failed for Quay being down, failing or overloaded.
   TimePoint retry_later(const ServiceAccount& account, FailureReason reason,
-                        const std::string& message);
-  // The longest a retry may wait for a Secret whose token expires at `expires_unix`.
-  [[nodiscard]] std::chrono::milliseconds before_expiry(std::int64_t expires_unix) const;
+                        const std::string& message, bool quay_unavailable);
+  // An exchange for `key` succeeded: the ServiceAccounts that waited for Quay are tried again.
+  void quay_answered(const std::string& key);
+  // The longest a retry may wait for a Secret whose token expires at `valid_until`.
+  [[nodiscard]] std::chrono::milliseconds before_expiry(TimePoint valid_until) const;
   // When to renew a token with `left` to live; `first` for a Secret just created.
   [[nodiscard]] TimePoint renewal_time(std::chrono::milliseconds left, bool first) const;
 
@@ -115,6 +126,7 @@ class Reconciler {
   RenewalSettings renewal_;
   ReconcilerCounts counts_;
   Evictor evictor_;
+  QuayOutage outage_;
   mutable std::mutex mutex_;  // guards the maps: workers reconcile different keys at once
   std::map<std::string, Written, std::less<>> written_;
   std::map<std::string, int, std::less<>> failures_;

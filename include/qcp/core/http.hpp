@@ -60,6 +60,7 @@ struct HttpResponse {
   std::optional<std::string> retry_after;
   // A registry's challenge (`Bearer realm="...",service="..."`): where its token endpoint is.
   std::optional<std::string> www_authenticate;
+  std::optional<std::string> date;  // the server's clock when it answered (an HTTP date)
 };
 
 // A request that got no HTTP answer. A value, not an exception: callers decide what it means.

@@ -16,6 +16,10 @@ std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds b
 // A uniform draw in [0, 1) from a per-thread engine seeded once: jitter, not cryptography.
 double random_unit();
 
+// An IMF-fixdate (RFC 9110 §5.6.7), the only HTTP date form a server may send, e.g.
+// "Sun, 06 Nov 1994 08:49:37 GMT"; nullopt for anything else.
+std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text);
+
 // Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, as a wait from `now`.
 // nullopt when malformed; a date in the past means "now".
 std::optional<std::chrono::milliseconds> parse_retry_after(

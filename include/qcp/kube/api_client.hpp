@@ -13,6 +13,7 @@
 #include "qcp/core/redact.hpp"
 #include "qcp/kube/api_server.hpp"
 #include "qcp/kube/namespace.hpp"
+#include "qcp/kube/server_clock.hpp"
 
 namespace qcp::kube {
 
@@ -65,6 +66,12 @@ class ApiClient {
 
   // A non-success answer as a one-line Failure: the API server's own words, what it means.
   [[nodiscard]] Failure refused(const ApiResponse& response) const;
+  // The API server's clock, as its answers' Date says (ServerClock): what a Secret's expiry
+  // is stamped with and read back on.
+  [[nodiscard]] std::chrono::system_clock::time_point server_now() const {
+    return server_clock_.now(clock_.now());
+  }
+  [[nodiscard]] const ServerClock& server_clock() const { return server_clock_; }
   [[nodiscard]] const ApiServer& server() const { return server_; }
   [[nodiscard]] const Redactor& redactor() const { return redactor_; }
 
@@ -83,6 +90,7 @@ class ApiClient {
   mutable std::mutex mutex_;  // guards the token and the redactor's list
   std::optional<std::chrono::steady_clock::time_point> token_read_at_;
   Redactor redactor_;
+  ServerClock server_clock_;
 };
 
 }  // namespace qcp::kube

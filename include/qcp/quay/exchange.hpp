@@ -7,6 +7,7 @@
 #include <string>
 
 #include "qcp/core/environment.hpp"
+#include "qcp/core/failure.hpp"
 #include "qcp/core/http.hpp"
 #include "qcp/quay/identity.hpp"
 #include "qcp/quay/namespace.hpp"
@@ -49,6 +50,19 @@ struct QuayToken {
   bool expiry_assumed = false;  // the token had no exp: Quay's fixed one-hour lifetime was assumed
 };
 
+// Why an exchange failed. quay_unavailable(): Quay could not be reached, or said it was failing or
+// overloaded, for every attempt the deadline allowed (what another try later may cure, for every
+// robot at once), as opposed to a final answer about this robot, token or trust.
+class ExchangeFailure : public Failure {
+ public:
+  ExchangeFailure(const Failure& failure, bool quay_unavailable)
+      : Failure(failure), quay_unavailable_(quay_unavailable) {}
+  [[nodiscard]] bool quay_unavailable() const { return quay_unavailable_; }
+
+ private:
+  bool quay_unavailable_;
+};
+
 // What is left of `deadline` in whole milliseconds, rounded down: an attempt never gets more time
 // than is left, and under 1 ms counts as none (libcurl reads a timeout of 0 as "no timeout").
 std::chrono::milliseconds deadline_left(std::chrono::steady_clock::time_point deadline,
@@ -58,7 +72,7 @@ void bound_attempt(HttpRequest& request, const ExchangeSettings& settings,
                    std::chrono::milliseconds left);
 
 // GET https://<quay_host>/oauth2/federation/robot/token with Basic robot:<service-account JWT>.
-// Every refusal becomes a Failure whose message carries Quay's own words and a hint.
+// Every refusal becomes an ExchangeFailure whose message carries Quay's own words and a hint.
 QuayToken exchange_token(HttpClient& http, const Identity& identity,
                          const std::string& service_account_token, const ExchangeSettings& settings,
                          const Clock& clock);
