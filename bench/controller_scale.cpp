@@ -10,6 +10,9 @@
 //
 // usage: controller_scale PROVIDER [--namespaces N] [--per-namespace N] [--annotated N]
 //                                  [--token-seconds S] [--cycles C] [--workers W]
+//                                  [--quay-outage S]
+// --quay-outage S: after the sync, Quay down for S seconds (outage_phase.hpp); the renewal
+// cycles are measured after every Secret is valid again.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +26,7 @@
 #include <mutex>
 #include <thread>
 
+#include "bench/outage_phase.hpp"
 #include "bench/scale_report.hpp"
 #include "fake_kube_api.hpp"
 #include "fake_quay.hpp"
@@ -50,14 +54,16 @@ struct Shape {
   int token_seconds = 480;
   int cycles = 2;
   int workers = 4;
+  int quay_outage = 0;  // seconds; 0: none
 };
 
 Shape parse(int argc, char** argv) {
   Shape shape;
   const std::map<std::string, int*> flags{
-      {"--namespaces", &shape.namespaces}, {"--per-namespace", &shape.per_namespace},
-      {"--annotated", &shape.annotated},   {"--token-seconds", &shape.token_seconds},
-      {"--cycles", &shape.cycles},         {"--workers", &shape.workers}};
+      {"--namespaces", &shape.namespaces},  {"--per-namespace", &shape.per_namespace},
+      {"--annotated", &shape.annotated},    {"--token-seconds", &shape.token_seconds},
+      {"--cycles", &shape.cycles},          {"--workers", &shape.workers},
+      {"--quay-outage", &shape.quay_outage}};
   for (int i = 2; i + 1 < argc; i += 2) {
     const auto flag = flags.find(argv[i]);
     if (flag == flags.end()) {
@@ -102,6 +108,16 @@ void populate(FakeKubeApi& api, FakeQuay& quay, const Shape& shape) {
   }
 }
 
+std::vector<std::pair<std::string, std::string>> managed_secrets(const Shape& shape) {
+  std::vector<std::pair<std::string, std::string>> secrets;
+  for (int n = 0; n < shape.namespaces; ++n) {
+    for (int a = 0; a < shape.annotated; ++a) {
+      secrets.emplace_back(namespace_name(n), account_name(a) + "-quay-pull");
+    }
+  }
+  return secrets;
+}
+
 void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path) << text;
 }
@@ -135,7 +151,8 @@ int run(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: %s PROVIDER [--namespaces N] [--per-namespace N] "
-                 "[--annotated N] [--token-seconds S] [--cycles C] [--workers W]\n",
+                 "[--annotated N] [--token-seconds S] [--cycles C] [--workers W] "
+                 "[--quay-outage S]\n",
                  argv[0]);
     return 1;
   }
@@ -150,7 +167,13 @@ int run(int argc, char** argv) {
   api.allow_controller(kController);
   api.sign_tokens_with(quay.issuer_signer(), quay.issuer_url());
   Recorder recorder(shape.workers);
+  QuayOutageSwitch outage;
   quay.set_handler([&](const test::RecordedRequest& request) -> std::optional<test::Reply> {
+    if (request.path.starts_with("/oauth2/federation") && outage.refuse()) {
+      test::Reply reset;
+      reset.action = test::Reply::Action::kReset;  // as a Quay that is not there
+      return reset;
+    }
     if (request.path.starts_with("/oauth2/federation")) {
       recorder.exchange_started(request);
       std::this_thread::sleep_for(kQuayLatency);
@@ -190,12 +213,20 @@ int run(int argc, char** argv) {
     std::this_thread::sleep_for(200ms);
   }
   const Sample at_sync = sampler.now();
+  const double sync_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::optional<OutageFigures> outage_figures;
+  if (shape.quay_outage > 0) {
+    outage_figures = run_quay_outage(outage, std::chrono::seconds{shape.quay_outage}, api,
+                                     quay.host(), managed_secrets(shape));
+  }
+  // The steady state is measured from here: after the sync, and after any outage.
+  const Sample at_window = sampler.now();
   const auto synced = std::chrono::steady_clock::now();
   recorder.start_window();
   const auto cycle = std::chrono::seconds{shape.token_seconds} - renew_before;
-  std::printf("synced in %.1f s; measuring %d renewal cycles (~%lld s each)\n",
-              std::chrono::duration<double>(synced - started).count(), shape.cycles,
-              static_cast<long long>(cycle.count()));
+  std::printf("synced in %.1f s; measuring %d renewal cycles (~%lld s each)\n", sync_seconds,
+              shape.cycles, static_cast<long long>(cycle.count()));
   std::this_thread::sleep_for(cycle * shape.cycles);
   const Sample at_end = sampler.now();
   const auto window = std::chrono::steady_clock::now() - synced;
@@ -207,12 +238,16 @@ int run(int argc, char** argv) {
                 .workers = shape.workers,
                 .token_seconds = shape.token_seconds,
                 .renew_before = renew_before,
-                .sync_seconds = std::chrono::duration<double>(synced - started).count(),
+                .sync_seconds = sync_seconds,
                 .window_seconds = std::chrono::duration<double>(window).count(),
                 .at_sync = at_sync,
+                .at_window = at_window,
                 .at_end = at_end,
                 .steady_rss_kib = sampler.median_rss_since(synced)},
                recorder);
+  if (outage_figures) {
+    print_outage(*outage_figures, managed_secrets(shape).size(), shape.token_seconds, renew_before);
+  }
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -204,7 +204,7 @@ void print_report(const Run& run, const Recorder& recorder) {
               cycles);
   std::printf("  RSS median %.1f MiB (target <= 32 MiB), at the end %.1f MiB, peak %.1f MiB\n",
               mib(run.steady_rss_kib), mib(run.at_end.rss_kib), mib(run.at_end.peak_kib));
-  const double steady_cpu = run.at_end.cpu_seconds - run.at_sync.cpu_seconds;
+  const double steady_cpu = run.at_end.cpu_seconds - run.at_window.cpu_seconds;
   // With one-hour tokens and the default 15 min margin a cycle is 45 min less up to 10%.
   const double production_cycle = 2700.0 * 0.95;
   const double per_cycle = cycles > 0 ? steady_cpu / cycles : 0;

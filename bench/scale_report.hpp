@@ -91,6 +91,7 @@ struct Run {
   double sync_seconds = 0;
   double window_seconds = 0;
   Sample at_sync;
+  Sample at_window;  // where the steady state's window starts (after an outage, if any)
   Sample at_end;
   std::size_t steady_rss_kib = 0;
 };
