@@ -71,7 +71,6 @@ class ApiClient {
   [[nodiscard]] std::chrono::system_clock::time_point server_now() const {
     return server_clock_.now(clock_.now());
   }
-  [[nodiscard]] const ServerClock& server_clock() const { return server_clock_; }
   [[nodiscard]] const ApiServer& server() const { return server_; }
   [[nodiscard]] const Redactor& redactor() const { return redactor_; }
 
