@@ -10,16 +10,21 @@
 
 namespace qcp::kube {
 
-std::string render_response(const Credential& credential) {
+std::string render_response(const Credentials& credentials) {
   nlohmann::ordered_json response;
   response["kind"] = "CredentialProviderResponse";
-  response["apiVersion"] = credential.api_version;
-  response["cacheKeyType"] = "Registry";
-  response["cacheDuration"] = format_seconds(credential.cache_duration);
-  response["auth"][std::string(credential.registry)] = {{"username", credential.username},
-                                                        {"password", credential.password}};
+  response["apiVersion"] = credentials.api_version;
+  response["cacheKeyType"] =
+      credentials.cache_key_type == CacheKeyType::kImage ? "Image" : "Registry";
+  response["cacheDuration"] = format_seconds(credentials.cache_duration);
+  auto& auth = response["auth"] = nlohmann::ordered_json::object();
+  for (const AuthEntry& entry : credentials.auth) {
+    auth[std::string(entry.key)] = {{"username", entry.username}, {"password", entry.password}};
+  }
   std::string text = response.dump() + "\n";
-  wipe(response["auth"][std::string(credential.registry)]["password"].get_ref<std::string&>());
+  for (auto& [key, entry] : auth.items()) {
+    wipe(entry["password"].get_ref<std::string&>());
+  }
   return text;
 }
 

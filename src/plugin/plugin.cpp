@@ -1,7 +1,9 @@
 #include "qcp/plugin/plugin.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <system_error>
 
@@ -13,12 +15,12 @@
 #include "qcp/kube/request.hpp"
 #include "qcp/kube/response.hpp"
 #include "qcp/plugin/namespace.hpp"
-#include "qcp/quay/credential.hpp"
 #include "qcp/quay/exchange_settings.hpp"
 #include "qcp/quay/identity.hpp"
 #include "qcp/quay/options.hpp"
-#include "qcp/quay/token_lifetime.hpp"
+#include "qcp/quay/policy.hpp"
 #include "qcp/version.hpp"
+#include "robots.hpp"
 
 namespace qcp::plugin {
 namespace {
@@ -88,6 +90,29 @@ void check_service_account_token(const std::string& token, Log& log) {
   }
 }
 
+// The response: one auth entry per robot, cached as long as the shortest-lived one allows;
+// per image only when a robot is missing from it, so that another organisation's image asks
+// again (and fails visibly in the kubelet's log) instead of reusing an answer without its key.
+LookupResult respond(std::string_view api_version, const MintedRobots& minted) {
+  Credentials credentials{
+      .api_version = api_version,
+      .auth = {},
+      .cache_duration = minted.robots.front().cache_for,
+      .cache_key_type = minted.failures.empty() ? CacheKeyType::kRegistry : CacheKeyType::kImage};
+  std::string summary;
+  for (const MintedRobot& robot : minted.robots) {
+    credentials.auth.push_back({.key = robot.auth_key,
+                                .username = robot.credential.robot,
+                                .password = robot.credential.token});
+    credentials.cache_duration = std::min(credentials.cache_duration, robot.cache_for);
+    summary += (summary.empty() ? "credential for robot " : ", robot ") + robot.credential.robot +
+               " on " + robot.auth_key +
+               ": Quay token sha256=" + short_hash(robot.credential.token);
+  }
+  return {.response = render_response(credentials),
+          .summary = summary + ", cached for " + format_human(credentials.cache_duration)};
+}
+
 // request -> identity -> exchange -> response, all under one deadline.
 LookupResult lookup(const Streams& streams, const Options& options, const Environment& env,
                     HttpClient& http, const Clock& clock, Log& log) {
@@ -103,25 +128,21 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
 
   check_service_account_token(request.service_account_token, log);
 
-  const Identity identity = resolve_identity(request, options.allowed_hosts);
+  std::optional<Policy> policy;
+  if (!options.policy_file.empty()) {
+    policy = load_policy(env, options.policy_file);
+  }
+  const Resolution resolution = resolve_identities(
+      request, {.allowed_hosts = options.allowed_hosts, .policy = policy ? &*policy : nullptr});
+  if (!resolution.rule.empty()) {
+    log.debug("{} applies; robots {}", resolution.rule,
+              resolution.defaulted ? "from its defaultRobot" : "from the annotation");
+  }
   const ExchangeSettings settings = exchange_settings(options, env, deadline, log);
-  RobotCredential credential =
-      mint_credential(http, identity, request.service_account_token, settings, clock, log);
-  const WipeOnExit wipe_quay_token(credential.token);
-  const auto cache_for = cache_duration_for(credential.valid_until, clock, options.cache_margin,
-                                            options.max_cache_duration);
-  return {
-      .response = render_response(Credential{
-          .api_version = request.api_version,
-          .registry = credential.registry,
-          .username = credential.robot,
-          .password = credential.token,
-          .cache_duration = cache_for,
-      }),
-      .summary = "credential for robot " + credential.robot + " on " + credential.registry +
-                 ": Quay token sha256=" + short_hash(credential.token) + ", cached for " +
-                 format_human(cache_for),
-  };
+  MintedRobots minted = mint_robots(http, resolution, request.image, request.service_account_token,
+                                    settings, options, clock, log);
+  const WipeRobotsOnExit wipe_minted(minted);
+  return respond(request.api_version, minted);
 }
 
 // The only write to stdout in plugin mode. errno names what went wrong: a full disk (ENOSPC),

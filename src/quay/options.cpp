@@ -120,7 +120,8 @@ const std::string& OptionFlags::text(Setting setting) const {
 // renews by --renew-before); the other modes leave the kubelet's business alone.
 bool OptionFlags::takes(const SettingSpec& spec) const {
   if (set_ == FlagSet::kController) {
-    return spec.id != Setting::kCacheMargin && spec.id != Setting::kMaxCacheDuration;
+    return spec.id != Setting::kCacheMargin && spec.id != Setting::kMaxCacheDuration &&
+           spec.id != Setting::kPolicy;
   }
   return !spec.plugin_only || set_ == FlagSet::kPlugin;
 }
@@ -227,6 +228,7 @@ Options OptionFlags::resolve(const Environment& env) {
     }
   }
   options.allowed_hosts = allowed_hosts_;
+  options.policy_file = text(Setting::kPolicy);
   return options;
 }
 

@@ -30,6 +30,10 @@ constexpr std::array<SettingSpec, kSettingCount> kSettings = {{
     {Setting::kAllowedHosts, "--allowed-host", "QUAY_CREDENTIAL_PROVIDER_ALLOWED_HOSTS", "",
      "HOST[:PORT]", "HOST[:PORT] that a quay.io/host annotation may choose (repeatable)", true,
      true},
+    {Setting::kPolicy, "--policy", "QUAY_CREDENTIAL_PROVIDER_POLICY", "", "PATH",
+     "Credential policy (docs/policy.md), read on every call: the robots each service account "
+     "may use, its default robot, the annotations and the Quay hosts",
+     true, false},
 }};
 
 // The table is indexed by Setting: a row out of place would answer for another setting.

@@ -21,10 +21,18 @@ CredentialProviderRequest request_for(std::string image,
   return request;
 }
 
+Identity resolve_identity(const CredentialProviderRequest& request,
+                          const std::vector<std::string>& allowed) {
+  auto resolution = resolve_identities(request, {.allowed_hosts = allowed});
+  EXPECT_EQ(resolution.identities.size(), 1U);
+  EXPECT_EQ(resolution.rule, "");
+  return resolution.identities.at(0);
+}
+
 std::string failure_of(const CredentialProviderRequest& request,
                        std::vector<std::string> allowed = {}) {
   try {
-    static_cast<void>(resolve_identity(request, allowed));
+    static_cast<void>(resolve_identities(request, {.allowed_hosts = allowed}));
   } catch (const Failure& failure) {
     EXPECT_EQ(failure.code(), ExitCode::kBadRequest);
     return failure.what();
@@ -99,6 +107,47 @@ TEST(ResolveIdentity, HostAnnotationCannotCarrySchemeOrPath) {
                    {host}),
         HasSubstr("not a valid host[:port]"))
         << host;
+  }
+}
+
+TEST(ResolveIdentity, SeveralRobotsOnePerOrganisationTheImagesOwnFirst) {
+  const auto resolution = resolve_identities(
+      request_for("quay.io/team_b/app",
+                  {{"quay.io/federated-robot-account", "team_a+puller, team_b+ci ,team_c+xx"}}),
+      {});
+  ASSERT_EQ(resolution.identities.size(), 3U);
+  EXPECT_EQ(resolution.identities[0].robot, "team_b+ci");
+  EXPECT_EQ(resolution.identities[1].robot, "team_a+puller");
+  EXPECT_EQ(resolution.identities[2].robot, "team_c+xx");
+  for (const auto& identity : resolution.identities) {
+    EXPECT_EQ(identity.quay_host, "quay.io");
+  }
+}
+
+TEST(ResolveIdentity, SeveralRobotsMustBeValidAndOfDistinctOrganisations) {
+  EXPECT_THAT(failure_of(request_for("quay.io/a/b",
+                                     {{"quay.io/federated-robot-account", "team+aa,team+bb"}})),
+              HasSubstr("two robots of the organisation team"));
+  EXPECT_THAT(failure_of(request_for("quay.io/a/b",
+                                     {{"quay.io/federated-robot-account", "team+aa,,other+bb"}})),
+              HasSubstr("comma-separated list"));
+  std::string many;
+  for (int i = 0; i < 17; ++i) {
+    many += (many.empty() ? "" : ",") + std::string("org") + std::to_string(i + 10) + "+bot";
+  }
+  EXPECT_THAT(failure_of(request_for("quay.io/a/b", {{"quay.io/federated-robot-account", many}})),
+              HasSubstr("more than 16 robots"));
+}
+
+TEST(AccountOfSubject, ReadsOnlyServiceAccountSubjects) {
+  const auto account = account_of_subject("system:serviceaccount:team-a:builder");
+  ASSERT_TRUE(account);
+  EXPECT_EQ(account->namespace_name, "team-a");
+  EXPECT_EQ(account->name, "builder");
+  for (const char* bad : {"", "system:serviceaccount:", "system:serviceaccount:ns",
+                          "system:serviceaccount::sa", "system:serviceaccount:ns:",
+                          "system:serviceaccount:ns:sa:x", "user:ns:sa", "system:node:ns:sa"}) {
+    EXPECT_FALSE(account_of_subject(bad)) << bad;
   }
 }
 

@@ -61,11 +61,9 @@ TEST(CacheDuration, ExpiredOrNearlyExpiredTokensFail) {
 
 TEST(RenderResponse, HasExactlyTheKubeletsFieldsInOrder) {
   const auto text =
-      render_response(Credential{.api_version = "credentialprovider.kubelet.k8s.io/v1",
-                                 .registry = "quay.example.com:8443",
-                                 .username = "team+puller",
-                                 .password = "a.b.c",
-                                 .cache_duration = 3300s});
+      render_response(Credentials{.api_version = "credentialprovider.kubelet.k8s.io/v1",
+                                  .auth = {{"quay.example.com:8443", "team+puller", "a.b.c"}},
+                                  .cache_duration = 3300s});
   EXPECT_EQ(
       text,
       R"({"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1",)"
@@ -76,11 +74,9 @@ TEST(RenderResponse, HasExactlyTheKubeletsFieldsInOrder) {
 
 TEST(RenderResponse, EchoesTheRequestsApiVersionAndEscapesSafely) {
   const auto text =
-      render_response(Credential{.api_version = "credentialprovider.kubelet.k8s.io/v1beta1",
-                                 .registry = "[::1]:8443",
-                                 .username = "team+puller",
-                                 .password = "quote\"back\\slash",
-                                 .cache_duration = 1s});
+      render_response(Credentials{.api_version = "credentialprovider.kubelet.k8s.io/v1beta1",
+                                  .auth = {{"[::1]:8443", "team+puller", "quote\"back\\slash"}},
+                                  .cache_duration = 1s});
   const auto json = nlohmann::json::parse(text);
   EXPECT_EQ(json["apiVersion"], "credentialprovider.kubelet.k8s.io/v1beta1");
   EXPECT_EQ(json["auth"]["[::1]:8443"]["password"], "quote\"back\\slash");

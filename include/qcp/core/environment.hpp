@@ -20,7 +20,7 @@ struct Environment {
   // A regular file this process may execute (check-config --bin-dir).
   std::function<bool(const std::string& path)> is_executable_file;
   // The whole content of a file of at most max_bytes; throws Failure (kUsage) naming the path
-  // and the reason. Only the diagnostics subcommands read files.
+  // and the reason. The diagnostics subcommands and the plugin's --policy read files.
   std::function<std::string(const std::string& path, std::size_t max_bytes)> read_file;
   // Names of the entries of a directory that are not themselves directories (symlinks count,
   // wherever they point); throws Failure (kUsage).

@@ -1,11 +1,14 @@
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "qcp/kube/request.hpp"
 #include "qcp/quay/namespace.hpp"
+#include "qcp/quay/policy.hpp"
 
 namespace qcp::quay {
 
@@ -21,9 +24,33 @@ struct Identity {
 
 // Quay's own name rule for namespaces and robot short names, joined by '+'.
 [[nodiscard]] bool is_valid_robot_name(std::string_view robot);
+// "team" of "team+puller".
+[[nodiscard]] std::string_view organisation_of(std::string_view robot);
 
-// The annotations pick the robot and, only where the node allows it, another Quay host.
-Identity resolve_identity(const CredentialProviderRequest& request,
-                          std::span<const std::string> allowed_hosts);
+// A service account as a token's `sub` names it: system:serviceaccount:NAMESPACE:NAME.
+struct AccountName {
+  std::string namespace_name;
+  std::string name;
+};
+std::optional<AccountName> account_of_subject(std::string_view subject);
+
+// What the node allows: --allowed-host, and the policy when one is given.
+struct AccessRules {
+  std::span<const std::string> allowed_hosts;
+  const Policy* policy = nullptr;
+};
+
+// The robots a request gets, and why.
+struct Resolution {
+  // One per robot, one robot per Quay organisation; the image's own organisation's first.
+  std::vector<Identity> identities;
+  std::string rule;        // "rule 2 (policy.yaml:7)"; "" without a policy
+  bool defaulted = false;  // the robots are the rule's defaultRobot
+};
+
+// The annotations pick the robots and, only where the node allows it, another Quay host; a
+// policy also decides which robots those may be. Throws Failure (kBadRequest) naming the
+// annotation or the rule that refuses.
+Resolution resolve_identities(const CredentialProviderRequest& request, const AccessRules& rules);
 
 }  // namespace qcp::quay

@@ -27,7 +27,8 @@ struct Options {
   std::optional<std::chrono::seconds> max_cache_duration;
   LogLevel log_level = LogLevel::kInfo;
   std::vector<std::string> allowed_hosts;
-  SettingNames names;  // how this run's messages call each setting
+  std::string policy_file;  // "": no policy, the annotations alone decide
+  SettingNames names;       // how this run's messages call each setting
 };
 
 // What the command line asks for: run as the kubelet plugin, or print text (help, version) and

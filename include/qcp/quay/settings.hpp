@@ -11,7 +11,7 @@
 namespace qcp::quay {
 
 // The settings every mode that talks to Quay shares: trust, deadlines, retries, caching,
-// logging, allowed hosts.
+// logging, allowed hosts, the credential policy.
 enum class Setting {
   kCaFile,
   kCaDir,
@@ -23,8 +23,9 @@ enum class Setting {
   kLogLevel,
   kMaxCacheDuration,
   kAllowedHosts,
+  kPolicy,
 };
-inline constexpr std::size_t kSettingCount = 10;
+inline constexpr std::size_t kSettingCount = 11;
 
 // One row per setting: the flag, the variable that stands in for it, the default, the help.
 // Adding a setting is a row here and its conversion in OptionFlags::resolve.
