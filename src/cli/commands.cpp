@@ -21,7 +21,7 @@ constexpr std::array kCommands = {
     Command{"inspect", "inspect [TOKEN|-]",
             "decode a service-account token; print the Quay federation binding", kDiagnostics,
             [](std::span<const std::string> args, const Context& c) {
-              return inspect_command(args, c.streams, c.clock);
+              return inspect_command(args, c.streams, c.clock, c.env);
             }},
     Command{"check-config", "check-config FILE", "validate a kubelet CredentialProviderConfig",
             kDiagnostics,

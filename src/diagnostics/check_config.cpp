@@ -13,6 +13,7 @@
 #include "qcp/kube/config_directory.hpp"
 #include "qcp/kube/match_image.hpp"
 #include "qcp/kube/request.hpp"
+#include "qcp/quay/policy.hpp"
 #include "qcp/quay/provider_needs.hpp"
 #include "qcp/version.hpp"
 
@@ -26,6 +27,7 @@ struct CheckConfigRequest {
   std::string file;     // FILE, DIR or -
   std::string version;  // --kubelet-version
   std::string bin_dir;  // --bin-dir
+  std::string policy;   // --policy
   ConfigCheckSettings settings;
 };
 
@@ -91,6 +93,10 @@ std::optional<CheckConfigRequest> parse_check_config(std::span<const std::string
                  "(repeatable)")
       ->type_name("IMAGE")
       ->allow_extra_args(false);
+  app.add_option("--policy", request.policy,
+                 "The provider's credential policy (docs/policy.md): check it, and the config "
+                 "against it (its annotation keys, --policy in args)")
+      ->type_name("FILE");
   if (!parse_subcommand(app, "check-config", args, out)) {
     return std::nullopt;
   }
@@ -193,6 +199,26 @@ void print_accepted(const ConfigReport& report, const std::string& name, std::si
       << '\n';
 }
 
+// --policy: parsed as the provider parses it; a mistake is reported as a finding (file:line).
+std::optional<Policy> read_policy(const std::string& path, const Environment& env,
+                                  std::vector<std::string>& problems) {
+  const std::string text = env.read_file(path, kMaxPolicyBytes);
+  try {
+    return parse_policy(text, path);
+  } catch (const Failure& failure) {
+    problems.emplace_back(failure.what());
+  }
+  return std::nullopt;
+}
+
+// "POLICY: OK: 3 rules, robot annotation K, host annotation H"
+void print_policy_accepted(const Policy& policy, std::ostream& out) {
+  out << one_line(policy.path) << ": OK: " << policy.rules.size()
+      << (policy.rules.size() == 1 ? " rule" : " rules") << ", robot annotation "
+      << one_line(policy.robot_annotation) << ", host annotation "
+      << one_line(policy.host_annotation) << '\n';
+}
+
 }  // namespace
 
 int check_config_command(std::span<const std::string> args, Streams streams,
@@ -211,16 +237,26 @@ int check_config_command(std::span<const std::string> args, Streams streams,
   if (!request->bin_dir.empty()) {
     check_binaries_in(request->bin_dir, env, settings);
   }
+  std::vector<std::string> policy_problems;
+  const std::optional<Policy> policy =
+      request->policy.empty() ? std::nullopt : read_policy(request->policy, env, policy_problems);
   const ConfigInput input = read_config_input(request->file, streams.in, env);
-  ConfigReport report = check_provider_config(input.files, settings);
+  ConfigReport report = check_provider_config(input.files, settings, policy ? &*policy : nullptr);
   report.findings.insert(report.findings.begin(), input.unreadable.begin(), input.unreadable.end());
+  for (const auto& problem : policy_problems) {
+    streams.out << one_line(problem) << '\n';
+  }
   print_findings(report.findings, streams.out);
   if (report.ok()) {
     print_accepted(report, request->file == "-" ? "<stdin>" : request->file, input.files.size(),
                    streams.out);
   }
+  if (policy) {
+    print_policy_accepted(*policy, streams.out);
+  }
   streams.out.flush();
-  return static_cast<int>(report.ok() ? ExitCode::kOk : ExitCode::kLookupFailed);
+  const bool ok = report.ok() && policy_problems.empty();
+  return static_cast<int>(ok ? ExitCode::kOk : ExitCode::kLookupFailed);
 }
 
 }  // namespace qcp::diagnostics

@@ -1,6 +1,8 @@
 #include "qcp/quay/provider_needs.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 
 #include "qcp/core/environment.hpp"
 #include "qcp/core/failure.hpp"
@@ -8,6 +10,7 @@
 #include "qcp/quay/identity.hpp"
 #include "qcp/quay/namespace.hpp"
 #include "qcp/quay/options.hpp"
+#include "qcp/quay/policy.hpp"
 
 namespace qcp::quay {
 namespace {
@@ -15,7 +18,65 @@ namespace {
 using yaml::Node;
 using Kind = Node::Kind;
 
-void check_attributes(const Node& ours, const std::string& path, Findings& f) {
+// What the policy (when one is checked) asks of tokenAttributes: its annotation keys, and the
+// robot key optional where a rule gives a defaultRobot (a required key makes the kubelet skip
+// the service accounts without it, so the default would never be used).
+struct AnnotationNeeds {
+  std::string robot_key{kRobotAnnotation};
+  std::string host_key{kHostAnnotation};
+  std::string defaulting_rule;  // "rule 2 (policy.yaml:7)"; "" when no rule has a default
+};
+
+AnnotationNeeds annotation_needs(const Policy* policy) {
+  AnnotationNeeds needs;
+  if (policy == nullptr) {
+    return needs;
+  }
+  needs.robot_key = policy->robot_annotation;
+  needs.host_key = policy->host_annotation;
+  for (const PolicyRule& rule : policy->rules) {
+    if (!rule.default_robots.empty()) {
+      needs.defaulting_rule = rule_name(*policy, rule);
+      break;
+    }
+  }
+  return needs;
+}
+
+void check_robot_key(const std::function<bool(std::string_view, std::string_view)>& listed,
+                     const AnnotationNeeds& needs, int line, const std::string& field,
+                     Findings& f) {
+  const std::string& key = needs.robot_key;
+  const bool required = listed("requiredServiceAccountAnnotationKeys", key);
+  const bool optional = listed("optionalServiceAccountAnnotationKeys", key);
+  if (!needs.defaulting_rule.empty()) {
+    if (!optional) {
+      f.error(line, field + ".optionalServiceAccountAnnotationKeys",
+              "must list " + key +
+                  " (and requiredServiceAccountAnnotationKeys must not): " + needs.defaulting_rule +
+                  " gives a defaultRobot, but the kubelet skips service accounts without a "
+                  "required annotation and forwards only listed ones");
+    }
+    return;
+  }
+  if (required) {
+    return;
+  }
+  if (optional) {
+    f.warn(line, field + ".optionalServiceAccountAnnotationKeys",
+           key +
+               " is optional: pods of service accounts without it still call the provider "
+               "and fail; make it required so the kubelet skips them");
+  } else {
+    f.error(line, field + ".requiredServiceAccountAnnotationKeys",
+            "must list " + key +
+                ": the kubelet forwards only listed annotations, and the robot name comes "
+                "from it");
+  }
+}
+
+void check_attributes(const Node& ours, const std::string& path, const AnnotationNeeds& needs,
+                      Findings& f) {
   const Node* attributes = present(ours, "tokenAttributes");
   if (attributes == nullptr) {
     f.error(ours.line, join(path, "tokenAttributes"),
@@ -34,22 +95,10 @@ void check_attributes(const Node& ours, const std::string& path, Findings& f) {
                        [&](const Node& item) { return item.text == annotation; });
   };
   const int line = attributes->line;
-  if (!listed("requiredServiceAccountAnnotationKeys", kRobotAnnotation)) {
-    if (listed("optionalServiceAccountAnnotationKeys", kRobotAnnotation)) {
-      f.warn(line, field + ".optionalServiceAccountAnnotationKeys",
-             std::string(kRobotAnnotation) +
-                 " is optional: pods of service accounts without it still call the provider "
-                 "and fail; make it required so the kubelet skips them");
-    } else {
-      f.error(line, field + ".requiredServiceAccountAnnotationKeys",
-              "must list " + std::string(kRobotAnnotation) +
-                  ": the kubelet forwards only listed annotations, and the robot name comes "
-                  "from it");
-    }
-  }
-  if (listed("requiredServiceAccountAnnotationKeys", kHostAnnotation)) {
+  check_robot_key(listed, needs, line, field, f);
+  if (listed("requiredServiceAccountAnnotationKeys", needs.host_key)) {
     f.warn(line, field + ".requiredServiceAccountAnnotationKeys",
-           std::string(kHostAnnotation) +
+           needs.host_key +
                " is required: service accounts without it get no credentials; list it as "
                "optional");
   }
@@ -62,8 +111,9 @@ void check_attributes(const Node& ours, const std::string& path, Findings& f) {
 }
 
 // The kubelet passes args verbatim and adds env to its own environment: check them with the
-// parser the plugin itself uses, so a bad flag is found before the first pull fails.
-void check_arguments(const Node& ours, const std::string& path, Findings& f) {
+// parser the plugin itself uses, so a bad flag is found before the first pull fails. Returns the
+// --policy they give ("" for none), or nullopt when they do not parse.
+std::optional<std::string> check_arguments(const Node& ours, const std::string& path, Findings& f) {
   Environment env;
   env.is_readable_file = [](const std::string&) { return true; };
   env.is_directory = [](const std::string&) { return true; };
@@ -99,9 +149,34 @@ void check_arguments(const Node& ours, const std::string& path, Findings& f) {
       f.error(line, join(path, "args"),
               "--help or --version makes the provider print text instead of a response");
     }
+    return command.options.policy_file;
   } catch (const Failure& failure) {
     f.error(line, join(path, "args"),
             std::string("the provider would refuse to start: ") + failure.what());
+  }
+  return std::nullopt;
+}
+
+// The policy checked here must be the one the provider reads.
+void check_policy_argument(const Node& ours, const std::string& path,
+                           const std::optional<std::string>& given, const Policy* policy,
+                           Findings& f) {
+  const Node* args = present(ours, "args");
+  const int line = args != nullptr ? args->line : ours.line;
+  if (!given) {
+    return;
+  }
+  if (policy == nullptr && !given->empty()) {
+    f.warn(line, join(path, "args"),
+           "the provider reads the policy " + *given + ": run check-config --policy " + *given +
+               " to check it with these tokenAttributes");
+  } else if (policy != nullptr && given->empty()) {
+    f.error(line, join(path, "args"),
+            "no --policy (or QUAY_CREDENTIAL_PROVIDER_POLICY): the policy " + policy->path +
+                " would not be applied; add --policy PATH");
+  } else if (policy != nullptr && *given != policy->path) {
+    f.warn(line, join(path, "args"),
+           "the provider reads the policy " + *given + ", not " + policy->path + " checked here");
   }
 }
 
@@ -131,7 +206,7 @@ void check_images(const Node& ours, const std::string& path, const ConfigCheckSe
 }  // namespace
 
 void check_provider_needs(const Node& entry, const std::string& path,
-                          const ConfigCheckSettings& settings, Findings& f) {
+                          const ConfigCheckSettings& settings, Findings& f, const Policy* policy) {
   const Node* ours = &entry;  // the entry that runs this binary
   const auto api_version = f.string_field(*ours, "apiVersion", path);
   if (api_version && !api_version->empty() && *api_version != kRequestV1 &&
@@ -140,19 +215,31 @@ void check_provider_needs(const Node& entry, const std::string& path,
             "this provider needs credentialprovider.kubelet.k8s.io/v1: older requests carry no "
             "service-account token");
   }
-  check_attributes(*ours, path, f);
-  check_arguments(*ours, path, f);
+  check_attributes(*ours, path, annotation_needs(policy), f);
+  check_policy_argument(*ours, path, check_arguments(*ours, path, f), policy, f);
   check_images(*ours, path, settings, f);
 }
 
-ConfigReport check_provider_config(std::span<const ConfigFile> files,
-                                   ConfigCheckSettings settings) {
-  settings.provider_needs = check_provider_needs;
+namespace {
+
+void add_provider_needs(ConfigCheckSettings& settings, const Policy* policy) {
+  settings.provider_needs = [policy](const Node& entry, const std::string& path,
+                                     const ConfigCheckSettings& s, Findings& f) {
+    check_provider_needs(entry, path, s, f, policy);
+  };
+}
+
+}  // namespace
+
+ConfigReport check_provider_config(std::span<const ConfigFile> files, ConfigCheckSettings settings,
+                                   const Policy* policy) {
+  add_provider_needs(settings, policy);
   return check_config(files, settings);
 }
 
-ConfigReport check_provider_config(std::string_view text, ConfigCheckSettings settings) {
-  settings.provider_needs = check_provider_needs;
+ConfigReport check_provider_config(std::string_view text, ConfigCheckSettings settings,
+                                   const Policy* policy) {
+  add_provider_needs(settings, policy);
   return check_config(text, settings);
 }
 

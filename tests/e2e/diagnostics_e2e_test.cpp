@@ -89,6 +89,38 @@ providers:
             "directory\n");
 }
 
+// Issue 23: the shipped policy and the config that goes with it, checked together.
+TEST(CheckConfigBinary, ThePolicyAndTheConfigAreCheckedTogether) {
+  const auto policy = (kExamples / "credential-policy.yaml").string();
+  const auto config = (kExamples / "credential-provider-config-policy.yaml").string();
+  auto result = run_process(kBinary, {"check-config", "--policy", policy, config}, {}, "");
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr(config + ": OK: 1 provider"));
+  EXPECT_THAT(result.out, HasSubstr(policy + ": OK: 4 rules, robot annotation "
+                                             "quay.io/federated-robot-account, host annotation "
+                                             "quay.io/host\n"));
+  // The config names where the node keeps the policy, not this checkout's copy.
+  EXPECT_THAT(result.out, HasSubstr("reads the policy "
+                                    "/opt/quay-credential-provider/credential-policy.yaml, not " +
+                                    policy));
+
+  // The 1.34 example requires the robot annotation: the policy's default robots need it optional.
+  const auto required = (kExamples / "credential-provider-config-1.34.yaml").string();
+  result = run_process(kBinary, {"check-config", "--policy", policy, required}, {}, "");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.out, HasSubstr("must list quay.io/federated-robot-account (and "
+                                    "requiredServiceAccountAnnotationKeys must not)"));
+  EXPECT_THAT(result.out, HasSubstr("no --policy"));
+
+  const auto broken = std::filesystem::temp_directory_path() / "qcp-broken-policy.yaml";
+  std::ofstream(broken) << "apiVersion: quay-credential-provider/v1\nkind: CredentialPolicy\n"
+                           "rules:\n  - namespaces: [a]\n    robts: [a+b]\n";
+  result = run_process(kBinary, {"check-config", "--policy", broken.string(), config}, {}, "");
+  std::filesystem::remove(broken);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.out, HasSubstr(broken.string() + ":5: unknown field \"robts\" in a rule"));
+}
+
 class InspectBinary : public ::testing::Test {
  protected:
   TestPki pki_;
@@ -121,6 +153,32 @@ TEST_F(InspectBinary, ReadsAKubeletRequestAndTakesTheRobotFromIt) {
   const auto result = run_process(kBinary, {"inspect"}, {}, request);
   EXPECT_THAT(result.out, HasSubstr("/api/v1/organization/org/robots/bot/federation"));
   expect_no_leak(result.out + result.err, {token});
+}
+
+TEST_F(InspectBinary, SaysWhichPolicyRuleTheTokenFallsUnder) {
+  const auto policy = (kExamples / "credential-policy.yaml").string();
+  const auto token = quay_.mint_service_account_token("team-a-dev", "web");
+  auto result =
+      run_process(kBinary, {"inspect", "--policy", policy, "--robot", "team_a+ci", "-"}, {}, token);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr("  rule 2 (" + policy +
+                                    ":16) applies to team-a-dev/web\n"
+                                    "  robots an annotation may name: team_a+*\n"
+                                    "  default robot: team_a+puller (when the service account "
+                                    "has no quay.io/federated-robot-account)\n"
+                                    "  Quay hosts: quay.example.com, quay.example.com:8443\n"
+                                    "  robot team_a+ci: allowed\n"));
+
+  result =
+      run_process(kBinary, {"inspect", "--policy", policy, "--robot", "team_b+ci", "-"}, {}, token);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.out, HasSubstr("problem: the robot team_b+ci is not allowed by rule 2"));
+
+  const auto stranger = quay_.mint_service_account_token("elsewhere", "web");
+  result = run_process(kBinary, {"inspect", "--policy", policy, "-"}, {}, stranger);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.out, HasSubstr("problem: no rule covers the service account elsewhere/web"));
+  expect_no_leak(result.out + result.err, {token, stranger});
 }
 
 TEST_F(InspectBinary, RefusesWhatIsNotAToken) {
