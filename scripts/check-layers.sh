@@ -64,7 +64,7 @@ while IFS=: read -r file line text; do
   layer=$(layer_of "$file")
   name=$(sed -E 's/^namespace ([a-z:_]+).*/\1/' <<<"$text")
   [[ $name == "qcp::$layer" || $name == "qcp::$layer::"* ]] && continue
-  [[ $file == */namespace.hpp && $text =~ ^namespace\ qcp::[a-z]+\ \{\}$ ]] && continue
+  [[ $file == */namespace.hpp && $text =~ ^namespace\ qcp::[a-z_]+\ \{\}$ ]] && continue
   other=${name#qcp::}
   other=${other%%::*}
   if (($(rank "$other") < $(rank "$layer"))) &&

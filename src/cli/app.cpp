@@ -10,6 +10,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/plugin/plugin.hpp"
+#include "qcp/static_provider/static_provider.hpp"
 #include "qcp/version.hpp"
 #include "qcp/workload/credential_helper.hpp"
 
@@ -71,10 +72,24 @@ int run_credential_helper(std::span<const std::string> args, Streams streams,
                  });
 }
 
+int run_static_provider(std::span<const std::string> args, Streams streams, const Environment& env,
+                        const Clock& clock) {
+  return guarded([&] { return static_provider_command(args, streams, env, clock); },
+                 [&streams](std::string_view message, ExitCode kind) {
+                   write_line(streams.err, std::string(kStaticProgramName) + ": ",
+                              one_line(message));
+                   return static_cast<int>(kind);
+                 });
+}
+
 int run_program(std::string_view invoked, std::span<const std::string> args, Streams streams,
                 const Environment& env, HttpClient& http, const Clock& clock) {
-  if (invoked.substr(invoked.rfind('/') + 1) == kHelperProgramName) {
+  const auto name = invoked.substr(invoked.rfind('/') + 1);
+  if (name == kHelperProgramName) {
     return run_credential_helper(args, streams, env, http, clock);
+  }
+  if (name == kStaticProgramName) {
+    return run_static_provider(args, streams, env, clock);
   }
   return run(args, streams, env, http, clock);
 }

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -55,6 +56,26 @@ void make_parents(const std::filesystem::path& path, std::string_view what) {
   }
 }
 
+// Another user who may change the directory could swap the file between our looking and our
+// reading: refused unless the directory is ours or root's, and writable by no one else (or
+// sticky, as /tmp is).
+void check_directory(int dir, const std::string& path, std::string_view what) {
+  struct stat status {};
+  if (::fstat(dir, &status) != 0) {
+    failed(path, what, "inspect the directory of", errno);
+  }
+  if (status.st_uid != ::geteuid() && status.st_uid != 0) {
+    refuse(path, what,
+           "is in a directory owned by uid " + std::to_string(status.st_uid) +
+               ", who could replace it: use a directory of root's or of uid " +
+               std::to_string(::geteuid()));
+  }
+  if ((status.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (status.st_mode & S_ISVTX) == 0) {
+    refuse(path, what,
+           "is in a directory that group or others may write to: chmod go-w the directory");
+  }
+}
+
 // nullopt when the directory is missing (and not to be made).
 std::optional<Place> place_of(const std::string& path, std::string_view what, bool make_dirs) {
   const auto full = std::filesystem::absolute(path).lexically_normal();
@@ -71,6 +92,7 @@ std::optional<Place> place_of(const std::string& path, std::string_view what, bo
     }
     failed(full.parent_path().string(), what, "open the directory of", errno);
   }
+  check_directory(dir.get(), full.string(), what);
   return Place{std::move(dir), full.filename().string(), full.string()};
 }
 
@@ -116,8 +138,10 @@ std::string read_bounded(int fd, const std::string& path, std::string_view what,
 
 }  // namespace
 
-std::optional<std::string> read_private_file(const std::string& path, std::string_view what,
-                                             std::size_t max_bytes) {
+namespace {
+
+std::optional<std::string> read_own_file(const std::string& path, std::string_view what,
+                                         std::size_t max_bytes, bool secret) {
   const auto place = place_of(path, what, false);
   if (!place || !check_existing(*place, what)) {
     return std::nullopt;
@@ -129,7 +153,26 @@ std::optional<std::string> read_private_file(const std::string& path, std::strin
     failed(place->path, what, "read", errno == ELOOP ? EPERM : errno);
   }
   check_ours(status, *place, what);  // what was opened, not what was looked at before
+  if (secret && (status.st_mode & 077) != 0) {
+    std::array<char, 8> mode{};
+    static_cast<void>(std::snprintf(mode.data(), mode.size(), "%04o", status.st_mode & 07777));
+    refuse(place->path, what,
+           "is open to group or others (mode " + std::string(mode.data()) +
+               "): a file that holds a password must be chmod 600");
+  }
   return read_bounded(file.get(), place->path, what, max_bytes);
+}
+
+}  // namespace
+
+std::optional<std::string> read_private_file(const std::string& path, std::string_view what,
+                                             std::size_t max_bytes) {
+  return read_own_file(path, what, max_bytes, false);
+}
+
+std::optional<std::string> read_secret_file(const std::string& path, std::string_view what,
+                                            std::size_t max_bytes) {
+  return read_own_file(path, what, max_bytes, true);
 }
 
 void write_private_file(const std::string& path, std::string_view what, std::string_view bytes) {

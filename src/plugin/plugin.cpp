@@ -7,6 +7,7 @@
 #include <ostream>
 #include <system_error>
 
+#include "plugin/robots.hpp"
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/jwt.hpp"
@@ -20,7 +21,6 @@
 #include "qcp/quay/options.hpp"
 #include "qcp/quay/policy.hpp"
 #include "qcp/version.hpp"
-#include "robots.hpp"
 
 namespace qcp::plugin {
 namespace {

@@ -1,4 +1,4 @@
-#include "robots.hpp"
+#include "plugin/robots.hpp"
 
 #include "qcp/core/failure.hpp"
 #include "qcp/core/redact.hpp"

@@ -109,6 +109,35 @@ TEST_F(PrivateFile, AFilePlantedByAnotherUserInAStickyDirectoryIsRefused) {
               HasSubstr("is owned by uid 65534"));
 }
 
+// Issue 23: a directory another user may write to (not sticky) or owns lets them swap the file
+// between our check and our read; a password file open to group or others is refused.
+TEST_F(PrivateFile, ADirectoryOthersMayChangeAndASecretOthersMayReadAreRefused) {
+  const auto path = dir_ / "registry.example.org.json";
+  std::ofstream(path) << "{}\n";
+  fs::permissions(path, fs::perms(0600));
+  EXPECT_EQ(read_secret_file(path.string(), "credentials file", 100), "{}\n");
+  fs::permissions(path, fs::perms(0640));
+  EXPECT_THAT(refusal([&] { static_cast<void>(read_secret_file(path.string(), "x", 100)); }),
+              HasSubstr(path.string() + ": is open to group or others (mode 0640): a file that "
+                                        "holds a password must be chmod 600"));
+  EXPECT_EQ(read_private_file(path.string(), "x", 100), "{}\n");  // not a password file
+  fs::permissions(path, fs::perms(0600));
+  fs::permissions(dir_, fs::perms(0777));
+  EXPECT_THAT(refusal([&] { static_cast<void>(read_secret_file(path.string(), "x", 100)); }),
+              HasSubstr("is in a directory that group or others may write to"));
+  EXPECT_THAT(refusal([&] { write_private_file(path.string(), "x", "{}"); }),
+              HasSubstr("chmod go-w the directory"));
+  fs::permissions(dir_, fs::perms(01777));  // sticky, as /tmp: others cannot swap our file
+  EXPECT_EQ(read_secret_file(path.string(), "x", 100), "{}\n");
+  if (::geteuid() == 0) {
+    fs::permissions(dir_, fs::perms(0755));
+    ASSERT_EQ(::chown(dir_.c_str(), 65534, 65534), 0);
+    EXPECT_THAT(refusal([&] { static_cast<void>(read_secret_file(path.string(), "x", 100)); }),
+                HasSubstr("is in a directory owned by uid 65534, who could replace it"));
+    ASSERT_EQ(::chown(dir_.c_str(), 0, 0), 0);
+  }
+}
+
 TEST_F(PrivateFile, WritersTakeTurnsUnderTheLockAndNoUpdateIsLost) {
   const auto path = (dir_ / "auth.json").string();
   std::vector<std::thread> writers;

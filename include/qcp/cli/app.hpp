@@ -26,8 +26,14 @@ int run(std::span<const std::string> args, Streams streams, const Environment& e
 int run_credential_helper(std::span<const std::string> args, Streams streams,
                           const Environment& env, HttpClient& http, const Clock& clock);
 
-// Either of the above, as `invoked` (argv[0]) names the program: installed (a symlink or a copy)
-// as docker-credential-quay, it is the credential helper.
+// static-credential-provider: the kubelet plugin for registries with fixed credentials, from
+// files on the node. A failure is one line on stderr; its kind is the exit code.
+int run_static_provider(std::span<const std::string> args, Streams streams, const Environment& env,
+                        const Clock& clock);
+
+// One of the above, as `invoked` (argv[0]) names the program: installed (a symlink or a copy)
+// as docker-credential-quay, it is the credential helper; as static-credential-provider, the
+// static credentials provider.
 int run_program(std::string_view invoked, std::span<const std::string> args, Streams streams,
                 const Environment& env, HttpClient& http, const Clock& clock);
 

@@ -25,6 +25,11 @@ namespace qcp::core {
 std::optional<std::string> read_private_file(const std::string& path, std::string_view what,
                                              std::size_t max_bytes);
 
+// read_private_file for a file that holds a password: also refused when group or others have
+// any access to it (mode & 077), as ssh refuses such a private key.
+std::optional<std::string> read_secret_file(const std::string& path, std::string_view what,
+                                            std::size_t max_bytes);
+
 // Replaces (or creates) the file with `bytes`, creating missing parent directories 0700.
 void write_private_file(const std::string& path, std::string_view what, std::string_view bytes);
 

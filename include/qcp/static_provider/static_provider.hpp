@@ -1,0 +1,24 @@
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "qcp/core/environment.hpp"
+#include "qcp/core/streams.hpp"
+#include "qcp/static_provider/namespace.hpp"
+
+namespace qcp::static_provider {
+
+// The program's name when it serves static credentials: the kubelet execs <bin-dir>/<name>, so
+// the binary installed (a symlink or a copy) under this name is this provider.
+inline constexpr std::string_view kStaticProgramName = "static-credential-provider";
+
+// The kubelet plugin for registries with fixed credentials: --credentials-dir DIR (or --help,
+// --version) from args, one CredentialProviderRequest from stdin, one CredentialProviderResponse
+// on stdout from the file for the image's registry, read on every call. Throws Failure for
+// anything that stops it.
+int static_provider_command(std::span<const std::string> args, Streams streams,
+                            const Environment& env, const Clock& clock);
+
+}  // namespace qcp::static_provider
