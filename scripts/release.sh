@@ -17,7 +17,10 @@
 # build runs in build/release-<arch>, so two runs of one commit give the same bytes.
 #
 # Environment: QCP_RELEASE_ALLOW_DIRTY=1 builds with uncommitted changes (not a release: the
-# version names the commit, which would not be what was built).
+# version names the commit, which would not be what was built). QCP_RELEASE_PREBUILT_ARM64=DIR
+# takes linux/arm64's binary and SBOM from DIR, a static-arm64 build of this commit, instead of
+# building them again: CI, which has just built and tested that tree, checks reproducibility on
+# linux/amd64 and ships the arm64 bytes it tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,11 +46,21 @@ rm -rf dist
 mkdir dist
 for arch in amd64 arm64; do
   build="build/release-$arch"
-  echo "release: building $commit for linux/$arch in $build" >&2
-  cmake --preset "${presets[$arch]}" -B "$build" >"$build.configure.log" 2>&1 \
-    || { tail -n 30 "$build.configure.log" >&2; die "configure failed (log: $build.configure.log)"; }
-  cmake --build "$build" --target quay-credential-provider >"$build.build.log" 2>&1 \
-    || { tail -n 30 "$build.build.log" >&2; die "build failed (log: $build.build.log)"; }
+  if [[ $arch == arm64 && -n ${QCP_RELEASE_PREBUILT_ARM64:-} ]]; then
+    build=$QCP_RELEASE_PREBUILT_ARM64
+    grep -q "^CMAKE_TOOLCHAIN_FILE.*aarch64" "$build/CMakeCache.txt" 2>/dev/null \
+      || die "QCP_RELEASE_PREBUILT_ARM64=$build is not a static-arm64 build tree"
+    # Built from this commit: its --version text names it.
+    grep -qaF "$commit" "$build/quay-credential-provider" \
+      || die "$build/quay-credential-provider was not built from $commit: build it again"
+    echo "release: linux/$arch from $build (built and tested there from $commit)" >&2
+  else
+    echo "release: building $commit for linux/$arch in $build" >&2
+    cmake --preset "${presets[$arch]}" -B "$build" >"$build.configure.log" 2>&1 \
+      || { tail -n 30 "$build.configure.log" >&2; die "configure failed (log: $build.configure.log)"; }
+    cmake --build "$build" --target quay-credential-provider >"$build.build.log" 2>&1 \
+      || { tail -n 30 "$build.build.log" >&2; die "build failed (log: $build.build.log)"; }
+  fi
   name="quay-credential-provider-linux-$arch"
   cp "$build/quay-credential-provider" "dist/$name"
   cp "$build/quay-credential-provider.spdx.json" "dist/$name.spdx.json"
