@@ -86,6 +86,8 @@ struct InstallFlags {
   std::string node_name;
   std::string failure_record;
   std::string watch;
+  std::string static_credentials_dir;
+  std::vector<std::string> static_match_images;
 };
 
 void add_install_options(CLI::App& app, InstallFlags& flags) {
@@ -113,6 +115,17 @@ void add_install_options(CLI::App& app, InstallFlags& flags) {
                  "The service-account token audience the kubelet requests for this provider")
       ->type_name("AUDIENCE")
       ->capture_default_str();
+  app.add_option("--static-credentials-dir", flags.static_credentials_dir,
+                 "Also install the binary as static-credential-provider, with an entry that "
+                 "serves registries' fixed credentials from this node directory "
+                 "(docs/policy.md); uninstall removes both")
+      ->type_name("DIR");
+  app.add_option("--static-match-image", flags.static_match_images,
+                 "With --static-credentials-dir: the static provider's matchImages "
+                 "(repeatable, or a comma-separated list)")
+      ->type_name("HOST[:PORT][,...]")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   add_restart_options(app, flags.restart);
   app.add_option("--failure-record", flags.failure_record,
                  "With --restart-kubelet: a file (of this container's, e.g. an emptyDir) where an "
@@ -141,6 +154,38 @@ std::optional<InstallFlags> parse_install(std::span<const std::string> args, std
     return std::nullopt;
   }
   return flags;
+}
+
+// --static-credentials-dir and --static-match-image: both or neither; an absolute, plain node
+// path and patterns the kubelet can match.
+std::optional<ProviderSettings> static_provider(const InstallFlags& flags) {
+  if (flags.static_credentials_dir.empty() && flags.static_match_images.empty()) {
+    return std::nullopt;
+  }
+  if (flags.static_credentials_dir.empty() || flags.static_match_images.empty()) {
+    throw Failure(ExitCode::kUsage,
+                  "install: --static-credentials-dir and --static-match-image go together");
+  }
+  const auto& dir = flags.static_credentials_dir;
+  if (!dir.starts_with('/') || one_line(dir) != dir || dir.find("/../") != std::string::npos ||
+      dir.ends_with("/..")) {
+    throw Failure(ExitCode::kUsage,
+                  "install: --static-credentials-dir must be an absolute node "
+                  "path without '..'");
+  }
+  ProviderSettings settings{.name = std::string(kStaticProgramName),
+                            .match_images = flags.static_match_images,
+                            .audience = "",
+                            .kubelet = KubeletGeneration::k1_34_or_later,
+                            .args = {"--credentials-dir", dir},
+                            .service_account_tokens = false};
+  for (const auto& pattern : settings.match_images) {
+    if (!is_match_image_pattern(pattern)) {
+      throw Failure(ExitCode::kUsage, "install: --static-match-image " + one_line(pattern) +
+                                          " is not HOST[:PORT][/PATH]");
+    }
+  }
+  return settings;
 }
 
 void check_provider_flags(const ProviderSettings& provider) {
@@ -176,6 +221,7 @@ InstallRequest install_request(InstallFlags& flags, const Environment& env) {
   request.bin_dir = flags.paths.bin_dir;
   request.config = flags.paths.config;
   request.provider.name = std::string(kProgramName);
+  request.static_provider = static_provider(flags);
   return request;
 }
 

@@ -19,7 +19,17 @@ std::vector<std::string> entry_lines(const ProviderSettings& settings) {
     lines.push_back("  - " + double_quoted(image));
   }
   // Used only when a response has no cacheDuration; ours always has one (Quay's lifetime).
-  lines.insert(lines.end(), {"defaultCacheDuration: 5m", "tokenAttributes:",
+  lines.emplace_back("defaultCacheDuration: 5m");
+  if (!settings.args.empty()) {
+    lines.emplace_back("args:");
+    for (const auto& arg : settings.args) {
+      lines.push_back("  - " + double_quoted(arg));
+    }
+  }
+  if (!settings.service_account_tokens) {
+    return lines;
+  }
+  lines.insert(lines.end(), {"tokenAttributes:",
                              "  serviceAccountTokenAudience: " + double_quoted(settings.audience)});
   if (settings.kubelet == KubeletGeneration::k1_34_or_later) {
     lines.emplace_back("  cacheType: ServiceAccount");
@@ -30,6 +40,18 @@ std::vector<std::string> entry_lines(const ProviderSettings& settings) {
        "  requiredServiceAccountAnnotationKeys:", "    - " + std::string(kRobotAnnotation),
        "  optionalServiceAccountAnnotationKeys:", "    - " + std::string(kHostAnnotation)});
   return lines;
+}
+
+// tokenAttributes of our entry: the kubelet's service-account token, for 1.34+ with cacheType.
+Json token_attributes_json(const ProviderSettings& settings) {
+  Json token_attributes = {{"serviceAccountTokenAudience", settings.audience}};
+  if (settings.kubelet == KubeletGeneration::k1_34_or_later) {
+    token_attributes["cacheType"] = "ServiceAccount";
+  }
+  token_attributes["requireServiceAccount"] = true;
+  token_attributes["requiredServiceAccountAnnotationKeys"] = {kRobotAnnotation};
+  token_attributes["optionalServiceAccountAnnotationKeys"] = {kHostAnnotation};
+  return token_attributes;
 }
 
 }  // namespace
@@ -47,18 +69,17 @@ std::string entry_item(const ProviderSettings& settings, std::string_view prefix
 }
 
 Json entry_json(const ProviderSettings& settings) {
-  Json token_attributes = {{"serviceAccountTokenAudience", settings.audience}};
-  if (settings.kubelet == KubeletGeneration::k1_34_or_later) {
-    token_attributes["cacheType"] = "ServiceAccount";
+  Json entry = {{"name", settings.name},
+                {"apiVersion", "credentialprovider.kubelet.k8s.io/v1"},
+                {"matchImages", settings.match_images},
+                {"defaultCacheDuration", "5m"}};
+  if (!settings.args.empty()) {
+    entry["args"] = settings.args;
   }
-  token_attributes["requireServiceAccount"] = true;
-  token_attributes["requiredServiceAccountAnnotationKeys"] = {kRobotAnnotation};
-  token_attributes["optionalServiceAccountAnnotationKeys"] = {kHostAnnotation};
-  return {{"name", settings.name},
-          {"apiVersion", "credentialprovider.kubelet.k8s.io/v1"},
-          {"matchImages", settings.match_images},
-          {"defaultCacheDuration", "5m"},
-          {"tokenAttributes", token_attributes}};
+  if (settings.service_account_tokens) {
+    entry["tokenAttributes"] = token_attributes_json(settings);
+  }
+  return entry;
 }
 
 std::string new_config(const ProviderSettings& settings, ConfigFormat format) {

@@ -9,6 +9,7 @@
 #include "qcp/kube/config_check.hpp"
 #include "qcp/kube/config_directory.hpp"
 #include "qcp/quay/provider_needs.hpp"
+#include "qcp/version.hpp"
 
 namespace qcp::install {
 namespace {
@@ -67,12 +68,13 @@ std::vector<ConfigFile> config_files(const HostFiles& files, const ConfigTarget&
 }
 
 ConfigCheckSettings kubelet_rules(const HostFiles& files, const std::string& bin_dir,
-                                  const ProviderSettings& provider) {
+                                  const ProviderSettings& provider, bool with_static) {
   ConfigCheckSettings settings;
   settings.provider_name = provider.name;
   settings.kubelet = provider.kubelet;
-  settings.binary_problem = [&files, bin_dir, ours = provider.name](const std::string& name) {
-    if (name == ours) {
+  settings.binary_problem = [&files, bin_dir, ours = provider.name,
+                             with_static](const std::string& name) {
+    if (name == ours || (with_static && name == kStaticProgramName)) {
       return std::optional<std::string>();  // installed with the config
     }
     const std::string path = join_path(bin_dir, name);
@@ -153,6 +155,26 @@ FlagsChange flags_change(const HostFiles& files, const InstallRequest& request,
   return change;
 }
 
+// static-credential-provider: the same bytes under its name. Installed once, it stays part of
+// every install until uninstall: an install without it would leave its entry and an old binary.
+void plan_static(const HostFiles& files, const InstallRequest& request, InstallPlan& plan) {
+  const std::string path = join_path(request.bin_dir, kStaticProgramName);
+  if (!request.static_provider) {
+    if (plan.recorded && plan.recorded->find(path) != nullptr) {
+      throw Failure(ExitCode::kUsage,
+                    "install: " + path +
+                        " was installed with --static-credentials-dir: give it (and "
+                        "--static-match-image) again, or uninstall first");
+    }
+    return;
+  }
+  plan.static_binary_path = path;
+  plan.current_static_binary = files.read(path, kMaxManagedFileBytes);
+  plan.static_binary_same = plan.current_static_binary &&
+                            plan.current_static_binary->bytes == request.binary &&
+                            plan.current_static_binary->mode == 0755;
+}
+
 }  // namespace
 
 InstallPlan plan_install(const HostFiles& files, const InstallRequest& request) {
@@ -184,8 +206,13 @@ InstallPlan plan_install(const HostFiles& files, const InstallRequest& request) 
                                      : new_config(plan.provider, target.file.ends_with(".json")
                                                                      ? ConfigFormat::kJson
                                                                      : ConfigFormat::kYaml);
-  check_kubelet_accepts(config_files(files, target, plan.desired_config),
-                        kubelet_rules(files, request.bin_dir, plan.provider));
+  if (request.static_provider) {
+    plan.desired_config = with_provider(plan.desired_config, *request.static_provider);
+  }
+  check_kubelet_accepts(
+      config_files(files, target, plan.desired_config),
+      kubelet_rules(files, request.bin_dir, plan.provider, request.static_provider.has_value()));
+  plan_static(files, request, plan);
   plan.binary_path = join_path(request.bin_dir, plan.provider.name);
   plan.current_binary = files.read(plan.binary_path, kMaxManagedFileBytes);
   plan.binary_same = plan.current_binary && plan.current_binary->bytes == request.binary &&

@@ -24,11 +24,14 @@ struct InstallPlan {
   std::optional<FileContent> current_flags;
   std::string desired_flags;
   bool binary_same = false;
+  std::string static_binary_path;  // "" unless the static provider is installed too
+  std::optional<FileContent> current_static_binary;
+  bool static_binary_same = true;
   bool config_same = false;
   bool flags_same = false;
 
   [[nodiscard]] bool nothing_to_do() const {
-    return binary_same && config_same && flags_same && recorded.has_value();
+    return binary_same && static_binary_same && config_same && flags_same && recorded.has_value();
   }
 };
 

@@ -10,6 +10,7 @@
 #include "qcp/install/installer.hpp"
 #include "qcp/install/namespace.hpp"
 #include "qcp/install/profile.hpp"
+#include "qcp/version.hpp"
 
 namespace qcp::install {
 namespace {
@@ -80,7 +81,9 @@ bool is_saved_original(std::string_view path) {
 // The role install gives `path`, when install can ever write it for this record.
 std::optional<FileRole> managed_role(const InstallState& state, std::string_view path,
                                      std::string_view provider_name) {
-  if (path == join_path(state.bin_dir, provider_name)) {
+  // The binary, and the same bytes as static-credential-provider (install --static-...).
+  if (path == join_path(state.bin_dir, provider_name) ||
+      path == join_path(state.bin_dir, kStaticProgramName)) {
     return FileRole::kBinary;
   }
   if (path == state.config || path == join_path(state.config, kConfigFileName)) {
@@ -110,7 +113,7 @@ void check_paths(const InstallState& state, std::string_view provider_name) {
   for (const auto& file : state.files) {
     once(file.path);
     if (managed_role(state, file.path, provider_name) != file.role) {
-      refuse_record("names " + file.path + ", which install never writes (only the binary in " +
+      refuse_record("names " + file.path + ", which install never writes (only the binaries in " +
                     state.bin_dir + ", the config " + state.config +
                     " and the profile's flags file)");
     }

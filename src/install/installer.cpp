@@ -41,9 +41,11 @@ void replace_managed(Transaction& transaction, InstallState& state, FileRole rol
 Outcome already_installed(const HostFiles& files, const InstallRequest& request,
                           const InstallPlan& plan) {
   Outcome outcome;
-  outcome.report.push_back("already installed: " + plan.binary_path + " and " + plan.config_file +
-                           (plan.flags_path.empty() ? "" : " and " + plan.flags_path) +
-                           " are as this install writes them; nothing changed");
+  outcome.report.push_back(
+      "already installed: " + plan.binary_path + " and " +
+      (plan.static_binary_path.empty() ? "" : plan.static_binary_path + " and ") +
+      plan.config_file + (plan.flags_path.empty() ? "" : " and " + plan.flags_path) +
+      " are as this install writes them; nothing changed");
   outcome.report.push_back(
       kubelet_flag_report(files, request.bin_dir, request.config, plan.flags_path, false));
   return outcome;
@@ -77,11 +79,18 @@ std::vector<std::string> carry_out(Transaction& transaction, const InstallReques
     report.push_back("installed " + plan.binary_path + " (sha256 " +
                      sha256_hex(request.binary).substr(0, 16) + ", read back and verified)");
   }
+  if (!plan.static_binary_same) {
+    replace_managed(transaction, state, FileRole::kBinary, plan.static_binary_path,
+                    plan.current_static_binary, request.binary, 0755);
+    report.push_back("installed " + plan.static_binary_path + " (the same bytes)");
+  }
   if (!plan.config_same) {
     replace_managed(transaction, state, FileRole::kConfig, plan.config_file, plan.current_config,
                     plan.desired_config, plan.current_config ? plan.current_config->mode : 0644);
     report.push_back((plan.current_config ? "added provider " : "wrote provider ") +
-                     plan.provider.name + " to " + plan.config_file + " (kubelet " +
+                     plan.provider.name +
+                     (request.static_provider ? " and " + request.static_provider->name : "") +
+                     " to " + plan.config_file + " (kubelet " +
                      (plan.provider.kubelet == KubeletGeneration::k1_33 ? "1.33" : "1.34+") + ")");
   }
   // The flags last: a kubelet restarted meanwhile finds the binary and config they name.

@@ -8,6 +8,7 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/install/installer.hpp"
 #include "qcp/install/namespace.hpp"
+#include "qcp/version.hpp"
 
 namespace qcp::install {
 namespace {
@@ -62,7 +63,13 @@ void put_back(HostFiles& files, Transaction& transaction, const ManagedFile& man
                              " (changed after install: the rest is kept)");
     return;
   }
-  const std::string without = without_provider(current->bytes, provider_name);
+  // Our entry, and static-credential-provider's when install wrote that too.
+  std::string without = without_provider(current->bytes, provider_name);
+  const std::string static_binary = join_path(state.bin_dir, kStaticProgramName);
+  if (std::any_of(state.files.begin(), state.files.end(),
+                  [&](const ManagedFile& file) { return file.path == static_binary; })) {
+    without = without_provider(without, kStaticProgramName);
+  }
   if (without != current->bytes) {
     transaction.write(managed.path, without, current->mode);
   }

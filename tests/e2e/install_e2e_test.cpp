@@ -248,6 +248,53 @@ TEST_F(InstallBinary, MatchImageTakesACommaListAndRefusesWhatCanNeverMatch) {
   EXPECT_EQ(tree(root_), before);
 }
 
+// Issue 23: the static provider installed beside ours; the config passes the kubelet's rules
+// with both binaries in place; the installed copy answers as static-credential-provider.
+TEST_F(InstallBinary, InstallsTheStaticProviderTooAndUninstallsBoth) {
+  const auto before = tree(root_);
+  auto args = install_args();
+  args.insert(args.end(), {"--static-credentials-dir", "/etc/registry-credentials",
+                           "--static-match-image", "registry.example.org,*.example.org"});
+  auto result = run(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("installed /opt/qcp/bin/static-credential-provider"));
+  EXPECT_TRUE(same_bytes(root_ / "opt/qcp/bin/static-credential-provider", kBinary));
+  const auto checked = run_process(kBinary,
+                                   {"check-config", "--bin-dir", (root_ / "opt/qcp/bin").string(),
+                                    (root_ / "etc/kubernetes/credential-providers.yaml").string()},
+                                   {}, "");
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+  EXPECT_THAT(checked.out,
+              HasSubstr("OK: 2 providers (quay-credential-provider, static-credential-provider)"));
+  if (kEmulator.empty()) {  // the installed copy, run by its name, is the static provider
+    fs::create_directories(root_ / "creds");
+    fs::permissions(root_ / "creds", fs::perms(0700));
+    std::ofstream(root_ / "creds/example.org.json") << R"({"username":"u","password":"p"})";
+    fs::permissions(root_ / "creds/example.org.json", fs::perms(0600));
+    const auto answered = run_process(
+        (root_ / "opt/qcp/bin/static-credential-provider").string(),
+        {"--credentials-dir", (root_ / "creds").string()}, {},
+        R"({"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"registry.example.org/app"})");
+    EXPECT_EQ(answered.exit_code, 0) << answered.err;
+    EXPECT_THAT(answered.out, HasSubstr(R"("registry.example.org":{"username":"u")"));
+    fs::remove_all(root_ / "creds");
+  }
+  for (const std::string& half : {"--static-credentials-dir", "--static-match-image"}) {
+    auto wrong = install_args();
+    wrong.insert(wrong.end(), {half, half == "--static-match-image" ? "r.example.org" : "/x"});
+    result = run(wrong);
+    EXPECT_EQ(result.exit_code, 2) << half;
+    EXPECT_THAT(result.err, HasSubstr("go together")) << result.err;
+  }
+  result = run(install_args());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("was installed with --static-credentials-dir"));
+  result = run(paths("uninstall"));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("removed /opt/qcp/bin/static-credential-provider"));
+  EXPECT_EQ(tree(root_), before);
+}
+
 TEST_F(InstallBinary, HelpSaysTheVersionDefaultAlsoComesFromTheRunningKubelet) {
   const auto result = run_process(kBinary, {"install", "--help"}, {}, "");
   EXPECT_EQ(result.exit_code, 0);

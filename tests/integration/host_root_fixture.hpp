@@ -147,12 +147,15 @@ class Installer : public ::testing::Test {
                            .provider = {.name = "quay-credential-provider",
                                         .match_images = {"quay.example.com"},
                                         .audience = "quay",
-                                        .kubelet = KubeletGeneration::k1_34_or_later},
+                                        .kubelet = KubeletGeneration::k1_34_or_later,
+                                        .args = {},
+                                        .service_account_tokens = true},
                            .kubelet = kubelet,
                            .ask_kubelet = {},
                            .binary =
                                "\x7f"
                                "ELF the provider, version 1",
+                           .static_provider = std::nullopt,
                            .profile = Profile::kGeneric,
                            .restart_kubelet = {}};
     return request;

@@ -19,7 +19,9 @@ ProviderSettings ours(KubeletGeneration kubelet = KubeletGeneration::k1_34_or_la
   return {.name = "quay-credential-provider",
           .match_images = {"quay.example.com", "*.quay.example.com:8443"},
           .audience = "quay",
-          .kubelet = kubelet};
+          .kubelet = kubelet,
+          .args = {},
+          .service_account_tokens = true};
 }
 
 ConfigReport checked(const std::string& text, KubeletGeneration kubelet) {

@@ -16,6 +16,8 @@ struct ProviderSettings {
   std::vector<std::string> match_images;  // HOST[:PORT], as given
   std::string audience = "quay";
   KubeletGeneration kubelet = KubeletGeneration::k1_34_or_later;
+  std::vector<std::string> args;       // the entry's args, verbatim
+  bool service_account_tokens = true;  // tokenAttributes: ours; static-credential-provider's not
 };
 
 enum class ConfigFormat { kYaml, kJson };

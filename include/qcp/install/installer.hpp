@@ -29,6 +29,9 @@ struct InstallRequest {
   std::function<KubeletGeneration()> ask_kubelet;
   std::string ask_kubelet_source = "the running kubelet";  // whom ask_kubelet asks, for messages
   std::string binary;  // the executable to install: this program's own bytes
+  // --static-credentials-dir: the same bytes as <bin-dir>/static-credential-provider too, and
+  // its entry (no tokenAttributes) in the config; nullopt: not installed.
+  std::optional<ProviderSettings> static_provider;
   // Where the kubelet's flags are written (kubeadm, kind, k3s) or only reported (generic).
   Profile profile = Profile::kGeneric;
   // Restarts the kubelet and waits for it to be healthy, returning the line to report or

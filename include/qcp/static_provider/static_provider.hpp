@@ -7,12 +7,9 @@
 #include "qcp/core/environment.hpp"
 #include "qcp/core/streams.hpp"
 #include "qcp/static_provider/namespace.hpp"
+#include "qcp/version.hpp"  // kStaticProgramName
 
 namespace qcp::static_provider {
-
-// The program's name when it serves static credentials: the kubelet execs <bin-dir>/<name>, so
-// the binary installed (a symlink or a copy) under this name is this provider.
-inline constexpr std::string_view kStaticProgramName = "static-credential-provider";
 
 // The kubelet plugin for registries with fixed credentials: --credentials-dir DIR (or --help,
 // --version) from args, one CredentialProviderRequest from stdin, one CredentialProviderResponse
