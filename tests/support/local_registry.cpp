@@ -62,11 +62,27 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
 
 LocalRegistry::LocalRegistry(const FakeQuay& quay, const TestPki& pki, std::filesystem::path dir)
     : dir_(std::move(dir)), cert_dir_(dir_ / "certs"), port_(free_port()) {
+  std::filesystem::create_directories(dir_);
+  write_text(dir_ / "token-signers.pem", quay.registry_token_certificate_pem());
+  start(pki, "auth:\n  token:\n    realm: " + quay.base_url() + "/v2/auth\n    service: " +
+                 quay.registry_service() + "\n    issuer: " + quay.registry_token_issuer() +
+                 "\n    rootcertbundle: " + dir_.string() + "/token-signers.pem\n");
+}
+
+LocalRegistry::LocalRegistry(const TestPki& pki, std::filesystem::path dir,
+                             const std::string& htpasswd)
+    : dir_(std::move(dir)), cert_dir_(dir_ / "certs"), port_(free_port()) {
+  std::filesystem::create_directories(dir_);
+  write_text(dir_ / "htpasswd", htpasswd);
+  start(pki,
+        "auth:\n  htpasswd:\n    realm: qcp-tests\n    path: " + dir_.string() + "/htpasswd\n");
+}
+
+void LocalRegistry::start(const TestPki& pki, const std::string& auth) {
   std::filesystem::create_directories(dir_ / "storage");
   std::filesystem::create_directories(cert_dir_);
   pki.write_all(dir_);
   write_text(cert_dir_ / "ca.crt", pki.ca_pem());
-  write_text(dir_ / "token-signers.pem", quay.registry_token_certificate_pem());
   const std::string dir_text = dir_.string();
   write_text(dir_ / "config.yml",
              "version: 0.1\n"
@@ -76,25 +92,8 @@ LocalRegistry::LocalRegistry(const FakeQuay& quay, const TestPki& pki, std::file
                  "/storage\n"
                  "  delete:\n    enabled: true\n"
                  "http:\n  addr: 127.0.0.1:" +
-                 std::to_string(port_) +
-                 "\n"
-                 "  tls:\n    certificate: " +
-                 dir_text +
-                 "/server.pem\n"
-                 "    key: " +
-                 dir_text +
-                 "/server-key.pem\n"
-                 "auth:\n  token:\n    realm: " +
-                 quay.base_url() +
-                 "/v2/auth\n"
-                 "    service: " +
-                 quay.registry_service() +
-                 "\n"
-                 "    issuer: " +
-                 quay.registry_token_issuer() +
-                 "\n"
-                 "    rootcertbundle: " +
-                 dir_text + "/token-signers.pem\n");
+                 std::to_string(port_) + "\n  tls:\n    certificate: " + dir_text +
+                 "/server.pem\n    key: " + dir_text + "/server-key.pem\n" + auth);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);

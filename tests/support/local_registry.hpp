@@ -1,7 +1,8 @@
 #pragma once
 // A real registry for tests: Debian's docker-registry (docker/distribution), on loopback over
 // TLS, authenticating clients with bearer tokens from a FakeQuay's /v2/auth, as Quay's own
-// registry does. Its storage, config and log live in a directory of the caller's.
+// registry does, or with fixed credentials (htpasswd). Its storage, config and log live in a
+// directory of the caller's.
 
 #include <sys/types.h>
 
@@ -20,6 +21,9 @@ class LocalRegistry {
   // Starts the registry and waits until it accepts connections; std::runtime_error with the
   // registry's own log when it does not come up.
   LocalRegistry(const FakeQuay& quay, const TestPki& pki, std::filesystem::path dir);
+  // The same registry with HTTP Basic authentication from an htpasswd file (bcrypt entries,
+  // "user:$2b$..."): a registry with fixed credentials, as Harbor or Artifactory users have.
+  LocalRegistry(const TestPki& pki, std::filesystem::path dir, const std::string& htpasswd);
   LocalRegistry(const LocalRegistry&) = delete;
   LocalRegistry& operator=(const LocalRegistry&) = delete;
   LocalRegistry(LocalRegistry&&) = delete;
@@ -32,6 +36,9 @@ class LocalRegistry {
   [[nodiscard]] std::string log() const;
 
  private:
+  // Writes the config with this auth section, starts the registry and waits for it.
+  void start(const TestPki& pki, const std::string& auth);
+
   std::filesystem::path dir_;
   std::filesystem::path cert_dir_;
   std::uint16_t port_ = 0;
