@@ -1,11 +1,9 @@
 #include "qcp/plugin/plugin.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <istream>
 #include <optional>
 #include <ostream>
-#include <system_error>
 
 #include "plugin/robots.hpp"
 #include "qcp/core/duration.hpp"
@@ -13,6 +11,7 @@
 #include "qcp/core/jwt.hpp"
 #include "qcp/core/log.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/core/stream_output.hpp"
 #include "qcp/kube/request.hpp"
 #include "qcp/kube/response.hpp"
 #include "qcp/plugin/namespace.hpp"
@@ -145,21 +144,6 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
   return respond(request.api_version, minted);
 }
 
-// The only write to stdout in plugin mode. errno names what went wrong: a full disk (ENOSPC),
-// a reader that has gone away (EPIPE; SIGPIPE is ignored in main), ...
-void write_response(std::ostream& out, const std::string& response) {
-  errno = 0;
-  out.write(response.data(), static_cast<std::streamsize>(response.size()));
-  out.flush();
-  if (!out) {
-    const int error = errno;
-    throw Failure(ExitCode::kLookupFailed,
-                  "the response could not be written to stdout" +
-                      (error != 0 ? ": " + std::error_code(error, std::generic_category()).message()
-                                  : std::string()));
-  }
-}
-
 }  // namespace
 
 int plugin_command(std::span<const std::string> args, Streams streams, const Environment& env,
@@ -173,7 +157,7 @@ int plugin_command(std::span<const std::string> args, Streams streams, const Env
   const auto log = make_logger(streams.err, command.options.log_level);
   LookupResult result = lookup(streams, command.options, env, http, clock, *log);
   const WipeOnExit wipe_response(result.response);
-  write_response(streams.out, result.response);
+  write_answer(streams.out, result.response);
   log->info("{}", result.summary);  // only now: a failed write must not be logged as success
   return static_cast<int>(ExitCode::kOk);
 }

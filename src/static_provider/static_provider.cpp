@@ -1,9 +1,7 @@
 #include "qcp/static_provider/static_provider.hpp"
 
 #include <CLI/CLI.hpp>
-#include <cerrno>
 #include <ostream>
-#include <system_error>
 
 #include "qcp/core/cli_parse.hpp"
 #include "qcp/core/duration.hpp"
@@ -11,6 +9,7 @@
 #include "qcp/core/image.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/core/stream_output.hpp"
 #include "qcp/kube/request.hpp"
 #include "qcp/kube/response.hpp"
 #include "qcp/static_provider/credentials_file.hpp"
@@ -74,19 +73,6 @@ std::function<void()> stdin_waiter(const Streams& streams, const Clock& clock) {
   };
 }
 
-void write_response(std::ostream& out, const std::string& response) {
-  errno = 0;
-  out.write(response.data(), static_cast<std::streamsize>(response.size()));
-  out.flush();
-  if (!out) {
-    const int error = errno;
-    throw Failure(ExitCode::kLookupFailed,
-                  "the response could not be written to stdout" +
-                      (error != 0 ? ": " + std::error_code(error, std::generic_category()).message()
-                                  : std::string()));
-  }
-}
-
 }  // namespace
 
 int static_provider_command(std::span<const std::string> args, Streams streams,
@@ -123,7 +109,7 @@ int static_provider_command(std::span<const std::string> args, Streams streams,
   if (found) {
     wipe(found->password);
   }
-  write_response(streams.out, response);
+  write_answer(streams.out, response);
   streams.err << kStaticProgramName << ": "
               << (found ? "credentials for " + registry + " from " + one_line(found->file)
                         : "no credentials file for " + registry + " in " +
