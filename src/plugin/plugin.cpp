@@ -129,7 +129,7 @@ LookupResult lookup(const Streams& streams, const Options& options, const Enviro
 
   std::optional<Policy> policy;
   if (!options.policy_file.empty()) {
-    policy = load_policy(env, options.policy_file);
+    policy = load_node_policy(options.policy_file);
   }
   const Resolution resolution = resolve_identities(
       request, {.allowed_hosts = options.allowed_hosts, .policy = policy ? &*policy : nullptr});

@@ -178,8 +178,11 @@ std::optional<AccountName> account_of_subject(std::string_view subject) {
   }
   subject.remove_prefix(kPrefix.size());
   const auto colon = subject.find(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == subject.size() ||
-      subject.find(':', colon + 1) != std::string_view::npos) {
+  if (colon == std::string_view::npos || subject.find(':', colon + 1) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  // Kubernetes object names, nothing else: they go into one-line messages as they are.
+  if (!is_dns_subdomain(subject.substr(0, colon)) || !is_dns_subdomain(subject.substr(colon + 1))) {
     return std::nullopt;
   }
   return AccountName{std::string(subject.substr(0, colon)), std::string(subject.substr(colon + 1))};

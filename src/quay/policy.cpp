@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "qcp/core/failure.hpp"
+#include "qcp/core/private_file.hpp"
 #include "qcp/kube/match_image.hpp"
 #include "qcp/quay/namespace.hpp"
 
@@ -18,6 +20,14 @@ bool any_glob_matches(const std::vector<std::string>& globs, std::string_view te
 
 Policy load_policy(const Environment& env, const std::string& path) {
   return parse_policy(env.read_file(path, kMaxPolicyBytes), path);
+}
+
+Policy load_node_policy(const std::string& path) {
+  const auto text = read_private_file(path, "--policy", kMaxPolicyBytes);
+  if (!text) {
+    throw Failure(ExitCode::kUsage, "cannot read " + path + ": No such file or directory");
+  }
+  return parse_policy(*text, path);
 }
 
 const PolicyRule* find_rule(const Policy& policy, std::string_view namespace_name,

@@ -106,6 +106,23 @@ TEST_F(PolicyBinary, AnEditTakesEffectOnTheNextCallAndABrokenPolicyNamesItsLine)
   EXPECT_EQ(quay_.request_count(), 1U);
 }
 
+// The node's policy decides where tokens go: one another user could have planted or swapped is
+// refused, as a private file is.
+TEST_F(PolicyBinary, APolicyOthersCouldChangeIsRefused) {
+  std::filesystem::permissions(dir_, std::filesystem::perms(0777));
+  auto result = call("/team_b/app", robots(kTeamB));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("is in a directory that group or others may write to"));
+  std::filesystem::permissions(dir_, std::filesystem::perms(0700));
+  const auto real = dir_ / "real-policy.yaml";
+  std::filesystem::rename(policy_, real);
+  std::filesystem::create_symlink(real, policy_);
+  result = call("/team_b/app", robots(kTeamB));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("is a symbolic link"));
+  EXPECT_EQ(quay_.request_count(), 0U);
+}
+
 // Two robots: one key per organisation, each ending in '/', so that the kubelet's raw-prefix
 // match never hands one organisation's robot to another's images.
 TEST_F(PolicyBinary, SeveralRobotsGetOneKeyPerOrganisationThatDoesNotBleed) {

@@ -144,9 +144,11 @@ TEST(AccountOfSubject, ReadsOnlyServiceAccountSubjects) {
   ASSERT_TRUE(account);
   EXPECT_EQ(account->namespace_name, "team-a");
   EXPECT_EQ(account->name, "builder");
-  for (const char* bad : {"", "system:serviceaccount:", "system:serviceaccount:ns",
-                          "system:serviceaccount::sa", "system:serviceaccount:ns:",
-                          "system:serviceaccount:ns:sa:x", "user:ns:sa", "system:node:ns:sa"}) {
+  for (const char* bad :
+       {"", "system:serviceaccount:", "system:serviceaccount:ns", "system:serviceaccount::sa",
+        "system:serviceaccount:ns:", "system:serviceaccount:ns:sa:x", "user:ns:sa",
+        "system:node:ns:sa", "system:serviceaccount:ns:a\nb", "system:serviceaccount:NS:sa",
+        "system:serviceaccount:ns:sa x"}) {
     EXPECT_FALSE(account_of_subject(bad)) << bad;
   }
 }

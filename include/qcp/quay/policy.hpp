@@ -37,8 +37,14 @@ inline constexpr std::size_t kMaxRobotsPerAccount = 16;
 // Parses and checks a policy. Throws Failure (kUsage) with one line "PATH:LINE: what is wrong".
 Policy parse_policy(std::string_view text, const std::string& path);
 
-// Reads (at most kMaxPolicyBytes) and parses the policy file at `path`.
+// Reads (at most kMaxPolicyBytes) and parses the policy file at `path`: for diagnostics, which
+// may run as any user on a copy.
 Policy load_policy(const Environment& env, const std::string& path);
+
+// The plugin's read: the policy decides where a privileged process sends tokens, so it is read
+// as a private file (never through a final symlink, ours or root's, in a directory no other
+// user may change) before it is parsed. Throws Failure (kUsage).
+Policy load_node_policy(const std::string& path);
 
 // The first rule whose namespaces and service accounts match, or nullptr.
 const PolicyRule* find_rule(const Policy& policy, std::string_view namespace_name,
