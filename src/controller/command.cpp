@@ -93,6 +93,9 @@ ControllerSettings settings_for(const ControllerFlags& flags, const Options& opt
   settings.provision.registry = flags.registry;
   settings.provision.allowed_hosts = options.allowed_hosts;
   settings.provision.audience = flags.audience;
+  if (!options.policy_file.empty()) {  // read now: a mistake stops the controller at once
+    settings.provision.policy = std::make_shared<PolicyFile>(env, options.policy_file);
+  }
   settings.exchange = exchange_settings(options, env, {}, log);
   settings.renewal.renew_before = renew_before_of(flags);
   settings.namespaces = flags.namespaces;

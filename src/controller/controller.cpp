@@ -82,9 +82,13 @@ void Controller::Impl::add_scope(const std::string& namespace_name) {
   secrets.path = base + "/secrets";
   secrets.label_selector = std::string(kManagedByLabel) + "=" + std::string(kManagedBy);
   Scope scope{.namespace_name = namespace_name, .accounts = {}, .secrets = {}, .pods = {}};
-  // Only ServiceAccounts that name a robot are kept (a wrong name too: it gets its Event).
+  // Only ServiceAccounts that name a robot are kept (a wrong name too: it gets its Event), or
+  // with a policy every one.
   scope.accounts = std::make_unique<Informer<ServiceAccount>>(
-      api, accounts, keep_service_account,
+      api, accounts,
+      [policy = settings.provision.policy.get()](ServiceAccount& account) {
+        return keep_service_account(account, policy);
+      },
       [this](const ServiceAccount& account, bool /*present*/) {
         queue.add(key_of(account.meta), clock.monotonic());
       },
@@ -207,6 +211,16 @@ void Controller::run(const StopFlag& stop, const std::function<bool()>& leading)
       release_free_memory();
     }
   });
+  if (const auto& policy = impl_->settings.provision.policy) {
+    // An edit changes who gets which robot: every ServiceAccount is looked at again.
+    threads.emplace_back([&stop, &policy, this] {
+      while (!stop.wait_for(impl_->settings.policy_reread)) {
+        if (policy->reread(impl_->log)) {
+          impl_->everything_again();
+        }
+      }
+    });
+  }
 }
 
 }  // namespace qcp::controller

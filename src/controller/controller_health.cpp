@@ -94,6 +94,11 @@ std::string Controller::watch_problem() const {
 }
 
 std::string Controller::stuck_worker() const {
+  if (const auto& policy = impl_->settings.provision.policy) {
+    if (std::string problem = policy->problem(); !problem.empty()) {
+      return problem;  // a restart reads the new annotation keys
+    }
+  }
   const auto now = impl_->clock.monotonic().time_since_epoch().count();
   const auto limit =
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(impl_->settings.stuck_after);

@@ -16,7 +16,14 @@ void only(std::map<std::string, std::string, std::less<>>& entries,
 
 }  // namespace
 
-bool keep_service_account(ServiceAccount& account) {
+bool keep_service_account(ServiceAccount& account, const PolicyFile* policy) {
+  if (policy != nullptr) {
+    // A rule's defaultRobot may give any ServiceAccount a robot, now or after the next edit.
+    only(account.meta.annotations,
+         {policy->robot_key(), policy->host_key(), kSecretNameAnnotation, kVerifyImageAnnotation});
+    account.meta.labels.clear();
+    return true;
+  }
   if (!account.meta.annotations.contains(kRobotAnnotation)) {
     return false;
   }

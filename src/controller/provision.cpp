@@ -7,34 +7,31 @@
 #include "qcp/core/failure.hpp"
 #include "qcp/core/names.hpp"
 #include "qcp/core/redact.hpp"
+#include "qcp/quay/account_robots.hpp"
 #include "qcp/quay/credential_formats.hpp"
 #include "qcp/quay/exchange.hpp"
 
 namespace qcp::controller {
 namespace {
 
-constexpr std::string_view kDefaultSuffix = "-quay-pull";
-
-const std::string* annotation(const ServiceAccount& account, std::string_view key) {
-  const auto it = account.meta.annotations.find(key);
-  return it == account.meta.annotations.end() ? nullptr : &it->second;
-}
-
-// Where this service account's tokens may go: --quay-host, or quay.io/host where the
-// controller's own allow-list names it (a namespace never widens it).
-std::string quay_host_for(const ServiceAccount& account, const ProvisionSettings& settings) {
-  const auto* host = annotation(account, kHostAnnotation);
-  if (host == nullptr || host->empty() || *host == settings.quay_host) {
-    return settings.quay_host;
+// The Secret's .dockerconfigjson: one robot under the registry's key; several each under
+// "registry/organisation/", which the kubelet matches by path prefix, so each robot serves only
+// its own organisation's images (the slash keeps "team" from matching "team2").
+std::string docker_config_of(const std::vector<RobotCredential>& credentials) {
+  if (credentials.size() == 1) {
+    return merged_auth_file(std::nullopt, credentials.front());
   }
-  if (std::find(settings.allowed_hosts.begin(), settings.allowed_hosts.end(), *host) ==
-      settings.allowed_hosts.end()) {
-    throw Failure(ExitCode::kUsage, who(account) + ": annotation quay.io/host asks for \"" +
-                                        one_line(*host) + "\", which is neither --quay-host \"" +
-                                        settings.quay_host + "\" nor allowed: add --allowed-host=" +
-                                        one_line(*host) + " to the controller's args");
+  std::optional<std::string> config;
+  for (RobotCredential scoped : credentials) {
+    const WipeOnExit wipe_token(scoped.token);
+    scoped.registry += "/" + std::string(quay::organisation_of(scoped.robot)) + "/";
+    std::string next = merged_auth_file(config, scoped);
+    if (config) {
+      wipe(*config);
+    }
+    config = std::move(next);
   }
-  return *host;
+  return std::move(*config);
 }
 
 std::chrono::microseconds took_since(std::chrono::steady_clock::time_point started,
@@ -42,23 +39,68 @@ std::chrono::microseconds took_since(std::chrono::steady_clock::time_point start
   return std::chrono::duration_cast<std::chrono::microseconds>(clock.monotonic() - started);
 }
 
-SecretSpec secret_spec(const ServiceAccount& account, const std::string& name,
-                       const RobotCredential& credential) {
+SecretSpec secret_spec(const ServiceAccount& account, const Wanted& wanted,
+                       const std::vector<RobotCredential>& credentials,
+                       std::chrono::system_clock::time_point expires_at) {
   const auto expires =
-      std::chrono::duration_cast<std::chrono::seconds>(credential.expires_at.time_since_epoch());
-  return {.name = name,
+      std::chrono::duration_cast<std::chrono::seconds>(expires_at.time_since_epoch());
+  return {.name = wanted.secret_name,
           .namespace_name = account.meta.namespace_name,
           .labels = {{std::string(kManagedByLabel), std::string(kManagedBy)},
                      {std::string(kServiceAccountLabel), account.meta.name}},
-          .annotations = {{std::string(kRobotKey), credential.robot},
+          .annotations = {{std::string(kRobotKey), wanted.robots()},
                           {std::string(kExpiresKey), rfc3339(expires.count())}},
           .owner = {.api_version = "v1",
                     .kind = "ServiceAccount",
                     .name = account.meta.name,
                     .uid = account.meta.uid,
                     .controller = true},
-          .dockerconfigjson = merged_auth_file(std::nullopt, credential),
+          .dockerconfigjson = docker_config_of(credentials),
           .resource_version = ""};
+}
+
+// The robots' credentials, minted in turn under the one deadline; their tokens wiped with it.
+struct Minted {
+  std::vector<RobotCredential> list;
+  Minted() = default;
+  Minted(const Minted&) = delete;
+  Minted& operator=(const Minted&) = delete;
+  Minted(Minted&&) = delete;
+  Minted& operator=(Minted&&) = delete;
+  ~Minted() {
+    for (auto& credential : list) {
+      wipe(credential.token);
+    }
+  }
+};
+
+// Every robot is minted, or none is written: a Secret missing a robot would leave that
+// organisation's pulls without credentials until the next renewal, while the Secret it had
+// stays valid until its earliest token expires, and the failure is retried well before.
+void mint_all(Minted& minted, HttpClient& quay_http, const Wanted& wanted, const std::string& token,
+              const ExchangeSettings& exchange, const Clock& clock, Log& log,
+              const ServiceAccount& account) {
+  const auto started = clock.monotonic();
+  for (const auto& identity : wanted.identities) {
+    try {
+      minted.list.push_back(mint_credential(quay_http, identity, token, exchange, clock, log));
+    } catch (const Failure& failure) {
+      const auto* exchange_failure = dynamic_cast<const ExchangeFailure*>(&failure);
+      const std::string robot =
+          wanted.identities.size() > 1 ? "robot " + identity.robot + ": " : std::string();
+      throw ProvisionFailure(Failure(failure.code(), who(account) + ": " + robot + failure.what()),
+                             ProvisionStep::kExchange, took_since(started, clock),
+                             exchange_failure != nullptr && exchange_failure->quay_unavailable());
+    }
+  }
+}
+
+// The credential that expires first: when the Secret as a whole must be renewed.
+RobotCredential earliest(const std::vector<RobotCredential>& credentials) {
+  return *std::min_element(credentials.begin(), credentials.end(),
+                           [](const RobotCredential& a, const RobotCredential& b) {
+                             return a.valid_until < b.valid_until;
+                           });
 }
 
 // What a write of the Secret goes from: whether it exists, and its version.
@@ -176,35 +218,13 @@ bool ensure_reference(ApiClient& api, const ServiceAccount& account, const std::
   }
 }
 
-Wanted wanted_for(const ServiceAccount& account, const ProvisionSettings& settings) {
-  const auto* robot = annotation(account, kRobotAnnotation);
-  if (robot == nullptr || !is_valid_robot_name(*robot)) {
-    throw Failure(ExitCode::kUsage,
-                  who(account) +
-                      ": annotation quay.io/federated-robot-account is not a Quay "
-                      "robot name: expected \"<namespace>+<robot>\" (e.g. "
-                      "\"team+puller\")");
-  }
-  const std::string host = quay_host_for(account, settings);
-  const auto* custom = annotation(account, kSecretNameAnnotation);
-  std::string name = custom != nullptr ? *custom : account.meta.name + std::string(kDefaultSuffix);
-  if (!is_dns_subdomain(name)) {
-    throw Failure(ExitCode::kUsage, who(account) + ": the Secret name \"" + one_line(name) +
-                                        "\" is no Kubernetes object name; set the annotation " +
-                                        std::string(kSecretNameAnnotation) + " to one");
-  }
-  // Image references name the registry; it is Quay's own host unless --registry says otherwise
-  // (and always the host an annotation picks).
-  const std::string registry =
-      host == settings.quay_host && !settings.registry.empty() ? settings.registry : host;
-  return {.identity = {.robot = *robot, .registry = registry, .quay_host = host},
-          .secret_name = std::move(name)};
-}
-
 Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccount& account,
                       const std::optional<Secret>& cached, const ProvisionSettings& settings,
                       ExchangeSettings exchange, const Clock& clock, Log& log) {
-  const Wanted wanted = wanted_for(account, settings);
+  const auto wanted = wanted_for(account, settings);
+  if (!wanted) {
+    throw Failure(ExitCode::kUsage, who(account) + ": it names no robot");
+  }
   std::string token;
   try {
     token = service_account_token(api, account, settings);
@@ -214,33 +234,26 @@ Provisioned provision(ApiClient& api, HttpClient& quay_http, const ServiceAccoun
   const WipeOnExit wipe_token(token);
   const auto started = clock.monotonic();
   exchange.deadline = started + exchange.total_timeout;
-  RobotCredential credential;
-  try {
-    credential = mint_credential(quay_http, wanted.identity, token, exchange, clock, log);
-  } catch (const Failure& failure) {
-    const auto* exchange_failure = dynamic_cast<const ExchangeFailure*>(&failure);
-    throw ProvisionFailure(Failure(failure.code(), who(account) + ": " + failure.what()),
-                           ProvisionStep::kExchange, took_since(started, clock),
-                           exchange_failure != nullptr && exchange_failure->quay_unavailable());
-  }
-  const WipeOnExit wipe_credential(credential.token);
-  // The expiry as the API server's clock tells it (ServerClock): the one every replica and
-  // every restart reads it back on, whatever this node's wall clock does meanwhile.
-  credential.expires_at =
-      api.server_now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                             credential.valid_until - clock.monotonic());
-  Provisioned done{.secret_name = wanted.secret_name,
+  Minted credentials;
+  mint_all(credentials, quay_http, *wanted, token, exchange, clock, log, account);
+  Provisioned done{.secret_name = wanted->secret_name,
                    .exchange_took = took_since(started, clock),
-                   .credential = credential,
+                   .credential = earliest(credentials.list),
                    .secret_sha256 = {},
                    .secret_created = false,
                    .reference_added = false};
   wipe(done.credential.token);
-  SecretSpec spec = secret_spec(account, wanted.secret_name, credential);
+  done.credential.robot = wanted->robots();
+  // The expiry as the API server's clock tells it (ServerClock): the one every replica and
+  // every restart reads it back on, whatever this node's wall clock does meanwhile.
+  done.credential.expires_at =
+      api.server_now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                             done.credential.valid_until - clock.monotonic());
+  SecretSpec spec = secret_spec(account, *wanted, credentials.list, done.credential.expires_at);
   done.secret_sha256 = dockerconfigjson_digest(spec.dockerconfigjson);
   try {
     done.secret_created = write_secret(api, account, std::move(spec), cached, settings);
-    done.reference_added = ensure_reference(api, account, wanted.secret_name, settings);
+    done.reference_added = ensure_reference(api, account, wanted->secret_name, settings);
   } catch (const Failure& failure) {
     throw ProvisionFailure(failure, ProvisionStep::kWrite, {});
   }

@@ -18,6 +18,7 @@ inline constexpr std::array<const char*, kWriteReasonNames.size()> kEventReasons
     "PullSecretRemoved"};
 inline constexpr const char* kFailedReason = "PullSecretFailed";
 inline constexpr const char* kInvalidReason = "InvalidAnnotation";
+inline constexpr const char* kNotAllowedReason = "RobotNotAllowed";  // by the policy
 
 inline const char* event_reason(WriteReason reason) {
   return kEventReasons.at(static_cast<std::size_t>(reason));

@@ -60,32 +60,48 @@ Reconciler::Reconciler(Parts parts, ProvisionSettings provision, ExchangeSetting
 std::optional<Reconciler::TimePoint> Reconciler::reconcile(const std::string& key) {
   const auto account = parts_.account(key);
   if (!account || account->meta.deleting) {
-    return withdraw_all(key);
+    forget_refusal(key);
+    return withdraw_all(key, "the ServiceAccount no longer names a robot");
   }
   std::optional<Wanted> wanted;
   try {
     wanted = wanted_for(*account, provision_);
+  } catch (const NotAllowed& refusal) {
+    // The policy is the admin's word: what it does not allow loses the Secret it had.
+    refused(*account, refusal, kNotAllowedReason);
+    return withdraw_all(key, "the policy does not allow what it asks for");
   } catch (const Failure& failure) {
     // Nothing is written or removed for an annotation we cannot act on; told once per problem.
-    bool told = false;
-    {
-      const std::lock_guard lock(mutex_);
-      auto& last = refused_[key];
-      told = last == failure.what();
-      last = failure.what();
-    }
-    if (!told) {
-      count(counts_.failures, FailureReason::kInvalidAnnotation);
-      parts_.log.warn("{}", failure.what());
-      parts_.events.record(*account, EventType::kWarning, kInvalidReason, failure.what());
-    }
+    refused(*account, failure, kInvalidReason);
     return std::nullopt;
   }
-  {
-    const std::lock_guard lock(mutex_);
-    refused_.erase(key);
+  forget_refusal(key);
+  if (!wanted) {
+    return withdraw_all(key, "the ServiceAccount no longer names a robot");
   }
   return make_right(*account, *wanted);
+}
+
+void Reconciler::forget_refusal(const std::string& key) {
+  const std::lock_guard lock(mutex_);
+  refused_.erase(key);
+}
+
+// A Warning Event, once per problem.
+void Reconciler::refused(const ServiceAccount& account, const Failure& failure,
+                         const char* reason) {
+  bool told = false;
+  {
+    const std::lock_guard lock(mutex_);
+    auto& last = refused_[key_of(account.meta)];
+    told = last == failure.what();
+    last = failure.what();
+  }
+  if (!told) {
+    count(counts_.failures, FailureReason::kInvalidAnnotation);
+    parts_.log.warn("{}", failure.what());
+    parts_.events.record(account, EventType::kWarning, reason, failure.what());
+  }
 }
 
 std::size_t Reconciler::managed() const {
@@ -138,8 +154,7 @@ Reconciler::TimePoint Reconciler::evict_stuck(const ServiceAccount& account, con
   if (pods.empty()) {
     return renew_at;
   }
-  const auto again =
-      evictor_.evict_stuck(account, wanted.secret_name, wanted.identity.registry, pods);
+  const auto again = evictor_.evict_stuck(account, wanted.secret_name, wanted.registry(), pods);
   return again ? std::min(renew_at, *again) : renew_at;
 }
 
@@ -163,9 +178,8 @@ Reconciler::TimePoint Reconciler::secret_in_place(const ServiceAccount& account,
       written = it->second;
     }
   }
-  if (written &&
-      (written->robot != wanted.identity.robot || written->secret_name != wanted.secret_name ||
-       written->account_uid != account.meta.uid)) {
+  if (written && (written->robot != wanted.robots() || written->secret_name != wanted.secret_name ||
+                  written->account_uid != account.meta.uid)) {
     return provision_now(account, WriteReason::kReplaced, cached);
   }
   if (!written && (written = adoptable(account, wanted, cached))) {
@@ -176,7 +190,7 @@ Reconciler::TimePoint Reconciler::secret_in_place(const ServiceAccount& account,
   }
   if (!written) {
     const bool other_robot =
-        cached && text_of(cached->meta.annotations, kRobotKey) != wanted.identity.robot;
+        cached && text_of(cached->meta.annotations, kRobotKey) != wanted.robots();
     return provision_now(account, other_robot ? WriteReason::kReplaced : WriteReason::kCreated,
                          cached);
   }
@@ -193,7 +207,7 @@ std::optional<Reconciler::Written> Reconciler::adoptable(
     const ServiceAccount& account, const Wanted& wanted,
     const std::optional<Secret>& secret) const {
   if (!secret || secret->dockerconfigjson_sha256.empty() ||
-      text_of(secret->meta.annotations, kRobotKey) != wanted.identity.robot ||
+      text_of(secret->meta.annotations, kRobotKey) != wanted.robots() ||
       !owned_by(*secret, account.meta.uid)) {
     return std::nullopt;
   }
@@ -209,7 +223,7 @@ std::optional<Reconciler::Written> Reconciler::adoptable(
     return std::nullopt;
   }
   return Written{.secret_name = wanted.secret_name,
-                 .robot = wanted.identity.robot,
+                 .robot = wanted.robots(),
                  .account_uid = account.meta.uid,
                  .secret_sha256 = secret->dockerconfigjson_sha256,
                  .renew_at = renewal_time(left, false),

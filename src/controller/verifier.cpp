@@ -9,6 +9,7 @@
 #include "qcp/core/retry.hpp"
 #include "qcp/core/text.hpp"
 #include "qcp/quay/credential.hpp"
+#include "qcp/quay/identity.hpp"
 #include "qcp/quay/pull_check.hpp"
 
 namespace qcp::controller {
@@ -17,6 +18,19 @@ namespace {
 constexpr const char* kVerifiedReason = "FederationVerified";
 constexpr const char* kFailedReason = "FederationFailed";
 constexpr const char* kInvalidReason = "InvalidAnnotation";
+
+// The robot of the image's organisation ("team" of "host/team/app"), else the first.
+const Identity& identity_for(const Wanted& wanted, std::string_view image) {
+  const std::string repository = repository_of_image(image);
+  const std::string_view organisation =
+      std::string_view(repository).substr(0, repository.find('/'));
+  for (const auto& identity : wanted.identities) {
+    if (quay::organisation_of(identity.robot) == organisation) {
+      return identity;
+    }
+  }
+  return wanted.identities.front();
+}
 
 }  // namespace
 
@@ -72,12 +86,20 @@ std::optional<Verifier::TimePoint> Verifier::verify(const std::string& key,
 
 // The plugin's path for this ServiceAccount, walked now; what held, or the first link that broke.
 Verifier::Outcome Verifier::walk(const ServiceAccount& account) const {
-  Wanted wanted;
+  std::optional<Wanted> wanted;
   try {
     wanted = wanted_for(account, provision_);
   } catch (const Failure& failure) {
     return {.result = VerifyResult::kAnnotation, .message = failure.what()};
   }
+  if (!wanted) {
+    return {.result = VerifyResult::kAnnotation,
+            .message = who(account) + ": it names no robot, and no policy rule gives it one"};
+  }
+  const auto annotated = account.meta.annotations.find(kVerifyImageAnnotation);
+  const bool own = annotated != account.meta.annotations.end() && !annotated->second.empty();
+  const std::string image = own ? annotated->second : settings_.image;
+  const Identity& identity = identity_for(*wanted, image);
   std::string token;
   try {
     token = service_account_token(parts_.api, account, provision_);
@@ -89,16 +111,13 @@ Verifier::Outcome Verifier::walk(const ServiceAccount& account) const {
   exchange.deadline = parts_.clock.monotonic() + exchange.total_timeout;
   RobotCredential credential;
   try {
-    credential = mint_credential(parts_.quay_http, wanted.identity, token, exchange, parts_.clock,
-                                 parts_.log);
+    credential =
+        mint_credential(parts_.quay_http, identity, token, exchange, parts_.clock, parts_.log);
   } catch (const Failure& failure) {
     return {.result = VerifyResult::kExchange, .message = who(account) + ": " + failure.what()};
   }
   const WipeOnExit wipe_credential(credential.token);
   std::string done = who(account) + ": Quay exchanged its token for robot " + credential.robot;
-  const auto annotated = account.meta.annotations.find(kVerifyImageAnnotation);
-  const bool own = annotated != account.meta.annotations.end() && !annotated->second.empty();
-  const std::string image = own ? annotated->second : settings_.image;
   if (image.empty()) {
     return {.result = VerifyResult::kOk, .message = done};
   }

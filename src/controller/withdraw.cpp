@@ -103,12 +103,13 @@ std::optional<ServiceAccount> withdraw(ApiClient& api, const Secret& secret,
   return drop_reference(api, secret.meta.namespace_name, account_name, secret.meta.name, settings);
 }
 
-// The annotation is gone (or the ServiceAccount): every Secret made for it goes too.
-std::optional<Reconciler::TimePoint> Reconciler::withdraw_all(const std::string& key) {
+// The annotation is gone, the policy refuses it, or the ServiceAccount is gone: every Secret
+// made for it goes too.
+std::optional<Reconciler::TimePoint> Reconciler::withdraw_all(const std::string& key,
+                                                              const std::string& why) {
   {
     const std::lock_guard lock(mutex_);
     written_.erase(key);
-    refused_.erase(key);
   }
   outage_.forget(key);
   const auto slash = key.find('/');
@@ -119,13 +120,12 @@ std::optional<Reconciler::TimePoint> Reconciler::withdraw_all(const std::string&
     }
     try {
       const auto account = withdraw(parts_.api, secret, account_name, provision_);
-      parts_.log.info("{}: Secret {} removed: the ServiceAccount asks for no robot",
-                      who(secret.meta.namespace_name, account_name), secret.meta.name);
+      parts_.log.info("{}: Secret {} removed: {}", who(secret.meta.namespace_name, account_name),
+                      secret.meta.name, why);
       count(counts_.writes, WriteReason::kRemoved);
       if (account) {
-        parts_.events.record(
-            *account, EventType::kNormal, event_reason(WriteReason::kRemoved),
-            "Secret " + secret.meta.name + " removed: the ServiceAccount no longer names a robot");
+        parts_.events.record(*account, EventType::kNormal, event_reason(WriteReason::kRemoved),
+                             "Secret " + secret.meta.name + " removed: " + why);
       }
     } catch (const Failure& failure) {
       ServiceAccount subject;

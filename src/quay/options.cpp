@@ -116,12 +116,11 @@ const std::string& OptionFlags::text(Setting setting) const {
   return text_[static_cast<std::size_t>(setting)];
 }
 
-// The plugin takes every setting; the controller the annotations' hosts but no cache (it
-// renews by --renew-before); the other modes leave the kubelet's business alone.
+// The plugin takes every setting; the controller the annotations' hosts and the policy but no
+// cache (it renews by --renew-before); the other modes leave the kubelet's business alone.
 bool OptionFlags::takes(const SettingSpec& spec) const {
   if (set_ == FlagSet::kController) {
-    return spec.id != Setting::kCacheMargin && spec.id != Setting::kMaxCacheDuration &&
-           spec.id != Setting::kPolicy;
+    return spec.id != Setting::kCacheMargin && spec.id != Setting::kMaxCacheDuration;
   }
   return !spec.plugin_only || set_ == FlagSet::kPlugin;
 }

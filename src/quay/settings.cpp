@@ -31,7 +31,8 @@ constexpr std::array<SettingSpec, kSettingCount> kSettings = {{
      "HOST[:PORT]", "HOST[:PORT] that a quay.io/host annotation may choose (repeatable)", true,
      true},
     {Setting::kPolicy, "--policy", "QUAY_CREDENTIAL_PROVIDER_POLICY", "", "PATH",
-     "Credential policy (docs/policy.md), read on every call: the robots each service account "
+     "Credential policy (docs/policy.md), read on every call (the controller: every 10 s): the "
+     "robots each service account "
      "may use, its default robot, the annotations and the Quay hosts",
      true, false},
 }};

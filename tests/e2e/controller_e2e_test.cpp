@@ -58,6 +58,18 @@ class ControllerE2e : public RealRegistry {
             "--health-probe-bind-address=127.0.0.1:" + std::to_string(health_port),
             "--metrics-bind-address=127.0.0.1:" + std::to_string(metrics_port)};
   }
+  // The leader's args with --policy: a file at `path` whose one rule, for namespace ci, goes on
+  // with `rest`.
+  std::vector<std::string> args_with_policy(const std::filesystem::path& path,
+                                            const std::string& rest) {
+    write(path,
+          "apiVersion: quay-credential-provider/v1\nkind: CredentialPolicy\nrules:\n"
+          "  - namespaces: [ci]\n" +
+              rest);
+    auto args = controller_args(kLeaderToken);
+    args.push_back("--policy=" + path.string());
+    return args;
+  }
   // The Secret's .dockerconfigjson, as the API server holds it (base64), or "".
   [[nodiscard]] std::string secret_data(const std::string& name = "puller-quay-pull") const {
     const auto secret = api_.secret("ci", name);
@@ -278,6 +290,42 @@ TEST_P(ControllerE2e, VerifyOnlyWalksToTheRegistryWritesNothingAndWarnsWhenTheBi
   EXPECT_FALSE(api_.secret("ci", "puller-quay-pull").has_value());
   EXPECT_FALSE(api_.service_account("ci", "puller").value().contains("imagePullSecrets"));
   expect_no_leak(result.err + Json(api_.events()).dump(), {kLeaderToken});
+}
+
+// Issue 23: the controller on a credential policy. The ServiceAccount names no robot; its
+// namespace's rule gives it team+puller by default, and skopeo pulls with the Secret that gets.
+// A robot the rule does not allow is refused with a Warning Event, and the Secret goes.
+TEST_P(ControllerE2e, APolicysDefaultRobotPullsAndARobotItRefusesLosesItsSecret) {
+  ASSERT_EQ(push().exit_code, 0) << registry_->log();
+  api_.annotate("ci", "puller", kRobotAnnotation, std::nullopt);
+  const auto policy = dir_ / "policy.yaml";
+  Replica controller(
+      args_with_policy(policy, "    robots: [\"team+*\"]\n    defaultRobot: team+puller\n"));
+  ASSERT_TRUE(eventually([&] { return !secret_data().empty(); }, 60s)) << controller.stop().err;
+  const auto pulled = pull_with(secret_data());
+  EXPECT_EQ(pulled.exit_code, 0) << pulled.err;
+  api_.annotate("ci", "puller", kRobotAnnotation, "other+puller");
+  ASSERT_TRUE(eventually([&] { return secret_data().empty(); }, 60s)) << controller.stop().err;
+  EXPECT_THAT(event_message("RobotNotAllowed"),
+              HasSubstr("the robot other+puller is not allowed for the service account "
+                        "ci/puller by rule 1 (" +
+                        policy.string() + ":4)"));
+  const auto& result = controller.stop();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  expect_no_leak(result.err + Json(api_.events()).dump(), {kLeaderToken});
+}
+
+// A policy with a mistake stops the controller before it writes anything: one line, exit 2.
+TEST_P(ControllerE2e, ABrokenPolicyStopsTheControllerAtStart) {
+  const auto policy = dir_ / "policy.yaml";
+  const auto args = args_with_policy(policy, "    robts: [\"team+*\"]\n");
+  ProcessOptions options;
+  options.deadline = 20s;
+  const auto result = run_process(kBinary, args, {"PATH=/usr/bin:/bin"}, "", options);
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_THAT(result.err, HasSubstr(policy.string() + ":5: "));
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  EXPECT_FALSE(api_.secret("ci", "puller-quay-pull").has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Clients, ControllerE2e, ::testing::Values(Tool::kSkopeo),

@@ -3,6 +3,7 @@
 
 #include "qcp/controller/controller.hpp"
 #include "qcp/controller/evictor.hpp"
+#include "qcp/controller/policy_file.hpp"
 
 // Issue 21: "only annotated service accounts are kept in memory, and only the fields used".
 TEST(ControllerKeeps, OnlyAnnotatedAccountsAndOnlyTheFieldsItReads) {
@@ -34,6 +35,32 @@ TEST(ControllerKeeps, OnlyAnnotatedAccountsAndOnlyTheFieldsItReads) {
   qcp::kube::Secret foreign;
   foreign.meta.labels = {{"app.kubernetes.io/managed-by", "quay-credential-provider"}};
   EXPECT_FALSE(qcp::controller::keep_secret(foreign));  // whose it is unknown: not ours to act on
+}
+
+// Issue 23: with a policy, a rule's defaultRobot may give any ServiceAccount a robot: every one
+// is kept, with only the policy's own annotation keys.
+TEST(ControllerKeeps, WithAPolicyEveryAccountAndOnlyThePolicysKeys) {
+  qcp::core::Environment env;
+  env.read_file = [](const std::string& /*path*/, std::size_t /*max*/) {
+    return std::string(
+        "apiVersion: quay-credential-provider/v1\nkind: CredentialPolicy\n"
+        "annotations:\n  robot: example.com/robot\n  host: example.com/host\n"
+        "rules:\n  - namespaces: [\"*\"]\n    robots: [\"team+*\"]\n");
+  };
+  const qcp::controller::PolicyFile policy(env, "policy.yaml");
+  qcp::kube::ServiceAccount account;
+  account.meta.annotations = {{"kubectl.kubernetes.io/last-applied-configuration", "{...}"},
+                              {"quay.io/federated-robot-account", "team+puller"},
+                              {"example.com/robot", "team+puller"},
+                              {"example.com/host", "quay.example.com"}};
+  account.meta.labels = {{"app", "x"}};
+  qcp::kube::ServiceAccount plain;
+  EXPECT_TRUE(qcp::controller::keep_service_account(plain, &policy));
+  ASSERT_TRUE(qcp::controller::keep_service_account(account, &policy));
+  EXPECT_EQ(account.meta.annotations.size(), 2U);
+  EXPECT_TRUE(account.meta.annotations.contains("example.com/robot"));
+  EXPECT_TRUE(account.meta.annotations.contains("example.com/host"));
+  EXPECT_TRUE(account.meta.labels.empty());
 }
 
 // Issue 25: of pending pods, only those that run as a ServiceAccount and cannot pull, without

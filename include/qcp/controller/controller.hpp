@@ -32,12 +32,15 @@ struct ControllerSettings {
   // One reconcile makes a handful of requests, each under its own deadline (30 s toward the API
   // server by default, the exchange's total toward Quay): far longer than all of them is a hang.
   std::chrono::milliseconds stuck_after{std::chrono::minutes{10}};
+  // How often provision.policy (--policy) is read again.
+  std::chrono::milliseconds policy_reread{kPolicyRereadEvery};
 };
 
-// What the informers keep: a ServiceAccount that names a robot, with only the annotations the
-// controller reads; a Secret labelled as ours, with only our labels and annotations. Trimmed in
-// place; false for what is not kept at all.
-bool keep_service_account(ServiceAccount& account);
+// What the informers keep: a ServiceAccount that names a robot (with a policy, every one: its
+// rules may give any a default robot), with only the annotations the controller reads; a Secret
+// labelled as ours, with only our labels and annotations. Trimmed in place; false for what is
+// not kept at all.
+bool keep_service_account(ServiceAccount& account, const PolicyFile* policy = nullptr);
 bool keep_secret(Secret& secret);
 
 class Controller {
@@ -58,7 +61,8 @@ class Controller {
   // "" while every informer's last LIST or watch was answered, else which is failing.
   [[nodiscard]] std::string watch_problem() const;
   // "" unless a worker has been in one reconcile for longer than every deadline in it allows
-  // (a hang no request timeout ends): what /healthz reports, so the kubelet restarts us.
+  // (a hang no request timeout ends), or the policy's annotation keys changed (the informers
+  // must list again to keep them): what /healthz reports, so the kubelet restarts us.
   [[nodiscard]] std::string stuck_worker() const;
   // The controller's series: managed Secrets, writes and failures by reason, exchange
   // latency, the earliest expiry, and each watched resource's LISTs and watches.

@@ -5,12 +5,14 @@
 // imagePullSecrets. The controller's loops (watching, renewing, retrying) call this.
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "qcp/controller/namespace.hpp"
+#include "qcp/controller/policy_file.hpp"
 #include "qcp/core/environment.hpp"
 #include "qcp/core/http.hpp"
 #include "qcp/core/log.hpp"
@@ -40,15 +42,33 @@ struct ProvisionSettings {
   std::chrono::seconds token_lifetime{600};
   std::chrono::milliseconds api_timeout{30000};
   int write_attempts = 4;  // a Secret or ServiceAccount write that meets 409 is read and retried
+  // --policy: which robots each ServiceAccount may use or gets by default, and which Quay hosts
+  // its tokens may go to (nullptr: the annotation alone picks the robot).
+  std::shared_ptr<PolicyFile> policy;
 };
 
-// What an annotated ServiceAccount asks for, checked before anything is sent.
+// What a ServiceAccount asks for (or its policy rule gives it), checked before anything is sent.
 struct Wanted {
-  Identity identity;  // robot; registry = quay_host (the annotation's host where allowed)
+  // One per robot, one robot per Quay organisation; registry: where its images are named.
+  std::vector<Identity> identities;
   std::string secret_name;
+  std::string rule;  // "rule 2 (policy.yaml:7)"; "" without a policy
+  // "team+puller,other+puller": the Secret's robot annotation.
+  [[nodiscard]] std::string robots() const;
+  // Where images come from: the Secret's auths key (with one robot), what the evictor matches.
+  [[nodiscard]] const std::string& registry() const { return identities.front().registry; }
 };
-// Throws Failure (kUsage) naming the ServiceAccount and what is wrong with its annotations.
-Wanted wanted_for(const ServiceAccount& account, const ProvisionSettings& settings);
+
+// The policy refuses what the ServiceAccount asks for: it gets no Secret (one it had is removed).
+class NotAllowed : public Failure {
+ public:
+  explicit NotAllowed(const std::string& message) : Failure(ExitCode::kUsage, message) {}
+};
+
+// nullopt when the ServiceAccount asks for nothing: no robot annotation, and no policy default.
+// Throws Failure (kUsage) naming the ServiceAccount and what is wrong with its annotations,
+// NotAllowed for what the policy refuses.
+std::optional<Wanted> wanted_for(const ServiceAccount& account, const ProvisionSettings& settings);
 
 struct Provisioned {
   std::string secret_name;

@@ -97,7 +97,10 @@ class Reconciler {
     TimePoint valid_until;
     std::int64_t expires_unix = 0;
   };
-  std::optional<TimePoint> withdraw_all(const std::string& key);
+  // Removes every Secret made for the ServiceAccount; `why` ends the Event's message.
+  std::optional<TimePoint> withdraw_all(const std::string& key, const std::string& why);
+  void refused(const ServiceAccount& account, const Failure& failure, const char* reason);
+  void forget_refusal(const std::string& key);
   std::optional<TimePoint> make_right(const ServiceAccount& account, const Wanted& wanted);
   // Once the Secret is in place: its ServiceAccount's pods that were created without it are
   // evicted. The sooner of `renew_at` and when to try evicting again.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "qcp/kube/request.hpp"
+#include "qcp/quay/account_robots.hpp"
 #include "qcp/quay/namespace.hpp"
 #include "qcp/quay/policy.hpp"
 
@@ -28,10 +29,6 @@ struct Identity {
 [[nodiscard]] std::string_view organisation_of(std::string_view robot);
 
 // A service account as a token's `sub` names it: system:serviceaccount:NAMESPACE:NAME.
-struct AccountName {
-  std::string namespace_name;
-  std::string name;
-};
 std::optional<AccountName> account_of_subject(std::string_view subject);
 
 // What the node allows: --allowed-host, and the policy when one is given.
