@@ -88,6 +88,7 @@ struct InstallFlags {
   std::string watch;
   std::string static_credentials_dir;
   std::vector<std::string> static_match_images;
+  std::string policy;
 };
 
 void add_install_options(CLI::App& app, InstallFlags& flags) {
@@ -115,6 +116,12 @@ void add_install_options(CLI::App& app, InstallFlags& flags) {
                  "The service-account token audience the kubelet requests for this provider")
       ->type_name("AUDIENCE")
       ->capture_default_str();
+  app.add_option("--policy", flags.policy,
+                 "The node's credential policy (docs/policy.md), an absolute node path: passed "
+                 "to the provider as --policy, its annotation keys listed in tokenAttributes "
+                 "(the robot key optional when a rule gives a defaultRobot); read and checked "
+                 "as the provider will read it, root's and in a directory only root may change")
+      ->type_name("PATH");
   app.add_option("--static-credentials-dir", flags.static_credentials_dir,
                  "Also install the binary as static-credential-provider, with an entry that "
                  "serves registries' fixed credentials from this node directory "
@@ -156,52 +163,6 @@ std::optional<InstallFlags> parse_install(std::span<const std::string> args, std
   return flags;
 }
 
-// --static-credentials-dir and --static-match-image: both or neither; an absolute, plain node
-// path and patterns the kubelet can match.
-std::optional<ProviderSettings> static_provider(const InstallFlags& flags) {
-  if (flags.static_credentials_dir.empty() && flags.static_match_images.empty()) {
-    return std::nullopt;
-  }
-  if (flags.static_credentials_dir.empty() || flags.static_match_images.empty()) {
-    throw Failure(ExitCode::kUsage,
-                  "install: --static-credentials-dir and --static-match-image go together");
-  }
-  const auto& dir = flags.static_credentials_dir;
-  if (!dir.starts_with('/') || one_line(dir) != dir || dir.find("/../") != std::string::npos ||
-      dir.ends_with("/..")) {
-    throw Failure(ExitCode::kUsage,
-                  "install: --static-credentials-dir must be an absolute node "
-                  "path without '..'");
-  }
-  ProviderSettings settings{.name = std::string(kStaticProgramName),
-                            .match_images = flags.static_match_images,
-                            .audience = "",
-                            .kubelet = KubeletGeneration::k1_34_or_later,
-                            .args = {"--credentials-dir", dir},
-                            .service_account_tokens = false};
-  for (const auto& pattern : settings.match_images) {
-    if (!is_match_image_pattern(pattern)) {
-      throw Failure(ExitCode::kUsage, "install: --static-match-image " + one_line(pattern) +
-                                          " is not HOST[:PORT][/PATH]");
-    }
-  }
-  return settings;
-}
-
-void check_provider_flags(const ProviderSettings& provider) {
-  if (provider.audience.empty() || one_line(provider.audience) != provider.audience) {
-    throw Failure(ExitCode::kUsage, "install: --audience must be a printable, non-empty string");
-  }
-  for (const auto& pattern : provider.match_images) {
-    if (!is_match_image_pattern(pattern)) {
-      throw Failure(ExitCode::kUsage,
-                    "install: --match-image " + one_line(pattern) +
-                        " is not HOST[:PORT][/PATH] (host labels of letters, digits, '-' and '*'): "
-                        "the kubelet would never match an image to it");
-    }
-  }
-}
-
 // The request the flags describe, checked before the node is touched.
 InstallRequest install_request(InstallFlags& flags, const Environment& env) {
   InstallRequest request = std::move(flags.request);
@@ -221,7 +182,12 @@ InstallRequest install_request(InstallFlags& flags, const Environment& env) {
   request.bin_dir = flags.paths.bin_dir;
   request.config = flags.paths.config;
   request.provider.name = std::string(kProgramName);
-  request.static_provider = static_provider(flags);
+  request.static_provider =
+      static_provider(flags.static_credentials_dir, flags.static_match_images);
+  if (!flags.policy.empty()) {
+    check_node_path(flags.policy, "--policy");
+    request.policy = flags.policy;
+  }
   return request;
 }
 

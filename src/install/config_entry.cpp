@@ -1,7 +1,5 @@
 #include "install/config_entry.hpp"
 
-#include "qcp/quay/identity.hpp"
-
 // This provider's entry in a CredentialProviderConfig, as YAML lines and as JSON, and a new
 // config that holds only it.
 namespace qcp::install {
@@ -9,6 +7,15 @@ namespace {
 
 std::string double_quoted(std::string_view text) {
   return Json(std::string(text)).dump();
+}
+
+// The keys the kubelet passes when a ServiceAccount has them: the host's, and the robot's when a
+// policy default makes it optional.
+std::vector<std::string> optional_keys(const ProviderSettings& settings) {
+  if (settings.robot_key_optional) {
+    return {settings.robot_key, settings.host_key};
+  }
+  return {settings.host_key};
 }
 
 // Our entry as YAML lines, relative to the column of its first key.
@@ -34,11 +41,15 @@ std::vector<std::string> entry_lines(const ProviderSettings& settings) {
   if (settings.kubelet == KubeletGeneration::k1_34_or_later) {
     lines.emplace_back("  cacheType: ServiceAccount");
   }
-  lines.insert(
-      lines.end(),
-      {"  requireServiceAccount: true",
-       "  requiredServiceAccountAnnotationKeys:", "    - " + std::string(kRobotAnnotation),
-       "  optionalServiceAccountAnnotationKeys:", "    - " + std::string(kHostAnnotation)});
+  lines.emplace_back("  requireServiceAccount: true");
+  if (!settings.robot_key_optional) {
+    lines.insert(lines.end(),
+                 {"  requiredServiceAccountAnnotationKeys:", "    - " + settings.robot_key});
+  }
+  lines.emplace_back("  optionalServiceAccountAnnotationKeys:");
+  for (const auto& key : optional_keys(settings)) {
+    lines.push_back("    - " + key);  // a qualified name: a plain YAML scalar
+  }
   return lines;
 }
 
@@ -49,8 +60,10 @@ Json token_attributes_json(const ProviderSettings& settings) {
     token_attributes["cacheType"] = "ServiceAccount";
   }
   token_attributes["requireServiceAccount"] = true;
-  token_attributes["requiredServiceAccountAnnotationKeys"] = {kRobotAnnotation};
-  token_attributes["optionalServiceAccountAnnotationKeys"] = {kHostAnnotation};
+  if (!settings.robot_key_optional) {
+    token_attributes["requiredServiceAccountAnnotationKeys"] = {settings.robot_key};
+  }
+  token_attributes["optionalServiceAccountAnnotationKeys"] = optional_keys(settings);
   return token_attributes;
 }
 

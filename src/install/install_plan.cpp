@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "install/kubelet_process.hpp"
+#include "install/node_policy.hpp"
 #include "install/transaction.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/install/namespace.hpp"
@@ -116,9 +117,9 @@ KubeletGeneration kubelet_generation(const InstallRequest& request,
                     ": pass --kubelet-version 1.N (1.33 and 1.34+ need different entries)");
 }
 
-void check_kubelet_accepts(const std::vector<ConfigFile>& config,
-                           const ConfigCheckSettings& rules) {
-  const auto report = check_provider_config(config, rules);
+void check_kubelet_accepts(const std::vector<ConfigFile>& config, const ConfigCheckSettings& rules,
+                           const Policy* policy) {
+  const auto report = check_provider_config(config, rules, policy);
   for (const auto& finding : report.findings) {
     if (!finding.warning) {
       throw Failure(ExitCode::kUsage,
@@ -196,6 +197,11 @@ InstallPlan plan_install(const HostFiles& files, const InstallRequest& request) 
   const auto current_text =
       plan.current_config ? std::optional(plan.current_config->bytes) : std::nullopt;
   plan.provider = request.provider;
+  std::optional<Policy> policy;
+  if (!request.policy.empty()) {
+    policy = read_node_policy(files, request.policy);
+    apply_policy(*policy, plan.provider);
+  }
   plan.provider.kubelet = kubelet_generation(request, config_files(files, target, current_text));
   if (!target.directory.empty() && plan.provider.kubelet == KubeletGeneration::k1_33) {
     throw Failure(
@@ -211,7 +217,8 @@ InstallPlan plan_install(const HostFiles& files, const InstallRequest& request) 
   }
   check_kubelet_accepts(
       config_files(files, target, plan.desired_config),
-      kubelet_rules(files, request.bin_dir, plan.provider, request.static_provider.has_value()));
+      kubelet_rules(files, request.bin_dir, plan.provider, request.static_provider.has_value()),
+      policy ? &*policy : nullptr);
   plan_static(files, request, plan);
   plan.binary_path = join_path(request.bin_dir, plan.provider.name);
   plan.current_binary = files.read(plan.binary_path, kMaxManagedFileBytes);

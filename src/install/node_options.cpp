@@ -7,9 +7,11 @@
 #include "qcp/core/duration.hpp"
 #include "qcp/core/failure.hpp"
 #include "qcp/core/host_files.hpp"
+#include "qcp/core/image.hpp"
 #include "qcp/core/redact.hpp"
 #include "qcp/install/kubelet_restart.hpp"
 #include "qcp/install/namespace.hpp"
+#include "qcp/version.hpp"
 
 namespace qcp::install {
 namespace {
@@ -146,6 +148,60 @@ void check_node_paths(const NodePaths& paths, std::string_view command) {
       throw Failure(ExitCode::kUsage, std::string(command) + ": " + flag +
                                           " must be an absolute path on the node, not /, without "
                                           ". or .. components");
+    }
+  }
+}
+
+// A path the kubelet's provider will be given: absolute, one line, no "..".
+void check_node_path(const std::string& path, std::string_view flag) {
+  if (!path.starts_with('/') || one_line(path) != path || path.find("/../") != std::string::npos ||
+      path.ends_with("/..")) {
+    throw Failure(ExitCode::kUsage,
+                  "install: " + std::string(flag) + " must be an absolute node path without '..'");
+  }
+}
+
+// --static-credentials-dir and --static-match-image: both or neither; an absolute, plain node
+// path and patterns the kubelet can match.
+std::optional<ProviderSettings> static_provider(const std::string& credentials_dir,
+                                                const std::vector<std::string>& match_images) {
+  if (credentials_dir.empty() && match_images.empty()) {
+    return std::nullopt;
+  }
+  if (credentials_dir.empty() || match_images.empty()) {
+    throw Failure(ExitCode::kUsage,
+                  "install: --static-credentials-dir and --static-match-image go together");
+  }
+  const auto& dir = credentials_dir;
+  check_node_path(dir, "--static-credentials-dir");
+  ProviderSettings settings{.name = std::string(kStaticProgramName),
+                            .match_images = match_images,
+                            .audience = "",
+                            .kubelet = KubeletGeneration::k1_34_or_later,
+                            .args = {"--credentials-dir", dir},
+                            .service_account_tokens = false,
+                            .robot_key = {},
+                            .host_key = {},
+                            .robot_key_optional = false};
+  for (const auto& pattern : settings.match_images) {
+    if (!is_match_image_pattern(pattern)) {
+      throw Failure(ExitCode::kUsage, "install: --static-match-image " + one_line(pattern) +
+                                          " is not HOST[:PORT][/PATH]");
+    }
+  }
+  return settings;
+}
+
+void check_provider_flags(const ProviderSettings& provider) {
+  if (provider.audience.empty() || one_line(provider.audience) != provider.audience) {
+    throw Failure(ExitCode::kUsage, "install: --audience must be a printable, non-empty string");
+  }
+  for (const auto& pattern : provider.match_images) {
+    if (!is_match_image_pattern(pattern)) {
+      throw Failure(ExitCode::kUsage,
+                    "install: --match-image " + one_line(pattern) +
+                        " is not HOST[:PORT][/PATH] (host labels of letters, digits, '-' and '*'): "
+                        "the kubelet would never match an image to it");
     }
   }
 }

@@ -2,9 +2,12 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "qcp/install/config_edit.hpp"
 #include "qcp/install/namespace.hpp"
 #include "qcp/install/profile.hpp"
 
@@ -40,5 +43,17 @@ void check_node_paths(const NodePaths& paths, std::string_view command);
 // for bad settings or a node out of reach, before anything is written.
 std::function<std::string()> restarter(const RestartOptions& options, install::Profile profile,
                                        const NodePaths& paths, std::string_view command);
+
+// A path the kubelet's provider will be given (--policy, --static-credentials-dir): absolute,
+// one line, no "..". Throws Failure (kUsage) naming `flag`.
+void check_node_path(const std::string& path, std::string_view flag);
+
+// --static-credentials-dir and --static-match-image: both or neither; the static provider's
+// entry, or nullopt when neither is given. Throws Failure (kUsage).
+std::optional<ProviderSettings> static_provider(const std::string& credentials_dir,
+                                                const std::vector<std::string>& match_images);
+
+// --audience and --match-image as the kubelet will need them. Throws Failure (kUsage).
+void check_provider_flags(const ProviderSettings& provider);
 
 }  // namespace qcp::install

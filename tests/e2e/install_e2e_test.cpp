@@ -295,6 +295,43 @@ TEST_F(InstallBinary, InstallsTheStaticProviderTooAndUninstallsBoth) {
   EXPECT_EQ(tree(root_), before);
 }
 
+// Issue 23: install --policy gives the provider the node's policy, and lists its keys as its
+// rules need them; check-config agrees with what was written; uninstall leaves the admin's
+// policy where it is.
+TEST_F(InstallBinary, InstallsOnTheNodesPolicyAndLeavesThePolicyAtUninstall) {
+  const auto policy = root_ / "etc/kubernetes/credential-policy.yaml";
+  std::ofstream(policy) << "apiVersion: quay-credential-provider/v1\nkind: CredentialPolicy\n"
+                           "rules:\n  - namespaces: [team-a]\n    robots: [\"team_a+*\"]\n"
+                           "    defaultRobot: team_a+puller\n";
+  fs::permissions(policy, fs::perms(0644));
+  const auto before = tree(root_);
+  auto args = install_args();
+  args.insert(args.end(), {"--policy", "/etc/kubernetes/credential-policy.yaml"});
+  auto result = run(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::ifstream written(root_ / "etc/kubernetes/credential-providers.yaml");
+  const std::string config((std::istreambuf_iterator<char>(written)), {});
+  EXPECT_THAT(config, HasSubstr("- \"/etc/kubernetes/credential-policy.yaml\""));
+  EXPECT_THAT(config, ::testing::Not(HasSubstr("requiredServiceAccountAnnotationKeys")));
+  const auto checked =
+      run_process(kBinary,
+                  {"check-config", "--bin-dir", (root_ / "opt/qcp/bin").string(), "--policy",
+                   policy.string(), (root_ / "etc/kubernetes/credential-providers.yaml").string()},
+                  {}, "");
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+  result = run(paths("uninstall"));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(tree(root_), before);
+  for (const std::string& wrong : {"etc/policy.yaml", "/etc/../policy.yaml"}) {
+    args.back() = wrong;
+    result = run(args);
+    EXPECT_EQ(result.exit_code, 2) << wrong;
+    EXPECT_EQ(result.err,
+              "quay-credential-provider: install: --policy must be an absolute node path without "
+              "'..'\n");
+  }
+}
+
 TEST_F(InstallBinary, HelpSaysTheVersionDefaultAlsoComesFromTheRunningKubelet) {
   const auto result = run_process(kBinary, {"install", "--help"}, {}, "");
   EXPECT_EQ(result.exit_code, 0);

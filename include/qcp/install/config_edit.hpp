@@ -18,6 +18,12 @@ struct ProviderSettings {
   KubeletGeneration kubelet = KubeletGeneration::k1_34_or_later;
   std::vector<std::string> args;       // the entry's args, verbatim
   bool service_account_tokens = true;  // tokenAttributes: ours; static-credential-provider's not
+  // The annotation keys tokenAttributes lists: the node policy's (install --policy), else ours.
+  std::string robot_key = "quay.io/federated-robot-account";
+  std::string host_key = "quay.io/host";
+  // A policy rule gives a defaultRobot: the robot key is optional, or the kubelet would skip
+  // every ServiceAccount without it and the default would never apply.
+  bool robot_key_optional = false;
 };
 
 enum class ConfigFormat { kYaml, kJson };

@@ -32,6 +32,9 @@ struct InstallRequest {
   // --static-credentials-dir: the same bytes as <bin-dir>/static-credential-provider too, and
   // its entry (no tokenAttributes) in the config; nullopt: not installed.
   std::optional<ProviderSettings> static_provider;
+  // --policy: the node's credential policy, read (as the provider will read it) when the entry
+  // is planned; "" for none.
+  std::string policy{};
   // Where the kubelet's flags are written (kubeadm, kind, k3s) or only reported (generic).
   Profile profile = Profile::kGeneric;
   // Restarts the kubelet and waits for it to be healthy, returning the line to report or
