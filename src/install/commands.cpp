@@ -89,6 +89,7 @@ struct InstallFlags {
   std::string static_credentials_dir;
   std::vector<std::string> static_match_images;
   std::string policy;
+  std::string policy_source;
 };
 
 void add_install_options(CLI::App& app, InstallFlags& flags) {
@@ -122,6 +123,13 @@ void add_install_options(CLI::App& app, InstallFlags& flags) {
                  "(the robot key optional when a rule gives a defaultRobot); read and checked "
                  "as the provider will read it, root's and in a directory only root may change")
       ->type_name("PATH");
+  app.add_option("--policy-source", flags.policy_source,
+                 "A credential policy file of this container's (the DaemonSet mounts its "
+                 "ConfigMap): written to the node beside the kubelet's config as "
+                 "quay-credential-provider-policy.yaml (root's, 0644) and used as --policy; "
+                 "read again at each --watch pass, so an edit reaches every node; uninstall "
+                 "removes it")
+      ->type_name("FILE");
   app.add_option("--static-credentials-dir", flags.static_credentials_dir,
                  "Also install the binary as static-credential-provider, with an entry that "
                  "serves registries' fixed credentials from this node directory "
@@ -185,16 +193,22 @@ InstallRequest install_request(InstallFlags& flags, const Environment& env) {
   request.static_provider =
       static_provider(flags.static_credentials_dir, flags.static_match_images);
   if (!flags.policy.empty()) {
+    if (!flags.policy_source.empty()) {
+      throw Failure(ExitCode::kUsage,
+                    "install: --policy names the node's own policy, --policy-source one install "
+                    "writes: give one of them");
+    }
     check_node_path(flags.policy, "--policy");
     request.policy = flags.policy;
   }
+  read_policy_source(flags.policy_source, env, request);
   return request;
 }
 
 // --watch: install again every interval until SIGTERM; a failure is reported and tried again.
-int keep_installing(const FailureRecord& attempts, RootedFiles& files,
-                    const InstallRequest& request, std::chrono::seconds interval,
-                    const StopSignals& stop, Streams streams) {
+int keep_installing(const FailureRecord& attempts, RootedFiles& files, InstallRequest& request,
+                    const Environment& env, std::chrono::seconds interval, const StopSignals& stop,
+                    Streams streams) {
   for (;;) {
     if (const std::string signal = stop.wait(interval); !signal.empty()) {
       streams.out << "stopping on " << signal << "; the node keeps what is installed\n";
@@ -202,6 +216,7 @@ int keep_installing(const FailureRecord& attempts, RootedFiles& files,
       return static_cast<int>(ExitCode::kOk);
     }
     try {
+      read_policy_source(request.policy_source, env, request);
       if (const auto outcome = attempts.install(files, request); outcome.changed) {
         print(outcome, streams.out);
       }
@@ -240,7 +255,7 @@ int install_command(std::span<const std::string> args, Streams streams, const En
   if (interval.count() == 0) {
     return static_cast<int>(ExitCode::kOk);
   }
-  return keep_installing(attempts, files, request, interval, stop, streams);
+  return keep_installing(attempts, files, request, env, interval, stop, streams);
 }
 
 int uninstall_command(std::span<const std::string> args, Streams streams, const Environment&) {

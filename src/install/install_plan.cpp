@@ -156,6 +156,32 @@ FlagsChange flags_change(const HostFiles& files, const InstallRequest& request,
   return change;
 }
 
+// The node's policy: one install writes (--policy-source), or one already there (--policy).
+// Written once, it stays part of every install until uninstall, as the static provider does.
+std::optional<Policy> plan_policy(const HostFiles& files, const InstallRequest& request,
+                                  InstallPlan& plan) {
+  const std::string managed = managed_policy_path(request.config);
+  if (request.policy_text.empty() && plan.recorded && plan.recorded->find(managed) != nullptr) {
+    throw Failure(ExitCode::kUsage, "install: " + managed +
+                                        " was installed with --policy-source: give it again, "
+                                        "or uninstall first");
+  }
+  std::optional<Policy> policy;
+  if (!request.policy_text.empty()) {
+    plan.policy_path = managed;
+    policy = parse_policy(request.policy_text, managed);
+    plan.current_policy = files.read(managed, kMaxPolicyBytes + 1);
+    plan.policy_same = plan.current_policy && plan.current_policy->bytes == request.policy_text &&
+                       plan.current_policy->mode == 0644;
+  } else if (!request.policy.empty()) {
+    policy = read_node_policy(files, request.policy);
+  }
+  if (policy) {
+    apply_policy(*policy, plan.provider);
+  }
+  return policy;
+}
+
 // static-credential-provider: the same bytes under its name. Installed once, it stays part of
 // every install until uninstall: an install without it would leave its entry and an old binary.
 void plan_static(const HostFiles& files, const InstallRequest& request, InstallPlan& plan) {
@@ -197,11 +223,7 @@ InstallPlan plan_install(const HostFiles& files, const InstallRequest& request) 
   const auto current_text =
       plan.current_config ? std::optional(plan.current_config->bytes) : std::nullopt;
   plan.provider = request.provider;
-  std::optional<Policy> policy;
-  if (!request.policy.empty()) {
-    policy = read_node_policy(files, request.policy);
-    apply_policy(*policy, plan.provider);
-  }
+  const auto policy = plan_policy(files, request, plan);
   plan.provider.kubelet = kubelet_generation(request, config_files(files, target, current_text));
   if (!target.directory.empty() && plan.provider.kubelet == KubeletGeneration::k1_33) {
     throw Failure(

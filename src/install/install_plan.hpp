@@ -27,11 +27,15 @@ struct InstallPlan {
   std::string static_binary_path;  // "" unless the static provider is installed too
   std::optional<FileContent> current_static_binary;
   bool static_binary_same = true;
+  std::string policy_path;  // "" unless install writes the policy (--policy-source)
+  std::optional<FileContent> current_policy;
+  bool policy_same = true;
   bool config_same = false;
   bool flags_same = false;
 
   [[nodiscard]] bool nothing_to_do() const {
-    return binary_same && static_binary_same && config_same && flags_same && recorded.has_value();
+    return binary_same && static_binary_same && policy_same && config_same && flags_same &&
+           recorded.has_value();
   }
 };
 

@@ -20,10 +20,11 @@ using Json = nlohmann::ordered_json;
 constexpr int kStateVersion = 1;
 constexpr std::size_t kMaxStateBytes = std::size_t{1} << 20;
 
-constexpr std::array<std::pair<FileRole, std::string_view>, 3> kRoles{{
+constexpr std::array<std::pair<FileRole, std::string_view>, 4> kRoles{{
     {FileRole::kBinary, "binary"},
     {FileRole::kConfig, "config"},
     {FileRole::kKubeletFlags, "kubeletFlags"},
+    {FileRole::kPolicy, "policy"},
 }};
 
 std::string_view role_name(FileRole role) {
@@ -89,6 +90,9 @@ std::optional<FileRole> managed_role(const InstallState& state, std::string_view
   if (path == state.config || path == join_path(state.config, kConfigFileName)) {
     return FileRole::kConfig;
   }
+  if (path == managed_policy_path(state.config)) {
+    return FileRole::kPolicy;
+  }
   const auto profile = parse_profile(state.profile);
   if (profile && !profile_defaults(*profile).flags_file.empty() &&
       path == profile_defaults(*profile).flags_file) {
@@ -133,6 +137,10 @@ void check_paths(const InstallState& state, std::string_view provider_name) {
 }
 
 }  // namespace
+
+std::string managed_policy_path(std::string_view config) {
+  return join_path(parent_path(config), "quay-credential-provider-policy.yaml");
+}
 
 bool install_may_write(const InstallState& scope, std::string_view path,
                        std::string_view provider_name) {

@@ -17,7 +17,7 @@ namespace qcp::install {
 inline constexpr const char* kConfigFileName = "quay-credential-provider.yaml";
 
 // What a managed file is to install: it decides how uninstall treats one changed since.
-enum class FileRole { kBinary, kConfig, kKubeletFlags };
+enum class FileRole { kBinary, kConfig, kKubeletFlags, kPolicy };
 
 // One file install wrote, and how to put it back.
 struct ManagedFile {
@@ -40,6 +40,9 @@ struct InstallState {
 };
 
 std::string state_path();
+// Where install --policy-source writes the node's policy: beside the kubelet's config (a file,
+// or a directory whose *.yaml the kubelet reads: never inside that).
+std::string managed_policy_path(std::string_view config);
 std::string originals_directory();
 // Where a run's journal and the bytes it will replace are kept until it commits (journal.hpp).
 std::string journal_directory();

@@ -65,8 +65,9 @@ std::vector<std::string> carry_out(Transaction& transaction, const InstallReques
                                    lock_created.end());
   std::vector<std::string> report;
   for (const auto& directory :
-       {request.bin_dir, parent_path(plan.config_file), std::string(kStateDirectory),
-        originals_directory(),
+       {request.bin_dir, parent_path(plan.config_file),
+        plan.policy_path.empty() ? std::string("/") : parent_path(plan.policy_path),
+        std::string(kStateDirectory), originals_directory(),
         plan.flags_path.empty() ? std::string("/") : parent_path(plan.flags_path)}) {
     for (auto& made : transaction.make_directories(directory)) {
       state.created_directories.push_back(std::move(made));
@@ -83,6 +84,13 @@ std::vector<std::string> carry_out(Transaction& transaction, const InstallReques
     replace_managed(transaction, state, FileRole::kBinary, plan.static_binary_path,
                     plan.current_static_binary, request.binary, 0755);
     report.push_back("installed " + plan.static_binary_path + " (the same bytes)");
+  }
+  // The policy before the config that names it: the provider refuses every pull without it.
+  if (!plan.policy_same) {
+    replace_managed(transaction, state, FileRole::kPolicy, plan.policy_path, plan.current_policy,
+                    request.policy_text, 0644);
+    report.push_back("wrote the policy " + plan.policy_path + " (from " + request.policy_source +
+                     ")");
   }
   if (!plan.config_same) {
     replace_managed(transaction, state, FileRole::kConfig, plan.config_file, plan.current_config,

@@ -11,6 +11,7 @@
 #include "qcp/core/redact.hpp"
 #include "qcp/install/kubelet_restart.hpp"
 #include "qcp/install/namespace.hpp"
+#include "qcp/quay/policy.hpp"
 #include "qcp/version.hpp"
 
 namespace qcp::install {
@@ -204,6 +205,24 @@ void check_provider_flags(const ProviderSettings& provider) {
                         "the kubelet would never match an image to it");
     }
   }
+}
+
+// --policy-source: its bytes, checked before anything is written (and again at each --watch
+// pass: a ConfigMap edit reaches the file between passes).
+void read_policy_source(const std::string& source, const Environment& env,
+                        InstallRequest& request) {
+  if (source.empty()) {
+    return;
+  }
+  std::string text;
+  try {
+    text = env.read_file(source, kMaxPolicyBytes);
+    static_cast<void>(parse_policy(text, source));
+  } catch (const Failure& failure) {
+    throw Failure(ExitCode::kUsage, "install: --policy-source " + std::string(failure.what()));
+  }
+  request.policy_text = std::move(text);
+  request.policy_source = source;
 }
 
 }  // namespace qcp::install

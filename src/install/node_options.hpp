@@ -7,7 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "qcp/core/environment.hpp"
 #include "qcp/install/config_edit.hpp"
+#include "qcp/install/installer.hpp"
 #include "qcp/install/namespace.hpp"
 #include "qcp/install/profile.hpp"
 
@@ -55,5 +57,9 @@ std::optional<ProviderSettings> static_provider(const std::string& credentials_d
 
 // --audience and --match-image as the kubelet will need them. Throws Failure (kUsage).
 void check_provider_flags(const ProviderSettings& provider);
+
+// --policy-source FILE (a file of this container's): its bytes and name into `request`, the
+// policy checked first. Throws Failure (kUsage) "install: --policy-source FILE:LINE: ...".
+void read_policy_source(const std::string& source, const Environment& env, InstallRequest& request);
 
 }  // namespace qcp::install

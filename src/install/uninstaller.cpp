@@ -43,7 +43,7 @@ void put_back(HostFiles& files, Transaction& transaction, const ManagedFile& man
     outcome.report.push_back("restored " + managed.path + " as it was before install");
     return;
   }
-  if (managed.role == FileRole::kBinary) {
+  if (managed.role == FileRole::kBinary || managed.role == FileRole::kPolicy) {
     outcome.report.push_back("left " + managed.path +
                              " in place: it was replaced after install, so it is not ours");
     return;

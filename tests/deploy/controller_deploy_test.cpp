@@ -179,31 +179,12 @@ TEST_F(ControllerDeploy, TheNamespacedVariantHasARolePerWatchedNamespaceAndNothi
 // where --policy looks, read-only, in the controller's namespace; the example policy parses.
 TEST_F(ControllerDeploy, ThePolicyComponentMountsAPolicyTheControllerCanRead) {
   const auto rendered = render("controller/cluster-with-policy");
-  const auto* deployment = rendered.find("Deployment");
-  ASSERT_NE(deployment, nullptr);
-  const auto& pod = at(*deployment, "spec.template.spec");
-  const auto args = texts(at(pod, "containers.0.args"));
-  const std::string flag = "--policy=";
-  const auto given = std::find_if(args.begin(), args.end(),
-                                  [&](const std::string& arg) { return arg.starts_with(flag); });
-  ASSERT_NE(given, args.end());
-  EXPECT_THAT(args, Contains("--leader-elect"));  // appended: the base's args are all kept
-  const auto& mount = at(pod, "containers.0.volumeMounts.0");
-  EXPECT_EQ(at(mount, "readOnly").text, "true");
-  EXPECT_EQ(mount.find("subPath"), nullptr);
-  const std::string file = given->substr(flag.size());
-  ASSERT_TRUE(file.starts_with(at(mount, "mountPath").text + "/")) << file;
-  EXPECT_EQ(at(pod, "volumes.0.name").text, at(mount, "name").text);
-  const std::string config_map = at(pod, "volumes.0.configMap.name").text;
-  const auto* policy = rendered.find("ConfigMap", config_map);
-  ASSERT_NE(policy, nullptr) << config_map;
-  EXPECT_EQ(at(*policy, "metadata.namespace").text, "quay-credential-provider");
-  const std::string key = file.substr(file.rfind('/') + 1);
-  const auto* text = at(*policy, "data").find(key);  // "policy.yaml": no dotted path
-  ASSERT_NE(text, nullptr) << key;
-  const auto parsed = quay::parse_policy(text->text, key);
+  const std::string text = mounted_policy(rendered, "Deployment", "--policy=");
+  const auto parsed = quay::parse_policy(text, "policy.yaml");
   EXPECT_EQ(parsed.rules.size(), 2U);
   EXPECT_EQ(parsed.rules.at(0).default_robots, std::vector<std::string>{"team_a+puller"});
+  EXPECT_THAT(texts(at(*rendered.find("Deployment"), "spec.template.spec.containers.0.args")),
+              Contains("--leader-elect"));
 }
 
 }  // namespace

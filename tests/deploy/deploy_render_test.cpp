@@ -15,6 +15,7 @@
 #include "qcp/core/process.hpp"
 #include "qcp/core/yaml.hpp"
 #include "qcp/install/profile.hpp"
+#include "qcp/quay/policy.hpp"
 #include "render.hpp"
 #include "temp_dir.hpp"
 
@@ -209,6 +210,20 @@ INSTANTIATE_TEST_SUITE_P(Profiles, Deploy,
                          [](const auto& param_info) {
                            return std::string(install::profile_name(param_info.param));
                          });
+
+// Issue 23: the node policy component gives every node's installer the ConfigMap's policy to
+// write (--policy-source), mounted whole so that --watch passes see an edit; the example parses.
+TEST(DeployPolicy, TheNodePolicyComponentMountsThePolicyForInstall) {
+  if (!kubectl_can_render()) {
+    GTEST_SKIP() << "kubectl with kustomize is not on this machine";
+  }
+  const auto rendered = render("overlays/kubeadm-with-policy");
+  const std::string text = mounted_policy(rendered, "DaemonSet", "--policy-source=");
+  const auto parsed = quay::parse_policy(text, "policy.yaml");
+  EXPECT_EQ(parsed.rules.size(), 2U);
+  EXPECT_THAT(texts(at(*rendered.find("DaemonSet"), "spec.template.spec.containers.0.args")),
+              ::testing::Contains("--watch=$(QCP_WATCH)"));
+}
 
 }  // namespace
 }  // namespace qcp

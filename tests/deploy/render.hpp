@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -115,6 +116,51 @@ inline bool kubectl_can_render() {
   } catch (const std::exception&) {  // not found, or not executable
     return false;
   }
+}
+
+// A policy component's work on the workload of `kind` (issue 23): `flag` (--policy=,
+// --policy-source=) appended to the first container's args, the others kept; its ConfigMap
+// mounted whole (a subPath mount never sees an edit), read-only, where the flag points, in the
+// workload's namespace. Returns the policy's text ("" after a failed expectation).
+inline std::string mounted_policy(const Rendered& rendered, std::string_view kind,
+                                  const std::string& flag) {
+  const auto* workload = rendered.find(kind);
+  if (workload == nullptr) {
+    ADD_FAILURE() << "no " << kind;
+    return {};
+  }
+  const auto& pod = at(*workload, "spec.template.spec");
+  const auto args = texts(at(pod, "containers.0.args"));
+  const auto given = std::find_if(args.begin(), args.end(),
+                                  [&](const std::string& arg) { return arg.starts_with(flag); });
+  if (given == args.end() || given != args.end() - 1) {
+    ADD_FAILURE() << flag << " is not appended to the args";
+    return {};
+  }
+  const std::string file = given->substr(flag.size());
+  for (const auto& mount : at(pod, "containers.0.volumeMounts").items) {
+    if (!file.starts_with(at(mount, "mountPath").text + "/")) {
+      continue;
+    }
+    EXPECT_EQ(at(mount, "readOnly").text, "true");
+    EXPECT_EQ(mount.find("subPath"), nullptr);
+    for (const auto& volume : at(pod, "volumes").items) {
+      if (at(volume, "name").text != at(mount, "name").text) {
+        continue;
+      }
+      const auto* config_map = rendered.find("ConfigMap", at(volume, "configMap.name").text);
+      if (config_map == nullptr) {
+        ADD_FAILURE() << "the policy's ConfigMap is not rendered";
+        return {};
+      }
+      EXPECT_EQ(at(*config_map, "metadata.namespace").text,
+                at(*workload, "metadata.namespace").text);
+      const auto* text = at(*config_map, "data").find(file.substr(file.rfind('/') + 1));
+      return text != nullptr ? text->text : std::string();
+    }
+  }
+  ADD_FAILURE() << "nothing is mounted where " << flag << " points";
+  return {};
 }
 
 }  // namespace qcp::deploy_test

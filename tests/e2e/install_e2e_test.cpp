@@ -332,6 +332,36 @@ TEST_F(InstallBinary, InstallsOnTheNodesPolicyAndLeavesThePolicyAtUninstall) {
   }
 }
 
+// --policy-source: the DaemonSet's ConfigMap, written beside the config; a broken one is one
+// line and writes nothing; uninstall takes the written policy away.
+TEST_F(InstallBinary, WritesThePolicySourceBesideTheConfigAndRemovesItAtUninstall) {
+  const auto source = root_.parent_path() / (root_.filename().string() + "-policy.yaml");
+  std::ofstream(source) << "apiVersion: quay-credential-provider/v1\nkind: CredentialPolicy\n"
+                           "rules:\n  - namespaces: [team-a]\n    robts: []\n";
+  const auto before = tree(root_);
+  auto args = install_args();
+  args.insert(args.end(), {"--policy-source", source.string()});
+  auto result = run(args);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("install: --policy-source " + source.string() + ":5: "));
+  EXPECT_EQ(tree(root_), before);
+  std::ofstream(source) << "apiVersion: quay-credential-provider/v1\nkind: CredentialPolicy\n"
+                           "rules:\n  - namespaces: [team-a]\n    robots: [\"team_a+*\"]\n";
+  result = run(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out,
+              HasSubstr("wrote the policy /etc/kubernetes/quay-credential-provider-policy.yaml"));
+  EXPECT_TRUE(fs::exists(root_ / "etc/kubernetes/quay-credential-provider-policy.yaml"));
+  args.insert(args.end(), {"--policy", "/etc/kubernetes/x.yaml"});
+  result = run(args);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("give one of them"));
+  result = run(paths("uninstall"));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(tree(root_), before);
+  fs::remove(source);
+}
+
 TEST_F(InstallBinary, HelpSaysTheVersionDefaultAlsoComesFromTheRunningKubelet) {
   const auto result = run_process(kBinary, {"install", "--help"}, {}, "");
   EXPECT_EQ(result.exit_code, 0);

@@ -100,9 +100,11 @@ TEST_F(ControllerPolicy, AnEditThatRevokesARobotRemovesTheSecretItHad) {
   ASSERT_TRUE(eventually([&] { return count("RobotNotAllowed") == 1; }));
   EXPECT_THAT(events_with("RobotNotAllowed").front()["message"].get<std::string>(),
               HasSubstr("no rule of the policy"));
+  // Recorded once the Secret is gone: it may come a moment after.
+  ASSERT_TRUE(eventually([&] { return count("PullSecretRemoved") == 1; }));
   EXPECT_THAT(events_with("PullSecretRemoved").front()["message"].get<std::string>(),
               HasSubstr("the policy does not allow what it asks for"));
-  EXPECT_TRUE(pull_secrets().is_null() || pull_secrets().empty());
+  EXPECT_TRUE(eventually([&] { return pull_secrets().is_null() || pull_secrets().empty(); }));
   EXPECT_THAT(log_text_.str(), HasSubstr("changed: 1 rules now in force"));
 }
 

@@ -83,6 +83,12 @@ class Killed : public Installer {
     if (n > 1) {
       result.provider.match_images = {"quay.example.com", "quay.example.com:8443"};
     }
+    // The node's policy too (--policy-source): one more file in the same transaction.
+    result.policy_text =
+        "apiVersion: quay-credential-provider/v1\nkind: CredentialPolicy\nrules:\n"
+        "  - namespaces: [team-a]\n    robots: [\"team+*\"]\n    defaultRobot: team+v" +
+        std::to_string(n) + "\n";
+    result.policy_source = "policy.yaml";
     return result;
   }
 };

@@ -100,6 +100,56 @@ TEST_F(InstallerPolicy, APolicyOfAnotherUsersIsRefused) {
   EXPECT_THAT(refusal(), HasSubstr("is not root's"));
 }
 
+// --policy-source (the DaemonSet's ConfigMap): install writes the policy beside the config in the
+// same transaction, an edit is written at the next pass, uninstall takes it away, and an install
+// that would leave it behind is refused.
+TEST_F(InstallerPolicy, APolicySourceIsWrittenBesideTheConfigAndGoesAtUninstall) {
+  const auto before = snapshot(root_);
+  auto request = this->request(kConfig);
+  request.policy_text = policy_text("");
+  request.policy_source = "/etc/quay-credential-provider/policy/policy.yaml";
+  const auto first = install_with(request);
+  const std::string written = "/etc/kubernetes/quay-credential-provider-policy.yaml";
+  EXPECT_EQ(read(written), request.policy_text);
+  EXPECT_EQ(fs::status(root_ / written.substr(1)).permissions(), fs::perms(0644));
+  EXPECT_THAT(first.report, ::testing::Contains("wrote the policy " + written + " (from " +
+                                                request.policy_source + ")"));
+  EXPECT_THAT(read(kConfig), HasSubstr("- \"--policy\"\n      - \"" + written + "\"\n"));
+  EXPECT_FALSE(install_with(request).changed);
+
+  request.policy_text = policy_text("    defaultRobot: team_a+puller\n");  // the ConfigMap edited
+  EXPECT_TRUE(install_with(request).changed);
+  EXPECT_EQ(read(written), request.policy_text);
+  EXPECT_THAT(read(kConfig), Not(HasSubstr("requiredServiceAccountAnnotationKeys")));
+
+  auto without = this->request(kConfig);
+  try {
+    install_with(without);
+    ADD_FAILURE() << "an install dropped the policy it had written";
+  } catch (const Failure& failure) {
+    EXPECT_THAT(failure.what(), HasSubstr("was installed with --policy-source"));
+  }
+  EXPECT_TRUE(uninstall_from(kConfig).changed);
+  EXPECT_EQ(snapshot(root_), before);
+}
+
+TEST_F(InstallerPolicy, APolicyFileThereBeforeIsPutBackAndOneEditedOnTheNodeIsLeft) {
+  const std::string written = "/etc/kubernetes/quay-credential-provider-policy.yaml";
+  write(written, "# the admin's own\n", fs::perms(0600));
+  const auto before = snapshot(root_);
+  auto request = this->request(kConfig);
+  request.policy_text = policy_text("");
+  install_with(request);
+  EXPECT_TRUE(uninstall_from(kConfig).changed);
+  EXPECT_EQ(snapshot(root_), before);
+
+  install_with(request);
+  write(written, policy_text("    defaultRobot: team_a+puller\n"));  // edited on the node
+  const auto removed = uninstall_from(kConfig);
+  EXPECT_THAT(removed.report, ::testing::Contains(HasSubstr("left " + written + " in place")));
+  EXPECT_TRUE(fs::exists(root_ / written.substr(1)));
+}
+
 }  // namespace
 }  // namespace installer_policy_test
 }  // namespace qcp::install

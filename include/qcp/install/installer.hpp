@@ -35,6 +35,11 @@ struct InstallRequest {
   // --policy: the node's credential policy, read (as the provider will read it) when the entry
   // is planned; "" for none.
   std::string policy{};
+  // --policy-source: the policy's bytes, written to managed_policy_path(config) (root's, 0644)
+  // in the same transaction and passed to the provider as its --policy; "" for none. Given
+  // once, it stays part of every install until uninstall, which removes it.
+  std::string policy_text{};
+  std::string policy_source{};  // where policy_text came from, for the report
   // Where the kubelet's flags are written (kubeadm, kind, k3s) or only reported (generic).
   Profile profile = Profile::kGeneric;
   // Restarts the kubelet and waits for it to be healthy, returning the line to report or
