@@ -5,7 +5,8 @@
 #      through the static binary (including a bare-chroot portability test);
 #   2. the same for linux/arm64, cross-compiled: unit and integration tests under
 #      qemu-aarch64-static, end-to-end tests from step 1's native drivers against the arm64
-#      binary under qemu (not the test fake's own tests: the fake runs natively there);
+#      binary under qemu (not the test fake's own tests: the fake runs natively there; nor the
+#      controller's loop suites, whose cost under qemu is waiting, not arm64 code);
 #   3. scripts/release.sh's dist/ (both binaries, SBOMs, the OCI image, SHA256SUMS, verified):
 #      its amd64 binary, built again apart, must equal the tested one byte for byte; its arm64
 #      binary is step 2's (a second arm64 build would cost two minutes to prove what amd64
@@ -13,7 +14,7 @@
 #   4. the same tests as step 1 under AddressSanitizer + UndefinedBehaviorSanitizer, in the
 #      development configuration (debug, the system libraries: preset "asan" is preset "dev"
 #      with the sanitizers, so a separate "dev" run would test nothing more);
-#   5. each libFuzzer target for a bounded time (QCP_FUZZ_SECONDS, default 20), one per core.
+#   5. each libFuzzer target for a bounded time (QCP_FUZZ_SECONDS, default 15), one per core.
 # Each stage's wall time is printed as it ends, and all of them at the end (CI's budget: 30 min
 # on a fresh 2-core machine).
 set -euo pipefail
@@ -57,7 +58,7 @@ stage static cmake --workflow --preset static
 stage static-arm64 cmake --workflow --preset static-arm64
 stage release reproducible_release
 stage asan cmake --workflow --preset asan
-stage fuzz scripts/fuzz.sh "${QCP_FUZZ_SECONDS:-20}"
+stage fuzz scripts/fuzz.sh "${QCP_FUZZ_SECONDS:-15}"
 
 echo "==== test: all stages passed in $((SECONDS - started_all)) s" >&2
 printf '  %s\n' "${stage_times[@]}" >&2
