@@ -23,6 +23,11 @@ const std::string* annotation(const ServiceAccount& account, std::string_view ke
 std::string quay_host_for(const ServiceAccount& account, const ProvisionSettings& settings,
                           const quay::AccountRobots& decided, std::string_view host_key) {
   const auto* host = annotation(account, host_key);
+  if (host != nullptr && !host->empty() && !is_valid_host_port(*host)) {
+    // Not echoed: an annotation could hold anything, a token pasted by mistake too.
+    throw Failure(ExitCode::kUsage, who(account) + ": annotation " + std::string(host_key) +
+                                        " is not a valid host[:port] (no scheme, no path)");
+  }
   const std::string chosen = host == nullptr || host->empty() ? settings.quay_host : *host;
   if (decided.rule != nullptr && !decided.rule->quay_hosts.empty()) {
     try {

@@ -20,6 +20,7 @@ namespace controller_policy_test {
 using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr const char* kOtherRobot = "other+puller";
 
@@ -141,6 +142,19 @@ TEST_F(ControllerPolicy, QuayHostsRestrictWhereTokensGo) {
   ASSERT_TRUE(eventually([&] { return count("RobotNotAllowed") == 1; }));
   EXPECT_THAT(events_with("RobotNotAllowed").front()["message"].get<std::string>(),
               HasSubstr("the Quay host " + quay_.host() + " is not among the quayHosts of rule 1"));
+  EXPECT_EQ(exchanges(), 0U);
+}
+
+// A host annotation that is no host is refused without being echoed: it could hold anything.
+TEST_F(ControllerPolicy, AMalformedHostAnnotationIsNeverEchoed) {
+  api_.annotate("team-a", "puller", "quay.io/host", "https://quay.example.com/?t=s3cr3t-t0ken");
+  write_policy(policy_text(
+      "  - namespaces: [team-a]\n    robots: [\"team+*\"]\n    quayHosts: [quay.example.com]\n"));
+  start();
+  ASSERT_TRUE(eventually([&] { return count("InvalidAnnotation") == 1; }));
+  const auto message = events_with("InvalidAnnotation").front()["message"].get<std::string>();
+  EXPECT_THAT(message, HasSubstr("annotation quay.io/host is not a valid host[:port]"));
+  EXPECT_THAT(message + log_text_.str(), Not(HasSubstr("s3cr3t")));
   EXPECT_EQ(exchanges(), 0U);
 }
 
