@@ -44,6 +44,12 @@ void check_robots(const std::vector<std::string>& robots, const AccountRobots& d
 
 }  // namespace
 
+Failure no_rule_covers(const Policy& policy, const AccountName& account) {
+  return refused("no rule of the policy " + policy.path + " covers the service account " +
+                 account.namespace_name + "/" + account.name + ": add a rule for namespace " +
+                 account.namespace_name + " to let it use a robot");
+}
+
 AccountRobots robots_for_account(const Policy* policy, const AccountName& account,
                                  const std::string* annotation, std::string_view robot_key) {
   AccountRobots decided;
@@ -54,9 +60,7 @@ AccountRobots robots_for_account(const Policy* policy, const AccountName& accoun
       if (annotation == nullptr) {
         return decided;  // nothing asked, nothing given
       }
-      throw refused("no rule of the policy " + policy->path + " covers the service account " +
-                    decided.account + ": add a rule for namespace " + account.namespace_name +
-                    " to let it use a robot");
+      throw no_rule_covers(*policy, account);
     }
     decided.rule_name = rule_name(*policy, *decided.rule);
   }

@@ -57,9 +57,7 @@ AccountRobots robots_of(const CredentialProviderRequest& request, const Policy* 
       policy != nullptr ? policy->robot_annotation : kRobotAnnotation;
   auto decided = robots_for_account(policy, account, annotation(request, robot_key), robot_key);
   if (policy != nullptr && decided.rule == nullptr) {
-    throw refused("no rule of the policy " + policy->path + " covers the service account " +
-                  decided.account + ": add a rule for namespace " + account.namespace_name +
-                  " to let it use a robot");
+    throw no_rule_covers(*policy, account);
   }
   if (decided.robots.empty()) {
     throw refused(

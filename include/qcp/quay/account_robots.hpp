@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "qcp/core/failure.hpp"
 #include "qcp/quay/policy.hpp"
 
 namespace qcp::quay {
@@ -32,6 +33,9 @@ struct AccountRobots {
 // refuses: never the annotation's text, which could be anything.
 AccountRobots robots_for_account(const Policy* policy, const AccountName& account,
                                  const std::string* annotation, std::string_view robot_key);
+
+// The refusal (kBadRequest) for a service account no rule of the policy covers.
+Failure no_rule_covers(const Policy& policy, const AccountName& account);
 
 // With a rule that lists quayHosts: true when `host` is one of them, and Failure (kBadRequest)
 // naming the rule when it is not. False when no rule decides (the node's --allowed-host does).
